@@ -1,0 +1,133 @@
+// One config path: environment → zod → options. Errors name the variable and say the fix.
+
+import { z } from "zod";
+import { DEFAULT_SOURCE } from "./envelope.js";
+import { ConfigError } from "./errors.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Values EVENT_PUBLISHER accepts, with the backend each selects. */
+export const eventPublisherValues = {
+  redis: "redis",
+  kafka: "kafka",
+  redpanda: "kafka",
+  msk: "msk",
+  aws_msk: "msk",
+  eventbridge: "eventbridge",
+  kinesis: "kinesis",
+  memory: "memory",
+} as const;
+
+export type EventPublisherValue = keyof typeof eventPublisherValues;
+export type BackendId = (typeof eventPublisherValues)[EventPublisherValue];
+
+/** The npm package of each backend that lives in its own package. */
+export const backendPackages = {
+  redis: "@kaireon/events-redis",
+  kafka: "@kaireon/events-kafka",
+  msk: "@kaireon/events-msk",
+  eventbridge: "@kaireon/events-eventbridge",
+  kinesis: "@kaireon/events-kinesis",
+} as const satisfies Record<Exclude<BackendId, "memory">, string>;
+
+const validValues = Object.keys(eventPublisherValues) as EventPublisherValue[];
+
+export interface CoreConfig {
+  /** What EVENT_PUBLISHER said (lower-cased), e.g. `redpanda`. */
+  requested: EventPublisherValue;
+  /** The backend it selects, e.g. `kafka`. */
+  backend: BackendId;
+  /** EVENT_SOURCE: the envelope `source` of events built by publish(). */
+  source: string;
+}
+
+/** Reads EVENT_PUBLISHER (default redis) and EVENT_SOURCE. */
+export function readCoreConfig(env: Env = process.env): CoreConfig {
+  const raw = env.EVENT_PUBLISHER?.trim().toLowerCase() || "redis";
+  if (!Object.hasOwn(eventPublisherValues, raw)) {
+    throw new ConfigError({
+      message: `[core] EVENT_PUBLISHER="${env.EVENT_PUBLISHER}" is not a backend — set it to one of: ${validValues.join(", ")}`,
+      details: { variable: "EVENT_PUBLISHER", valid: validValues },
+    });
+  }
+  const requested = raw as EventPublisherValue;
+  const source = env.EVENT_SOURCE?.trim() || DEFAULT_SOURCE;
+  return { requested, backend: eventPublisherValues[requested], source };
+}
+
+/**
+ * Parses `env` with a backend's schema. Each issue becomes one line naming the variable; the
+ * values themselves are never echoed (they may be secrets).
+ */
+export function parseEnv<S extends z.ZodType>(backend: string, schema: S, env: Env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const variable = issue.path.map(String).join(".") || "(environment)";
+    return `${variable}: ${issue.message}`;
+  });
+  throw new ConfigError({
+    backend,
+    message: `[${backend}] invalid configuration — ${lines.join("; ")}`,
+    details: { variables: result.error.issues.map((i) => i.path.map(String).join(".")) },
+  });
+}
+
+// Helpers for env schemas, so every backend reads booleans, numbers and lists the same way.
+
+/** `true`/`false`/`1`/`0`/`yes`/`no` (any case); unset → `fallback`. */
+export function envBoolean(fallback: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return fallback;
+      const v = value.trim().toLowerCase();
+      if (["true", "1", "yes", "on"].includes(v)) return true;
+      if (["false", "0", "no", "off"].includes(v)) return false;
+      ctx.addIssue({ code: "custom", message: "must be true or false" });
+      return z.NEVER;
+    });
+}
+
+/** A whole number within [min, max]; unset → `fallback`. */
+export function envInt(fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return fallback;
+      const n = Number(value.trim());
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** A comma-separated list; blanks dropped. `required` makes an unset or empty list an error with `hint`. */
+export function envList(options: { required: true; hint: string } | { required?: false }) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const items = (value ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (items.length === 0 && options.required) {
+        ctx.addIssue({ code: "custom", message: `is required — ${options.hint}` });
+        return z.NEVER;
+      }
+      return items;
+    });
+}
+
+/** An optional non-empty string; blank counts as unset. */
+export function envString() {
+  return z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+}

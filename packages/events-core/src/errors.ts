@@ -1,0 +1,106 @@
+// One error base for every package. `isInstance` checks a Symbol.for marker instead of `instanceof`,
+// so it still works when an app ends up with two copies of core (duplicate installs, bundles).
+
+const marker = Symbol.for("@kaireon/events.error");
+
+export type ErrorCode =
+  | "CONFIG_INVALID"
+  | "BACKEND_NOT_INSTALLED"
+  | "BACKEND_INVALID"
+  | "VALIDATION_FAILED"
+  | "UNKNOWN_TOPIC"
+  | "CONNECTION_FAILED"
+  | "AUTH_FAILED"
+  | "PUBLISH_FAILED"
+  | "PUBLISH_TIMEOUT"
+  | "PUBLISHER_CLOSED"
+  | "SUBSCRIBER_CLOSED"
+  | "QUEUE_FULL"
+  | "EVENT_TOO_LARGE"
+  | "MALFORMED_MESSAGE"
+  | "HANDLER_FAILED"
+  | (string & {});
+
+export interface EventsErrorOptions {
+  code: ErrorCode;
+  message: string;
+  /** Backend id (`redis`, `kafka`, …) or `core`. */
+  backend?: string;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class EventsError extends Error {
+  readonly [marker] = true;
+  readonly code: ErrorCode;
+  readonly backend: string;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor({ code, message, backend = "core", cause, details }: EventsErrorOptions) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "EventsError";
+    this.code = code;
+    this.backend = backend;
+    this.details = details;
+  }
+
+  static isInstance(error: unknown): error is EventsError {
+    return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[marker] === true;
+  }
+}
+
+/** A variable or option is missing or wrong. The message names it and says the fix. */
+export class ConfigError extends EventsError {
+  constructor(options: Omit<EventsErrorOptions, "code"> & { code?: ErrorCode }) {
+    super({ code: "CONFIG_INVALID", ...options });
+    this.name = "ConfigError";
+  }
+}
+
+/** EVENT_PUBLISHER names a backend whose package is not installed. */
+export class BackendNotInstalledError extends EventsError {
+  readonly packageName: string;
+  constructor(options: { backend: string; packageName: string; cause?: unknown }) {
+    super({
+      code: "BACKEND_NOT_INSTALLED",
+      backend: options.backend,
+      cause: options.cause,
+      details: { packageName: options.packageName },
+      message: `EVENT_PUBLISHER=${options.backend} needs ${options.packageName} — install it: pnpm add ${options.packageName}`,
+    });
+    this.name = "BackendNotInstalledError";
+    this.packageName = options.packageName;
+  }
+}
+
+export interface ValidationIssue {
+  /** Dotted field path, e.g. `data.customerId`. */
+  path: string;
+  message: string;
+}
+
+/** An event or payload failed its schema. Nothing was sent. */
+export class ValidationError extends EventsError {
+  readonly issues: ValidationIssue[];
+  constructor(options: { message: string; issues: ValidationIssue[]; backend?: string; cause?: unknown; code?: ErrorCode }) {
+    super({ code: "VALIDATION_FAILED", ...options, details: { issues: options.issues } });
+    this.name = "ValidationError";
+    this.issues = options.issues;
+  }
+}
+
+/** The broker could not be reached or refused the credentials. */
+export class ConnectionError extends EventsError {
+  constructor(options: Omit<EventsErrorOptions, "code"> & { code?: ErrorCode }) {
+    super({ code: "CONNECTION_FAILED", ...options });
+    this.name = "ConnectionError";
+  }
+}
+
+/** A publish did not reach the broker (timeout, refusal, closed publisher, full queue, too large). */
+export class PublishError extends EventsError {
+  constructor(options: Omit<EventsErrorOptions, "code"> & { code?: ErrorCode }) {
+    super({ code: "PUBLISH_FAILED", ...options });
+    this.name = "PublishError";
+  }
+}

@@ -1,0 +1,82 @@
+export { type BackendContext, type BackendDescriptor, type BackendModule, defineBackend } from "./backend.js";
+export { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.js";
+export {
+  type BackendId,
+  backendPackages,
+  type CoreConfig,
+  type Env,
+  type EventPublisherValue,
+  envBoolean,
+  envInt,
+  envList,
+  envString,
+  eventPublisherValues,
+  parseEnv,
+  readCoreConfig,
+} from "./config.js";
+export { DisabledPublisher } from "./disabled-publisher.js";
+export {
+  CLOUDEVENTS_CONTENT_TYPE,
+  type CreateEventOptions,
+  createEvent,
+  DEFAULT_SOURCE,
+  type DomainEvent,
+  type EventEnvelope,
+  eventSchemas,
+  parseEvent,
+  type SafeParseEventResult,
+  safeParseEvent,
+  serializeEvent,
+} from "./envelope.js";
+export {
+  BackendNotInstalledError,
+  ConfigError,
+  ConnectionError,
+  type ErrorCode,
+  EventsError,
+  type EventsErrorOptions,
+  PublishError,
+  ValidationError,
+  type ValidationIssue,
+} from "./errors.js";
+export { type LoadOptions, loadBackend, loadPublisher, loadSubscriber } from "./loader.js";
+export { consoleLogger, silentLogger } from "./logger.js";
+export {
+  createMemoryPublisher,
+  createMemorySubscriber,
+  defaultMemoryBus,
+  MemoryBus,
+  type MemoryOptions,
+  MemoryPublisher,
+  MemorySubscriber,
+} from "./memory-backend.js";
+export type {
+  EventHandler,
+  Logger,
+  MessageContext,
+  Publisher,
+  PublisherMetrics,
+  PublishResult,
+  ReadinessReport,
+  SubscribeOptions,
+  Subscriber,
+  Subscription,
+  SubscriptionError,
+} from "./ports.js";
+export { type Delivery, PublisherBase, type PublisherBaseOptions } from "./publisher-base.js";
+export { redactSecrets, redactUrl } from "./redact.js";
+export { type BackoffOptions, backoffDelay, sleep } from "./retry.js";
+export {
+  type DecisionMadeV1,
+  decisionMadeV1Schema,
+  type InteractionRecordedV1,
+  type InteractionType,
+  interactionRecordedV1Schema,
+  interactionTypes,
+  isTopicName,
+  type TopicData,
+  type TopicName,
+  topicNames,
+  topicSchemas,
+} from "./topics.js";
+export { uuidv7, uuidv7Time } from "./uuid.js";

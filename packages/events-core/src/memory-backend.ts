@@ -1,0 +1,171 @@
+// The in-process backend: fan-out to subscribers of the same process. For tests and the embedded
+// demo. It keeps the last `historyLimit` events so `from: "earliest"` or a time can replay them,
+// and can be made to fail (`bus.setOutage(...)`) to test what happens when a broker is down.
+
+import type { DomainEvent } from "./envelope.js";
+import { ConnectionError, EventsError } from "./errors.js";
+import { consoleLogger } from "./logger.js";
+import type { EventHandler, Logger, MessageContext, ReadinessReport, SubscribeOptions, Subscriber, Subscription } from "./ports.js";
+import { type Delivery, PublisherBase } from "./publisher-base.js";
+import type { TopicName } from "./topics.js";
+
+interface Listener {
+  topics: ReadonlySet<TopicName>;
+  deliver(event: DomainEvent, context: MessageContext): void;
+}
+
+export class MemoryBus {
+  private readonly listeners = new Set<Listener>();
+  private readonly history: Array<{ event: DomainEvent; offset: number; at: number }> = [];
+  private offset = 0;
+  private outage: EventsError | undefined;
+
+  constructor(readonly historyLimit = 10_000) {}
+
+  /** While set, every publish rejects with this error (default: a CONNECTION_FAILED). */
+  setOutage(error: EventsError | boolean): void {
+    this.outage =
+      error === false
+        ? undefined
+        : error === true
+          ? new ConnectionError({ backend: "memory", message: "[memory] simulated outage — call setOutage(false) to end it" })
+          : error;
+  }
+
+  publish(event: DomainEvent): Delivery {
+    if (this.outage) throw this.outage;
+    const offset = this.offset++;
+    this.history.push({ event, offset, at: Date.parse(event.time) });
+    if (this.history.length > this.historyLimit) this.history.shift();
+    let receivers = 0;
+    const context: MessageContext = { source: event.type, position: String(offset) };
+    for (const listener of this.listeners) {
+      if (!listener.topics.has(event.type)) continue;
+      receivers++;
+      listener.deliver(event, context);
+    }
+    return { receivers, position: String(offset) };
+  }
+
+  attach(listener: Listener, from: SubscribeOptions["from"]): () => void {
+    if (from !== undefined && from !== "latest") {
+      const since = from === "earliest" ? Number.NEGATIVE_INFINITY : from.getTime();
+      for (const { event, offset, at } of this.history) {
+        if (at >= since && listener.topics.has(event.type)) listener.deliver(event, { source: event.type, position: String(offset) });
+      }
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+const globalKey = Symbol.for("@kaireon/events.memory-bus");
+
+/** The process-wide bus that EVENT_PUBLISHER=memory uses, shared by every copy of core. */
+export function defaultMemoryBus(): MemoryBus {
+  const g = globalThis as Record<symbol, MemoryBus | undefined>;
+  g[globalKey] ??= new MemoryBus();
+  return g[globalKey];
+}
+
+export interface MemoryOptions {
+  bus?: MemoryBus;
+  source?: string;
+  logger?: Logger;
+}
+
+export class MemoryPublisher extends PublisherBase {
+  private readonly bus: MemoryBus;
+  constructor(options: MemoryOptions = {}) {
+    super({ backend: "memory", ...options });
+    this.bus = options.bus ?? defaultMemoryBus();
+  }
+  protected deliver(event: DomainEvent): Promise<Delivery> {
+    try {
+      return Promise.resolve(this.bus.publish(event));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  protected drain(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected pendingCount(): number {
+    return 0;
+  }
+  ready(): Promise<ReadinessReport> {
+    return Promise.resolve({ ready: true, backend: "memory" });
+  }
+}
+
+export class MemorySubscriber implements Subscriber {
+  readonly backend = "memory";
+  private readonly bus: MemoryBus;
+  private readonly logger: Logger;
+  private readonly subscriptions = new Set<Subscription>();
+
+  constructor(options: MemoryOptions = {}) {
+    this.bus = options.bus ?? defaultMemoryBus();
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  async subscribe(topics: readonly TopicName[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    const onError = options.onError ?? ((f) => this.logger.warn(`[memory] subscriber error: ${f.error.message}`, { code: f.error.code }));
+    // Handlers run one at a time per subscription, in publish order, like a broker consumer.
+    let chain = Promise.resolve();
+    let open = true;
+    const detach = this.bus.attach(
+      {
+        topics: new Set(topics),
+        deliver: (event, context) => {
+          chain = chain.then(async () => {
+            if (!open) return;
+            try {
+              await handler(event, context);
+            } catch (cause) {
+              onError({
+                error: EventsError.isInstance(cause)
+                  ? cause
+                  : new EventsError({
+                      code: "HANDLER_FAILED",
+                      backend: "memory",
+                      message: `[memory] handler failed: ${(cause as Error)?.message}`,
+                      cause,
+                    }),
+                context,
+              });
+            }
+          });
+        },
+      },
+      options.from,
+    );
+    const subscription: Subscription = {
+      topics: [...topics],
+      close: async () => {
+        if (!open) return;
+        open = false;
+        detach();
+        this.subscriptions.delete(subscription);
+        await chain;
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+  }
+}
+
+export function createMemoryPublisher(options?: MemoryOptions): MemoryPublisher {
+  return new MemoryPublisher(options);
+}
+
+export function createMemorySubscriber(options?: MemoryOptions): MemorySubscriber {
+  return new MemorySubscriber(options);
+}

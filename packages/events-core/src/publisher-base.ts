@@ -1,0 +1,178 @@
+// What every publisher shares, so a backend only writes its transport: build + validate before any
+// I/O, the closed check, counting, error normalisation, idempotent close. A backend implements
+// `deliver` (and `deliverBatch` when it can do one round trip), `drain`, `shutdown` and `ready`.
+
+import type { ItemOutcome } from "./batcher.js";
+import { type CreateEventOptions, createEvent, DEFAULT_SOURCE, type DomainEvent, parseEvent } from "./envelope.js";
+import { EventsError, PublishError } from "./errors.js";
+import { consoleLogger } from "./logger.js";
+import type { Logger, Publisher, PublisherMetrics, PublishResult, ReadinessReport } from "./ports.js";
+import type { TopicData, TopicName } from "./topics.js";
+import { isTrusted } from "./trusted.js";
+
+/** What a backend learned from the broker about one delivered event. */
+export interface Delivery {
+  /** `disabled`: accepted and deliberately not sent (the stream is off). */
+  status?: "disabled";
+  receivers?: number;
+  position?: string;
+}
+
+export interface PublisherBaseOptions {
+  backend: string;
+  /** Envelope `source` for events built by publish(); default `kaireon-platform`. */
+  source?: string;
+  logger?: Logger;
+}
+
+export abstract class PublisherBase implements Publisher {
+  readonly backend: string;
+  protected readonly logger: Logger;
+  protected readonly source: string;
+  private closing: Promise<void> | undefined;
+  private readonly counts = { published: 0, failed: 0, disabled: 0 };
+  private readonly failures: Record<string, number> = {};
+
+  constructor(options: PublisherBaseOptions) {
+    this.backend = options.backend;
+    this.logger = options.logger ?? consoleLogger;
+    this.source = options.source ?? DEFAULT_SOURCE;
+  }
+
+  /** Send one valid event; resolve when the broker confirmed it. */
+  protected abstract deliver(event: DomainEvent): Promise<Delivery>;
+  /** Wait for everything in flight. */
+  protected abstract drain(): Promise<void>;
+  /** Release connections (after drain). */
+  protected abstract shutdown(): Promise<void>;
+  /** Events accepted and not yet settled. */
+  protected abstract pendingCount(): number;
+  abstract ready(): Promise<ReadinessReport>;
+
+  /** Send many valid events; default: each on its own (backends override for one round trip). */
+  protected deliverBatch(events: readonly DomainEvent[]): Promise<ItemOutcome<Delivery>[]> {
+    return Promise.all(
+      events.map((event) =>
+        this.deliver(event).then(
+          (value): ItemOutcome<Delivery> => ({ ok: true, value }),
+          (error): ItemOutcome<Delivery> => ({ ok: false, error }),
+        ),
+      ),
+    );
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  publish<T extends TopicName>(topic: T, data: TopicData<T>, options?: CreateEventOptions): Promise<PublishResult> {
+    if (this.closing) return Promise.reject(this.closedError());
+    let event: DomainEvent;
+    try {
+      event = createEvent(topic, data, { source: this.source, ...options }) as DomainEvent;
+    } catch (error) {
+      return Promise.reject(this.fail(error));
+    }
+    return this.send(event);
+  }
+
+  publishEvent(event: DomainEvent): Promise<PublishResult> {
+    if (this.closing) return Promise.reject(this.closedError());
+    let valid: DomainEvent;
+    try {
+      valid = isTrusted(event) ? event : parseEvent(event);
+    } catch (error) {
+      return Promise.reject(this.fail(error));
+    }
+    return this.send(valid);
+  }
+
+  async publishBatch(events: readonly DomainEvent[]): Promise<PromiseSettledResult<PublishResult>[]> {
+    if (this.closing) throw this.closedError();
+    const results: PromiseSettledResult<PublishResult>[] = new Array(events.length);
+    const valid: DomainEvent[] = [];
+    const slots: number[] = [];
+    events.forEach((event, index) => {
+      try {
+        valid.push(isTrusted(event) ? event : parseEvent(event));
+        slots.push(index);
+      } catch (error) {
+        results[index] = { status: "rejected", reason: this.fail(error) };
+      }
+    });
+    if (valid.length > 0) {
+      let outcomes: ItemOutcome<Delivery>[];
+      try {
+        outcomes = await this.deliverBatch(valid);
+      } catch (error) {
+        outcomes = valid.map(() => ({ ok: false, error }));
+      }
+      outcomes.forEach((outcome, i) => {
+        const event = valid[i] as DomainEvent;
+        results[slots[i] as number] = outcome.ok
+          ? { status: "fulfilled", value: this.succeed(event, outcome.value) }
+          : { status: "rejected", reason: this.fail(outcome.error) };
+      });
+    }
+    return results;
+  }
+
+  flush(): Promise<void> {
+    return this.drain();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.drain();
+      } finally {
+        await this.shutdown();
+      }
+    })();
+    return this.closing;
+  }
+
+  metrics(): PublisherMetrics {
+    return { ...this.counts, pending: this.pendingCount(), failures: { ...this.failures } };
+  }
+
+  private send(event: DomainEvent): Promise<PublishResult> {
+    return this.deliver(event).then(
+      (delivery) => this.succeed(event, delivery),
+      (error) => {
+        throw this.fail(error);
+      },
+    );
+  }
+
+  private succeed(event: DomainEvent, delivery: Delivery): PublishResult {
+    const status = delivery.status ?? "published";
+    this.counts[status]++;
+    const result: PublishResult = { id: event.id, type: event.type, backend: this.backend, status };
+    if (delivery.receivers !== undefined) result.receivers = delivery.receivers;
+    if (delivery.position !== undefined) result.position = delivery.position;
+    return result;
+  }
+
+  /** Counts the failure and returns it as an EventsError. */
+  protected fail(error: unknown): EventsError {
+    const normalized = EventsError.isInstance(error)
+      ? error
+      : new PublishError({
+          backend: this.backend,
+          message: `[${this.backend}] publish failed: ${(error as Error)?.message ?? String(error)}`,
+          cause: error,
+        });
+    this.counts.failed++;
+    this.failures[normalized.code] = (this.failures[normalized.code] ?? 0) + 1;
+    return normalized;
+  }
+
+  protected closedError(): PublishError {
+    return new PublishError({
+      backend: this.backend,
+      code: "PUBLISHER_CLOSED",
+      message: `[${this.backend}] publisher is closed — publish before close(), or create a new publisher`,
+    });
+  }
+}

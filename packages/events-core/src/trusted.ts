@@ -1,0 +1,44 @@
+// Events built by createEvent() or read by parseEvent() are instances of this class: already
+// valid, so publishers skip re-validating them, and their JSON is computed once and cached (an
+// outbox or a retry serialises the same event more than once). Envelopes are treated as
+// immutable: a copy (spread, structuredClone) is a plain object again and is validated before it
+// is published, so nothing invalid is ever sent.
+
+import type { DomainEvent } from "./envelope.js";
+
+const q = JSON.stringify;
+
+export class ValidEnvelope {
+  #json: string | undefined;
+
+  static is(value: unknown): value is ValidEnvelope {
+    return typeof value === "object" && value !== null && #json in value;
+  }
+
+  static json(value: ValidEnvelope): string {
+    if (value.#json === undefined) {
+      const e = value as unknown as DomainEvent;
+      // Same text and field order as JSON.stringify(e), about a third cheaper: the attributes we
+      // generate (id, type, time) never need escaping; the data object goes through JSON.stringify.
+      value.#json =
+        e.specversion === "1.0" && Object.keys(e).length === (e.traceparent === undefined ? 10 : 11)
+          ? `{"specversion":"1.0","id":"${e.id}","source":${q(e.source)},"type":"${e.type}","time":"${e.time}","datacontenttype":"application/json","subject":${q(e.subject)},"tenantid":${q(e.tenantid)},"partitionkey":${q(e.partitionkey)},${e.traceparent === undefined ? "" : `"traceparent":"${e.traceparent}",`}"data":${q(e.data)}}`
+          : q(value);
+    }
+    return value.#json;
+  }
+}
+
+/** Copies the fields (in order) into a trusted envelope. */
+export function trusted<E extends DomainEvent>(fields: E): E {
+  return Object.assign(new ValidEnvelope(), fields) as unknown as E;
+}
+
+export function isTrusted(event: unknown): boolean {
+  return ValidEnvelope.is(event);
+}
+
+/** JSON text of an event; cached for trusted envelopes. */
+export function toJson(event: DomainEvent): string {
+  return ValidEnvelope.is(event) ? ValidEnvelope.json(event) : JSON.stringify(event);
+}

@@ -1,0 +1,43 @@
+// Core as a user gets it: packed to a tarball, installed with npm into a scratch project outside
+// the workspace that has no backend package. EVENT_PUBLISHER=kafka must name the package to add.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const pkgDir = new URL("../..", import.meta.url).pathname;
+const scratch = mkdtempSync(join(tmpdir(), "kaireon-core-consumer-"));
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe("packed @kaireon/events-core in a project without backends", () => {
+  it("EVENT_PUBLISHER=kafka gives BackendNotInstalledError naming @kaireon/events-kafka; memory works", () => {
+    execFileSync("pnpm", ["pack", "--pack-destination", scratch], { cwd: pkgDir, stdio: "pipe" });
+    const tarball = readdirSync(scratch).find((f) => f.endsWith(".tgz"));
+    expect(tarball).toBeDefined();
+    writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", `./${tarball}`, "zod@^4"], {
+      cwd: scratch,
+      stdio: "pipe",
+    });
+    writeFileSync(
+      join(scratch, "app.mjs"),
+      `import { loadPublisher, EventsError } from "@kaireon/events-core";
+const out = {};
+try { await loadPublisher({ EVENT_PUBLISHER: "kafka", KAFKA_BROKERS: "127.0.0.1:9" }); out.kafka = "loaded?!"; }
+catch (e) { out.kafka = { coded: EventsError.isInstance(e), code: e.code, name: e.name, message: e.message }; }
+const p = await loadPublisher({ EVENT_PUBLISHER: "memory" });
+out.memory = (await p.publish("decision.made.v1", { tenantId: "t", customerId: "c", recommendationId: "r", offersReturned: 1, topOfferId: null, topPropensity: null, decisionFlowKey: "f", timestamp: new Date().toISOString() })).status;
+console.log(JSON.stringify(out));`,
+    );
+    const out = JSON.parse(execFileSync("node", ["app.mjs"], { cwd: scratch, encoding: "utf8" }));
+    expect(out.kafka).toEqual({
+      coded: true,
+      code: "BACKEND_NOT_INSTALLED",
+      name: "BackendNotInstalledError",
+      message: "EVENT_PUBLISHER=kafka needs @kaireon/events-kafka — install it: pnpm add @kaireon/events-kafka",
+    });
+    expect(out.memory).toBe("published");
+  }, 180_000);
+});

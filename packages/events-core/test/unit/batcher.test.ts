@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { Batcher, type ItemOutcome } from "../../src/index.js";
+
+function recorder(delayMs = 5) {
+  const batches: number[][] = [];
+  const send = async (items: number[]): Promise<ItemOutcome<number>[]> => {
+    batches.push(items);
+    await new Promise((r) => setTimeout(r, delayMs));
+    return items.map((value) => ({ ok: true, value }));
+  };
+  return { batches, send };
+}
+
+describe("Batcher", () => {
+  it("gathers concurrent adds into batches of at most maxBatchSize, in order", async () => {
+    const { batches, send } = recorder();
+    const b = new Batcher<number, number>({ backend: "test", send, maxBatchSize: 100, lingerMs: 0, maxQueued: 10_000, timeoutMs: 5000 });
+    const values = await Promise.all(Array.from({ length: 1000 }, (_, i) => b.add(i)));
+    expect(values).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(batches.length).toBeLessThanOrEqual(11);
+    expect(Math.max(...batches.map((x) => x.length))).toBeLessThanOrEqual(100);
+    expect(batches.flat()).toEqual(values);
+  });
+
+  it("respects the byte budget and rejects an item larger than it", async () => {
+    const { batches, send } = recorder();
+    const b = new Batcher<number, number>({
+      backend: "test",
+      send,
+      maxBatchSize: 100,
+      maxBatchBytes: 10,
+      sizeOf: (n) => n,
+      lingerMs: 0,
+      maxQueued: 100,
+      timeoutMs: 5000,
+    });
+    await Promise.all([4, 4, 4, 4].map((n) => b.add(n)));
+    expect(batches.map((x) => x.reduce((s, n) => s + n, 0)).every((sum) => sum <= 10)).toBe(true);
+    await expect(b.add(11)).rejects.toMatchObject({ code: "EVENT_TOO_LARGE" });
+  });
+
+  it("fails fast with QUEUE_FULL instead of growing without bound", async () => {
+    const b = new Batcher<number, number>({
+      backend: "test",
+      send: () => new Promise(() => {}),
+      maxBatchSize: 1,
+      lingerMs: 0,
+      maxQueued: 2,
+      timeoutMs: 200,
+    });
+    const first = b.add(1); // goes in flight and never returns
+    await new Promise((r) => setImmediate(r));
+    const queued = [b.add(2), b.add(3)];
+    await expect(b.add(4)).rejects.toMatchObject({ code: "QUEUE_FULL" });
+    await expect(first).rejects.toMatchObject({ code: "PUBLISH_TIMEOUT", details: { sent: "unknown" } });
+    for (const q of queued) await expect(q).rejects.toMatchObject({ code: "PUBLISH_TIMEOUT", details: { sent: false } });
+  });
+
+  it("reports per-item failures from a batch", async () => {
+    const b = new Batcher<number, number>({
+      backend: "test",
+      send: async (items) => items.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${n}`) } : { ok: true, value: n })),
+      maxBatchSize: 10,
+      lingerMs: 0,
+      maxQueued: 100,
+      timeoutMs: 1000,
+    });
+    const results = await Promise.allSettled([1, 2, 3, 4].map((n) => b.add(n)));
+    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled", "rejected", "fulfilled"]);
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: "PUBLISH_FAILED", message: "[test] publish failed: odd 1" });
+  });
+
+  it("never puts one key in two in-flight batches", async () => {
+    const inFlight = new Set<string>();
+    const seen: string[] = [];
+    let overlap = false;
+    const b = new Batcher<{ key: string; n: number }, number>({
+      backend: "test",
+      maxBatchSize: 7,
+      maxInFlight: 4,
+      orderKey: (item) => item.key,
+      lingerMs: 0,
+      maxQueued: 10_000,
+      timeoutMs: 5000,
+      send: async (items) => {
+        const keys = new Set(items.map((i) => i.key));
+        for (const k of keys) if (inFlight.has(k)) overlap = true;
+        for (const k of keys) inFlight.add(k);
+        await new Promise((r) => setTimeout(r, Math.random() * 5));
+        for (const i of items) seen.push(`${i.key}:${i.n}`);
+        for (const k of keys) inFlight.delete(k);
+        return items.map((i) => ({ ok: true, value: i.n }));
+      },
+    });
+    await Promise.all(Array.from({ length: 500 }, (_, n) => b.add({ key: `k${n % 5}`, n })));
+    expect(overlap).toBe(false);
+    for (let k = 0; k < 5; k++) {
+      const ns = seen.filter((s) => s.startsWith(`k${k}:`)).map((s) => Number(s.split(":")[1]));
+      expect(ns).toEqual([...ns].sort((a, z) => a - z));
+    }
+  });
+
+  it("flush waits for everything; close rejects later adds with PUBLISHER_CLOSED", async () => {
+    const { send } = recorder(20);
+    const b = new Batcher<number, number>({ backend: "test", send, maxBatchSize: 50, lingerMs: 1000, maxQueued: 100, timeoutMs: 5000 });
+    let done = 0;
+    for (let i = 0; i < 10; i++) void b.add(i).then(() => done++);
+    await b.flush();
+    expect(done).toBe(10);
+    await b.close();
+    await b.close();
+    await expect(b.add(1)).rejects.toMatchObject({ code: "PUBLISHER_CLOSED" });
+  });
+});

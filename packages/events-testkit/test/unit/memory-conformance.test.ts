@@ -1,0 +1,12 @@
+// The in-memory backend passes the same suite as every broker.
+import { createMemoryPublisher, createMemorySubscriber, MemoryBus, silentLogger } from "@kaireon/events-core";
+import { describePublisherConformance } from "../../src/index.js";
+
+const bus = new MemoryBus();
+
+describePublisherConformance({
+  name: "memory",
+  createPublisher: () => createMemoryPublisher({ bus, logger: silentLogger }),
+  createSubscriber: () => createMemorySubscriber({ bus, logger: silentLogger }),
+  capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: true },
+});
