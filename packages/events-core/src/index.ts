@@ -50,6 +50,7 @@ export {
   MemoryPublisher,
   MemorySubscriber,
 } from "./memory-backend.js";
+export { type EntryResult, type PartialRetryOptions, sendWithPartialRetry } from "./partial-retry.js";
 export type {
   EventHandler,
   Logger,
