@@ -57,7 +57,12 @@ export function eventBridgeClientConfig(
 ): EventBridgeClientConfig {
   const config: EventBridgeClientConfig = {
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: Math.min(options.requestTimeoutMs, 3_000), requestTimeout: options.requestTimeoutMs },
+    // throwOnRequestTimeout: a hung request fails and frees its in-flight slot instead of only logging a warning.
+    requestHandler: {
+      connectionTimeout: Math.min(options.requestTimeoutMs, 3_000),
+      requestTimeout: options.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   };
   if (options.region !== undefined) config.region = options.region;
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
