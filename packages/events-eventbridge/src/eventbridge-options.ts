@@ -2,7 +2,7 @@
 // (AWS_REGION, AWS_ENDPOINT_URL, credentials) keep their usual meaning; credentials are never read
 // here — the SDK's default chain finds them, so nothing secret passes through this file.
 
-import { type Env, envInt, envString, parseEnv } from "@kaireon/events-core";
+import { ConfigError, type Env, envInt, envString, parseEnv } from "@kaireon/events-core";
 import { z } from "zod";
 
 /** AWS raised the PutEvents limit from 256 KB to 1 MB in 2026; 256 KB stays the default so older accounts and regions accept every entry. */
@@ -95,7 +95,16 @@ export function eventBridgeOptionsFromEnv(env: Env = process.env): EventBridgeOp
   return parseEnv("eventbridge", eventBridgeEnvSchema, env);
 }
 
-/** Options with defaults, for code that builds them by hand (tests, scripts). */
+/** Options with defaults, for code that builds them by hand (tests, scripts). An undefined override keeps the default. */
 export function eventBridgeOptions(overrides: Partial<EventBridgeOptions> = {}, env: Env = {}): EventBridgeOptions {
-  return { ...eventBridgeOptionsFromEnv(env), ...overrides };
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  const options = { ...eventBridgeOptionsFromEnv(env), ...defined } as EventBridgeOptions;
+  if (options.source !== undefined && isReservedSource(options.source)) {
+    throw new ConfigError({
+      backend: "eventbridge",
+      message: "[eventbridge] source must not start with `aws.` (reserved for AWS services) — use your service name, e.g. kaireon-platform",
+      details: { variable: "EVENTBRIDGE_SOURCE" },
+    });
+  }
+  return options;
 }

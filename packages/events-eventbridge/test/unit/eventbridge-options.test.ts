@@ -1,6 +1,6 @@
 import { ConfigError, EventsError } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
-import { backend, eventBridgeOptionsFromEnv } from "../../src/index.js";
+import { backend, eventBridgeOptions, eventBridgeOptionsFromEnv } from "../../src/index.js";
 
 function configError(env: Record<string, string>): EventsError {
   try {
@@ -65,6 +65,11 @@ describe("eventBridgeOptionsFromEnv", () => {
     const error = configError({ EVENTBRIDGE_MAX_ATTEMPTS: "s3cr3t-looking-value" });
     expect(error.message).toContain("EVENTBRIDGE_MAX_ATTEMPTS");
     expect(error.message).not.toContain("s3cr3t");
+  });
+
+  it("eventBridgeOptions: an undefined override keeps the default; an aws. source is refused", () => {
+    expect(eventBridgeOptions({ bus: undefined, maxAttempts: 2 })).toMatchObject({ bus: "default", maxAttempts: 2 });
+    expect(() => eventBridgeOptions({ source: "aws.events" })).toThrow(/aws\./);
   });
 
   it("is what the loader gets: backend id eventbridge", () => {
