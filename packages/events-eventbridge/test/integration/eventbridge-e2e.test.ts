@@ -63,7 +63,8 @@ function countPutEvents(p: EventBridgePublisher) {
     (next, context) => async (args) => {
       if (context.commandName === "PutEventsCommand") {
         counter.calls++;
-        const body = String((args.request as { body?: unknown }).body ?? "");
+        const raw = (args.request as { body?: unknown }).body;
+        const body = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw ?? "");
         counter.entries += (JSON.parse(body) as { Entries: unknown[] }).Entries.length;
         counter.bodies.push(body);
       }
