@@ -37,8 +37,14 @@ export async function createStream(client: KinesisClient, prefix: string, shards
   throw new Error(`stream ${name} did not become ACTIVE`);
 }
 
+/**
+ * One PutRecords request in flight against moto: its Shard.put_record is "not safe for concurrency"
+ * (its own comment) and its server is threaded, so two concurrent requests to one shard can get the
+ * same sequence number and one record silently overwrites the other (measured: 35 of 5,000 lost with
+ * 4 in flight). Real Kinesis has no such race; the batching under test is the same with 1 or 4.
+ */
 export function testOptions(endpoint: string, stream: string, overrides: Partial<KinesisOptions> = {}): KinesisOptions {
-  return kinesisOptions({ stream, endpoint, pollIntervalMs: 200, ...overrides });
+  return kinesisOptions({ stream, endpoint, pollIntervalMs: 200, maxInFlight: 1, ...overrides });
 }
 
 export const quiet = { logger: silentLogger };
