@@ -290,14 +290,16 @@ class KinesisSubscription implements Subscription {
       const records = page.Records ?? [];
       let last: string | undefined;
       for (const record of records) {
-        if (this.closed) return;
-        last = record.SequenceNumber;
+        if (this.closed) break;
         await this.deliver(record.Data ?? new Uint8Array(), { source: this.stream, position: `${shardId}:${record.SequenceNumber}` });
+        last = record.SequenceNumber;
       }
-      if (last !== undefined && !this.closed) {
+      // Saved also when closing: what the handler has seen is not delivered again (close waits for this).
+      if (last !== undefined) {
         this.positions.set(shardId, { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: last });
         await this.save(shardId, { sequenceNumber: last });
       }
+      if (this.closed) return;
       iterator = page.NextShardIterator;
       if (!iterator) {
         // A closed shard read to its end: its children may start now.
