@@ -17,7 +17,8 @@ export function countingClient(endpoint: string): { client: KinesisClient; calls
   const calls = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      calls.set(context.commandName, (calls.get(context.commandName) ?? 0) + 1);
+      const name = context.commandName ?? "unknown";
+      calls.set(name, (calls.get(name) ?? 0) + 1);
       return next(args);
     },
     { step: "deserialize", name: "countRequests" },

@@ -82,7 +82,7 @@ describe("partition key", () => {
     const long = `tenant:${"c".repeat(300)}`;
     const hashed = kinesisPartitionKey(long);
     expect(hashed).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(hashed).toBe("sha256:" + sha256(long));
+    expect(hashed).toBe(`sha256:${sha256(long)}`);
     expect(kinesisPartitionKey(long)).toBe(hashed);
     expect(kinesisPartitionKey(`${long}x`)).not.toBe(hashed);
     expect(kinesisPartitionKey("k".repeat(257))).toMatch(/^sha256:/);

@@ -109,7 +109,7 @@ const ids = (events: DomainEvent[]) => events.map((e) => e.data.recommendationId
 
 describe("kinesis reader: resharding (mocked — see the header)", () => {
   it("after a split, reads the closed parent to its end before either child", async () => {
-    const [a1, a2, a3, b1] = ["a#1", "a#2", "a#3", "b#1"].map(decision) as DomainEvent[];
+    const [a1, a2, a3, b1] = ["a#1", "a#2", "a#3", "b#1"].map(decision) as [DomainEvent, DomainEvent, DomainEvent, DomainEvent];
     const fake = fakeKinesis([
       { id: "s0", closed: true, records: [a1, a2, b1].map(serializeEvent) },
       { id: "s1", parent: "s0", closed: false, records: [serializeEvent(a3)] },
