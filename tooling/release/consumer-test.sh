@@ -103,14 +103,19 @@ rlog "pnpm release (turbo build + changeset publish) to $REGISTRY_URL"
   fail "pnpm release to the local registry"
   exit 1
 }
+# The latest version of a package on the local registry, or nothing (plain HTTP: no npm config involved).
+registry_version() {
+  curl -sf "${REGISTRY_URL}${1/\//%2f}" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)["dist-tags"]?.latest ?? ""))' 2>/dev/null || true
+}
+grep -E '(published|New tag|error)' "$WORK/release.log" | sed 's/^/       /' || true
 versions=""
 for name in $published; do
-  v="$(npm view "$name" version 2>/dev/null || true)"
+  v="$(registry_version "$name")"
   if [[ -n "$v" ]]; then versions+="$name@$v "; else fail "$name is not on the local registry after pnpm release"; fi
 done
 pass "pnpm release published $versions($((SECONDS - start)) s)"
 for private in $(node --input-type=module -e 'import { workspacePackages } from "./tooling/release/workspace.mjs"; console.log(workspacePackages().filter((p) => p.private).map((p) => p.name).join(" "))'); do
-  if npm view "$private" version >/dev/null 2>&1; then fail "private $private was published"; else pass "private $private not published"; fi
+  if [[ -n "$(registry_version "$private")" ]]; then fail "private $private was published"; else pass "private $private not published"; fi
 done
 
 # --- the consumer projects -----------------------------------------------------------------------
@@ -130,7 +135,7 @@ for pm in npm pnpm; do
   if [[ "$mode" == core-only ]]; then install="$(sed 's/ @kaireon\/events-redis//' <<<"$install")"; fi
   t=$SECONDS
   if run_in "$app" "set -e; $install" >"$WORK/$pm-install.log" 2>&1; then
-    pass "$pm: $(tr '\n' ';' <<<"$install" | sed 's/;$//; s/;/; /g') ($((SECONDS - t)) s)"
+    pass "$pm: $(grep -v '^$' <<<"$install" | paste -sd ';' | sed 's/;/; /g') ($((SECONDS - t)) s)"
   else
     tail -n 30 "$WORK/$pm-install.log"
     fail "$pm install"
