@@ -36,6 +36,11 @@ for (const p of published) {
         p.name,
         `peerDependencies.${dep} "${range}" pins the current version; use "workspace:>=0.1.0 <1.0.0" so a core minor stays in range`,
       );
+    else if (!range.includes("<"))
+      fail(
+        p.name,
+        `peerDependencies.${dep} "${range}" has no upper bound: a future major would satisfy it (pnpm version-packages restores it)`,
+      );
   }
   if (!existsSync(join(p.dir, "dist"))) {
     fail(p.name, `${p.rel}/dist is missing: run pnpm build first`);
