@@ -11,6 +11,9 @@ rlog() { echo "[release] $*" >&2; }
 # (`pnpm version-packages`), installed and built: what `pnpm release` would publish.
 release_clone() {
   local dir=$1
+  if [[ -n "$(git -C "$RELEASE_ROOT" status --porcelain --untracked-files=no)" ]]; then
+    rlog "note: uncommitted changes are not part of the release clone (it is made from HEAD)"
+  fi
   git clone --quiet --no-hardlinks "$RELEASE_ROOT" "$dir"
   (
     cd "$dir"
