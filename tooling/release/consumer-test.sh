@@ -93,7 +93,7 @@ release_clone "$WORK/repo"
 start_verdaccio "$WORK"
 export npm_config_userconfig="$REGISTRY_NPMRC" npm_config_registry="$REGISTRY_URL"
 # Guard: whatever a user's config says, publishing goes to the local registry or not at all.
-[[ "$(cd "$WORK/repo" && pnpm config get registry)" == "$REGISTRY_URL" ]] || {
+[[ "$(cd "$WORK/repo" && pnpm config get registry 2>/dev/null)" == "$REGISTRY_URL" ]] || {
   echo "consumer-test: registry is not $REGISTRY_URL — refusing to publish" >&2
   exit 1
 }
