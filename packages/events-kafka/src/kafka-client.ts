@@ -3,7 +3,7 @@
 
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "@kaireon/events-core";
-import { redactSecrets } from "@kaireon/events-core";
+import { backoffDelay, redactSecrets, sleep } from "@kaireon/events-core";
 import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 
 /** SASL as the client needs it: the env mechanisms, or an OAUTHBEARER token provider (MSK IAM). */
@@ -183,18 +183,37 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
         disconnect: () => admin.disconnect(),
         createTopics: (topics) => admin.createTopics({ topics, waitForLeaders: true }),
         listTopics: () => admin.listTopics(),
-        topicOffsets: async (topic) =>
-          (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high })),
-        offsetsByTimestamp: async (topic, timestamp) =>
-          (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => ({ partition: p.partition, offset: p.offset })),
-        committedOffsets: async (groupId, topic) => {
-          const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-          return (entry?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
-        },
+        // Right after a broker starts or a topic is created, leaders and the group coordinator may
+        // not be known yet; kafkajs's admin does not retry NOT_LEADER / NOT_COORDINATOR here.
+        topicOffsets: (topic) =>
+          retryRetriable(connection.retryBudgetMs, async () =>
+            (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high })),
+          ),
+        offsetsByTimestamp: (topic, timestamp) =>
+          retryRetriable(connection.retryBudgetMs, async () =>
+            (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => ({ partition: p.partition, offset: p.offset })),
+          ),
+        committedOffsets: (groupId, topic) =>
+          retryRetriable(connection.retryBudgetMs, async () => {
+            const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+            return (entry?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
+          }),
         describeCluster: async () => ({ brokers: (await admin.describeCluster()).brokers.length }),
       };
     },
   };
+}
+
+async function retryRetriable<T>(budgetMs: number, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || Date.now() >= deadline) throw error;
+      await sleep(backoffDelay(attempt, { baseMs: 200, maxMs: 2000 }) + 50);
+    }
+  }
 }
 
 /** What the rest of the package needs to know about a client error, without importing kafkajs. */

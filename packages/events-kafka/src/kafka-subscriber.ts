@@ -19,7 +19,7 @@ import {
   sleep,
   type TopicName,
 } from "@kaireon/events-core";
-import { type AdminPort, type ConsumerPort, createKafkaClient, type IncomingRecord, type KafkaClient } from "./kafka-client.js";
+import { type AdminPort, createKafkaClient, type IncomingRecord, type KafkaClient } from "./kafka-client.js";
 import { toEventsError } from "./kafka-errors.js";
 import type { KafkaOptions } from "./kafka-options.js";
 
