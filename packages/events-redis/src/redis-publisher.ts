@@ -23,6 +23,8 @@ import type { RedisOptions } from "./redis-options.js";
 interface Outgoing {
   key: string;
   json: string;
+  /** When it was accepted: a pipeline waits for the connection no longer than its oldest entry may. */
+  at: number;
 }
 
 export interface RedisPublisherContext {
@@ -52,7 +54,7 @@ export class RedisPublisher extends PublisherBase {
     });
     this.batcher = new Batcher<Outgoing, Delivery>({
       backend: BACKEND,
-      send: (items) => this.sendPipeline(items, Date.now() + options.publishTimeoutMs),
+      send: (items) => this.sendPipeline(items, (items[0]?.at ?? Date.now()) + options.publishTimeoutMs),
       maxBatchSize: options.pipelineSize,
       lingerMs: 0,
       maxQueued: options.maxPending,
@@ -66,7 +68,7 @@ export class RedisPublisher extends PublisherBase {
   }
 
   protected deliver(event: DomainEvent): Promise<Delivery> {
-    return this.batcher.add({ key: keyOf(this.options, event.type), json: serializeEvent(event) });
+    return this.batcher.add({ key: keyOf(this.options, event.type), json: serializeEvent(event), at: Date.now() });
   }
 
   /** publishBatch: one pipeline, one round trip, settled within the publish timeout. */
@@ -81,9 +83,10 @@ export class RedisPublisher extends PublisherBase {
       });
       return events.map(() => ({ ok: false, error }));
     }
-    const items = events.map((event) => ({ key: keyOf(this.options, event.type), json: serializeEvent(event) }));
+    const now = Date.now();
+    const deadline = now + publishTimeoutMs;
+    const items = events.map((event) => ({ key: keyOf(this.options, event.type), json: serializeEvent(event), at: now }));
     this.batchPending += items.length;
-    const deadline = Date.now() + publishTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<ItemOutcome<Delivery>[]>((resolve) => {
       timer = setTimeout(() => {
