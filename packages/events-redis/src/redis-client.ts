@@ -59,7 +59,8 @@ export function createClient(options: RedisOptions, role: "publisher" | "subscri
           enableOfflineQueue: false,
           autoResendUnfulfilledCommands: false,
           maxRetriesPerRequest: 0,
-          commandTimeout: options.publishTimeoutMs,
+          // No commandTimeout: it arms one timer per command. The publisher bounds each pipeline
+          // with one timer instead.
         }
       : { enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true };
   const client = new Redis(options.url, { ...common, ...roleOptions, ...extra });

@@ -23,7 +23,7 @@ import type { RedisOptions } from "./redis-options.js";
 interface Outgoing {
   key: string;
   json: string;
-  /** When it was accepted: a pipeline waits for the connection no longer than its oldest entry may. */
+  /** When it was accepted: a pipeline is given up when its newest entry's time is up. */
   at: number;
 }
 
@@ -54,7 +54,8 @@ export class RedisPublisher extends PublisherBase {
     });
     this.batcher = new Batcher<Outgoing, Delivery>({
       backend: BACKEND,
-      send: (items) => this.sendPipeline(items, (items[0]?.at ?? Date.now()) + options.publishTimeoutMs),
+      // The newest entry's deadline: older ones are settled by the Batcher at their own.
+      send: (items) => this.sendPipeline(items, (items[items.length - 1]?.at ?? Date.now()) + options.publishTimeoutMs),
       maxBatchSize: options.pipelineSize,
       lingerMs: 0,
       maxQueued: options.maxPending,
@@ -84,48 +85,56 @@ export class RedisPublisher extends PublisherBase {
       return events.map(() => ({ ok: false, error }));
     }
     const now = Date.now();
-    const deadline = now + publishTimeoutMs;
     const items = events.map((event) => ({ key: keyOf(this.options, event.type), json: serializeEvent(event), at: now }));
     this.batchPending += items.length;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<ItemOutcome<Delivery>[]>((resolve) => {
-      timer = setTimeout(() => {
-        const error = new PublishError({
-          backend: BACKEND,
-          code: "PUBLISH_TIMEOUT",
-          message: `[redis] no reply from ${describeServer(this.options)} within REDIS_PUBLISH_TIMEOUT_MS (${publishTimeoutMs} ms); the events may or may not have been sent`,
-          details: { sent: "unknown" },
-        });
-        resolve(items.map(() => ({ ok: false, error })));
-      }, publishTimeoutMs);
-    });
-    const sent = this.sendPipeline(items, deadline).catch((error: unknown) =>
+    const settled = this.sendPipeline(items, now + publishTimeoutMs).catch((error: unknown) =>
       items.map((): ItemOutcome<Delivery> => ({ ok: false, error: toEventsError(this.options, error) })),
     );
-    const settled = Promise.race([sent, timeout]);
     this.batches.add(settled);
     try {
       return await settled;
     } finally {
-      clearTimeout(timer);
       this.batches.delete(settled);
       this.batchPending -= items.length;
     }
   }
 
+  /**
+   * One pipeline, bounded by `deadline`: it waits for the connection at most until then, and if
+   * Redis has not answered by then every entry fails with PUBLISH_TIMEOUT and the connection is
+   * dropped and re-opened — an unresponsive server must not collect commands without bound.
+   */
   private async sendPipeline(items: Outgoing[], deadline: number): Promise<ItemOutcome<Delivery>[]> {
     await this.whenConnected(deadline);
     const pipeline = this.client.pipeline();
-    if (this.options.mode === "streams") {
+    const streams = this.options.mode === "streams";
+    if (streams) {
       const maxLen = this.options.streamMaxLen;
       for (const { key, json } of items) pipeline.xadd(key, "MAXLEN", "~", maxLen, "*", "event", json);
     } else {
       for (const { key, json } of items) pipeline.publish(key, json);
     }
-    const replies = (await pipeline.exec()) ?? [];
-    const streams = this.options.mode === "streams";
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, Math.max(1, deadline - Date.now()), undefined);
+    });
+    const replies = await Promise.race([pipeline.exec(), timedOut]);
+    clearTimeout(timer);
+    if (replies === undefined) {
+      if (this.client.status === "ready") {
+        this.logger.warn(`[redis] ${describeServer(this.options)} did not answer a pipeline in time; reconnecting`);
+        this.client.disconnect(true);
+      }
+      const error = new PublishError({
+        backend: BACKEND,
+        code: "PUBLISH_TIMEOUT",
+        message: `[redis] no reply from ${describeServer(this.options)} within REDIS_PUBLISH_TIMEOUT_MS (${this.options.publishTimeoutMs} ms); the event may or may not have been sent`,
+        details: { sent: "unknown" },
+      });
+      return items.map(() => ({ ok: false, error }));
+    }
     return items.map((_, i): ItemOutcome<Delivery> => {
-      const [error, reply] = replies[i] ?? [new Error("no reply for this command")];
+      const [error, reply] = replies?.[i] ?? [new Error("no reply for this command")];
       if (error) return { ok: false, error: toEventsError(this.options, error) };
       return { ok: true, value: streams ? { position: String(reply) } : { receivers: Number(reply) } };
     });
