@@ -18,7 +18,7 @@ import {
 } from "@kaireon/events-core";
 import type { Redis } from "ioredis";
 import { BACKEND, createClient, describeServer, keyOf, safeText, toEventsError } from "./redis-client.js";
-import type { RedisOptions } from "./redis-options.js";
+import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
 
 interface Outgoing {
   key: string;
@@ -43,11 +43,12 @@ export class RedisPublisher extends PublisherBase {
   private readonly batches = new Set<Promise<unknown>>();
   private batchPending = 0;
 
-  constructor(
-    private readonly options: RedisOptions,
-    context: RedisPublisherContext = {},
-  ) {
+  private readonly options: RedisOptions;
+
+  constructor(config: RedisConfig, context: RedisPublisherContext = {}) {
     super({ backend: BACKEND, ...context });
+    const options = resolveRedisConfig(config);
+    this.options = options;
     this.client = createClient(options, "publisher", this.logger);
     this.client.connect().catch(() => {
       // Reported by the client's error listener; publishes wait for `ready` within their bound.
@@ -59,6 +60,7 @@ export class RedisPublisher extends PublisherBase {
       maxBatchSize: options.pipelineSize,
       lingerMs: 0,
       maxQueued: options.maxPending,
+      maxQueuedName: "REDIS_MAX_PENDING",
       maxInFlight: PIPELINES_IN_FLIGHT,
       timeoutMs: options.publishTimeoutMs,
     });
@@ -203,6 +205,6 @@ export class RedisPublisher extends PublisherBase {
   }
 }
 
-export function createRedisPublisher(options: RedisOptions, context: RedisPublisherContext = {}): RedisPublisher {
-  return new RedisPublisher(options, context);
+export function createRedisPublisher(config: RedisConfig, context: RedisPublisherContext = {}): RedisPublisher {
+  return new RedisPublisher(config, context);
 }

@@ -24,7 +24,7 @@ import {
 } from "@kaireon/events-core";
 import type { Redis } from "ioredis";
 import { BACKEND, createClient, keyOf, safeText, toEventsError } from "./redis-client.js";
-import type { RedisOptions } from "./redis-options.js";
+import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
 import { groupStartId } from "./redis-stream-ids.js";
 
 export interface RedisSubscriberContext {
@@ -45,10 +45,10 @@ export class RedisSubscriber implements Subscriber {
   private readonly subscriptions = new Set<Subscription>();
   private closed = false;
 
-  constructor(
-    private readonly options: RedisOptions,
-    context: RedisSubscriberContext = {},
-  ) {
+  private readonly options: RedisOptions;
+
+  constructor(config: RedisConfig, context: RedisSubscriberContext = {}) {
+    this.options = resolveRedisConfig(config);
     this.logger = context.logger ?? consoleLogger;
   }
 
@@ -309,6 +309,6 @@ class StreamSubscription implements Subscription {
   }
 }
 
-export function createRedisSubscriber(options: RedisOptions, context: RedisSubscriberContext = {}): RedisSubscriber {
-  return new RedisSubscriber(options, context);
+export function createRedisSubscriber(config: RedisConfig, context: RedisSubscriberContext = {}): RedisSubscriber {
+  return new RedisSubscriber(config, context);
 }
