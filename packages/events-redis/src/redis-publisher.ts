@@ -17,7 +17,7 @@ import {
   serializeEvent,
 } from "@kaireon/events-core";
 import type { Redis } from "ioredis";
-import { BACKEND, createClient, describeServer, keyOf, safeText, toEventsError } from "./redis-client.js";
+import { BACKEND, createClient, describeServer, isAuthError, keyOf, safeText, toEventsError } from "./redis-client.js";
 import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
 
 interface Outgoing {
@@ -42,6 +42,7 @@ export class RedisPublisher extends PublisherBase {
   private readonly batcher: Batcher<Outgoing, Delivery>;
   private readonly batches = new Set<Promise<unknown>>();
   private batchPending = 0;
+  private lastError: Error | undefined;
 
   private readonly options: RedisOptions;
 
@@ -50,6 +51,13 @@ export class RedisPublisher extends PublisherBase {
     const options = resolveRedisConfig(config);
     this.options = options;
     this.client = createClient(options, "publisher", this.logger);
+    // Remembered so a publish that gave up waiting can say why (a wrong password is AUTH_FAILED).
+    this.client.on("error", (error: Error) => {
+      this.lastError = error;
+    });
+    this.client.on("ready", () => {
+      this.lastError = undefined;
+    });
     this.client.connect().catch(() => {
       // Reported by the client's error listener; publishes wait for `ready` within their bound.
     });
@@ -156,11 +164,13 @@ export class RedisPublisher extends PublisherBase {
         () => {
           client.off("ready", onReady);
           reject(
-            new ConnectionError({
-              backend: BACKEND,
-              message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
-              details: { sent: false },
-            }),
+            this.lastError && isAuthError(this.lastError)
+              ? toEventsError(this.options, this.lastError)
+              : new ConnectionError({
+                  backend: BACKEND,
+                  message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
+                  details: { sent: false },
+                }),
           );
         },
         Math.max(0, deadline - Date.now()),
@@ -190,7 +200,8 @@ export class RedisPublisher extends PublisherBase {
     const where = describeServer(this.options);
     if (this.closed) return { ready: false, backend: BACKEND, detail: "publisher is closed" };
     if (this.client.status !== "ready") {
-      return { ready: false, backend: BACKEND, detail: `not connected to ${where} (${this.client.status})` };
+      const why = this.lastError ? `: ${safeText(this.options, this.lastError.message)}` : "";
+      return { ready: false, backend: BACKEND, detail: `not connected to ${where} (${this.client.status})${why}` };
     }
     try {
       await this.client.ping();

@@ -74,6 +74,30 @@ async function killServer(): Promise<void> {
 afterAll(killServer);
 
 describe("redis fault: the server is killed mid-run and comes back", () => {
+  it("a wrong password is AUTH_FAILED, and neither password is printed", async () => {
+    const port = await freePort();
+    await startServer(port);
+    const lines: string[] = [];
+    const log = (message: string) => lines.push(message);
+    const wrong = "not-the-Pa55word";
+    const publisher = createRedisPublisher(redisOptions(`redis://default:${wrong}@127.0.0.1:${port}`, { publishTimeoutMs: 1_000 }), {
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    try {
+      const error = (await publisher.publish("decision.made.v1", sampleDecision()).catch((e: unknown) => e)) as EventsError;
+      expect(error.code).toBe("AUTH_FAILED");
+      expect(error.message).toContain("REDIS_URL");
+      const ready = await publisher.ready();
+      expect(ready.ready).toBe(false);
+      const text = [error.message, ready.detail, ...lines].join("\n");
+      expect(text).not.toContain(wrong);
+      expect(text).not.toContain(PASSWORD);
+    } finally {
+      await publisher.close();
+      await killServer();
+    }
+  });
+
   it("settles every publish within the bound, stays bounded, and resumes on the same publisher", async () => {
     const port = await freePort();
     await startServer(port);
