@@ -81,7 +81,7 @@ export function mskAuthFailureMessage(options: MskOptions): string {
   const brokers = options.brokers.join(",");
   if (options.auth.mode === "iam_role") {
     const who = options.auth.roleArn ? "the role MSK_ROLE_ARN" : "the credentials of the default chain";
-    return `[msk] SASL OAUTHBEARER (IAM) authentication failed at ${brokers} — the broker rejected the IAM token: check that ${who} may kafka-cluster:Connect (and the topic/group actions) on this cluster, that MSK_REGION is the cluster's region, and that MSK_BROKERS are the IAM brokers (port 9098)`;
+    return `[msk] SASL OAUTHBEARER (IAM) authentication failed at ${brokers} — the broker refused IAM authentication: check that ${who} may kafka-cluster:Connect (and the topic/group actions) on this cluster, that MSK_REGION is the cluster's region, and that MSK_BROKERS are the IAM brokers (port 9098)`;
   }
   return `[msk] SASL SCRAM-SHA-512 authentication failed at ${brokers} — check MSK_SASL_USERNAME and MSK_SASL_PASSWORD, that their AmazonMSK_ secret is associated with the cluster, and that MSK_BROKERS are the SCRAM brokers (port 9096)`;
 }
