@@ -69,7 +69,8 @@ describe("the kafkajs configuration of MSK", () => {
         },
       },
     });
-    const provider = (configs.at(-1)?.sasl as { oauthBearerProvider: () => Promise<{ value: string }> }).oauthBearerProvider;
+    const provider = ((configs.at(-1) as KafkaConfig).sasl as { oauthBearerProvider: () => Promise<{ value: string }> })
+      .oauthBearerProvider;
     const end = clock.now + 3 * 24 * 3_600_000;
     let calls = 0;
     while (clock.now < end && calls < 50_000) {
