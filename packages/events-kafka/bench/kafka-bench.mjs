@@ -80,7 +80,8 @@ const pub = overall("publisher");
 const rawAll = overall("raw");
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 console.log(`kafka bench: ${N} events per side (${ROUNDS} rounds of ${N / ROUNDS}), batch size ${batchSize}, broker ${brokers.join(",")}`);
-for (const [i, r] of rounds.entries()) console.log(`  round ${i + 1}: publisher ${fmt(r.publisher)} ev/s, raw sendBatch ${fmt(r.raw)} ev/s`);
+for (const [i, r] of rounds.entries())
+  console.log(`  round ${i + 1}: publisher ${fmt(r.publisher)} ev/s, raw sendBatch ${fmt(r.raw)} ev/s`);
 console.log(`  publisher        ${fmt(pub)} events/s`);
 console.log(`  raw sendBatch    ${fmt(rawAll)} events/s`);
 console.log(`  naive send       ${fmt(naive)} events/s (${NAIVE} events, one awaited send each)`);

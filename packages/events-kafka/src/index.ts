@@ -9,7 +9,6 @@ import { createKafkaSubscriber } from "./kafka-subscriber.js";
 export type { KafkaCompression, KafkaSasl } from "./kafka-client.js";
 export {
   compressions,
-  type KafkaEnvOptions,
   type KafkaOptions,
   kafkaEnvSchema,
   kafkaOptionsFromEnv,

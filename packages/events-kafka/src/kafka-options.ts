@@ -99,9 +99,6 @@ export const kafkaEnvSchema = z
     return options;
   });
 
-/** What the env schema produces (a KafkaOptions with one of the env SASL mechanisms). */
-export type KafkaEnvOptions = z.infer<typeof kafkaEnvSchema>;
-
 function readCa(path: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -116,7 +113,7 @@ function readCa(path: string): string {
 }
 
 /** Reads the KAFKA_* variables; throws ConfigError naming each bad one (values are never echoed). */
-export function kafkaOptionsFromEnv(env: Env = process.env): KafkaEnvOptions {
+export function kafkaOptionsFromEnv(env: Env = process.env): KafkaOptions {
   return parseEnv("kafka", kafkaEnvSchema, env);
 }
 

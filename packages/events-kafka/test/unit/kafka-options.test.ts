@@ -2,7 +2,7 @@
 
 import { EventsError } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
-import { backend, kafkaOptionsFromEnv } from "../../src/index.js";
+import { backend, type KafkaOptions, kafkaOptionsFromEnv } from "../../src/index.js";
 
 function configError(env: Record<string, string>): EventsError {
   try {
@@ -109,5 +109,19 @@ describe("kafka options from the environment", () => {
   it("is the kafka backend of the loader", () => {
     expect(backend.id).toBe("kafka");
     expect(() => backend.fromEnv({})).toThrow(/KAFKA_BROKERS/);
+  });
+});
+
+describe("kafka backend descriptor", () => {
+  it("creates a publisher and subscriber without connecting (connections are lazy), and closes them", async () => {
+    const options = backend.fromEnv({ KAFKA_BROKERS: "127.0.0.1:1" }) as KafkaOptions;
+    const context = { source: "unit", logger: { debug() {}, info() {}, warn() {}, error() {} }, requested: "redpanda" };
+    const publisher = backend.createPublisher(options, context);
+    const subscriber = backend.createSubscriber(options, context);
+    expect(publisher.backend).toBe("kafka");
+    expect(publisher.metrics()).toMatchObject({ published: 0, pending: 0 });
+    await publisher.close();
+    await subscriber.close();
+    await expect(subscriber.subscribe(["decision.made.v1"], () => {})).rejects.toMatchObject({ code: "SUBSCRIBER_CLOSED" });
   });
 });
