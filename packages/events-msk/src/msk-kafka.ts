@@ -100,6 +100,11 @@ export function toMskError(error: unknown, options: MskOptions): unknown {
   });
 }
 
+/** A token the brokers refused is not offered again: the next authentication signs a new one. */
+function forgetRefusedToken(error: unknown, provider: MskIamTokenProvider | undefined): void {
+  if (provider && EventsError.isInstance(error) && error.code === "AUTH_FAILED" && !tokenFailure(error)) provider.invalidate();
+}
+
 /** The Kafka publisher with MSK's auth; errors name the MSK variables. */
 export class MskPublisher extends KafkaPublisher {
   readonly tokenProvider: MskIamTokenProvider | undefined;
@@ -114,7 +119,9 @@ export class MskPublisher extends KafkaPublisher {
   }
 
   protected override fail(error: unknown): EventsError {
-    return super.fail(toMskError(error, this.mskOptions));
+    const mapped = toMskError(error, this.mskOptions);
+    forgetRefusedToken(mapped, this.tokenProvider);
+    return super.fail(mapped);
   }
 
   override async ready() {
@@ -144,7 +151,9 @@ export class MskSubscriber extends KafkaSubscriber {
     try {
       return await super.subscribe(...args);
     } catch (error) {
-      throw toMskError(error, this.mskOptions);
+      const mapped = toMskError(error, this.mskOptions);
+      forgetRefusedToken(mapped, this.tokenProvider);
+      throw mapped;
     }
   }
 }

@@ -104,6 +104,24 @@ describe("the kafkajs configuration of MSK", () => {
     await subscriber.close();
   });
 
+  it("a token the brokers refused is dropped: the next authentication signs a new one", async () => {
+    const { ConnectionError } = await import("@kaireon/events-core");
+    let made = 0;
+    const publisher = createMskPublisher(readMskOptions({ MSK_BROKERS: "b-1:9098" }), {
+      logger: quiet,
+      token: { generate: async () => ({ token: `t${++made}`, expiryTime: Date.now() + 900_000 }) },
+    });
+    const provider = publisher.tokenProvider as NonNullable<typeof publisher.tokenProvider>;
+    expect((await provider.token()).value).toBe("t1");
+    // What the Kafka layer reports when the SASL exchange is refused (as in msk-iam-wire.test.ts).
+    const refused = new ConnectionError({ backend: "msk", code: "AUTH_FAILED", message: "[msk] SASL OAUTHBEARER authentication failed" });
+    const mapped = (publisher as unknown as { fail(e: unknown): { code: string; message: string } }).fail(refused);
+    expect(mapped.code).toBe("AUTH_FAILED");
+    expect(mapped.message).toContain("kafka-cluster:Connect");
+    expect((await provider.token()).value).toBe("t2");
+    await publisher.close();
+  });
+
   it("a subscriber has its own provider; one can be shared", async () => {
     const options = readMskOptions({ MSK_BROKERS: "b-1:9098" });
     const a = createMskSubscriber(options, { logger: quiet });
