@@ -1,6 +1,7 @@
-// The MSK environment for the real Apache Kafka broker of tooling/services/kafka.sh. That broker's
-// SCRAM-SHA-512 user lives on its SASL_PLAINTEXT listener: it has no SASL_SSL listener, so SCRAM runs
-// without TLS here (MSK_TLS_ENABLED=false), while a real MSK cluster always adds TLS (port 9096).
+// The MSK environment for the real Apache Kafka broker of tooling/services/kafka.sh. Its SCRAM-SHA-512
+// user lives on a SASL_PLAINTEXT listener, so SCRAM runs without TLS here (MSK_TLS_ENABLED=false),
+// while a real MSK cluster always adds TLS (port 9096). When the broker script also offers a SASL_SSL
+// listener (KAFKA_TEST_SASL_TLS_BROKERS, signed by KAFKA_TEST_TLS_CA_FILE), SCRAM runs over TLS as on MSK.
 
 import { requireService } from "@kaireon/events-testkit";
 
@@ -19,16 +20,26 @@ export function uniquePrefix(name: string): string {
 /** What an operator would put in the environment for MSK in SCRAM mode, pointed at the test broker. */
 export async function scramEnv(topicPrefix: string): Promise<Record<string, string>> {
   await requireService({ variable: "KAFKA_BROKERS", name: "Apache Kafka broker" });
+  const tlsBrokers = process.env.KAFKA_TEST_SASL_TLS_BROKERS;
+  const transport: Record<string, string> = tlsBrokers
+    ? { MSK_BROKERS: tlsBrokers, MSK_TLS_ENABLED: "true", MSK_TLS_CA_FILE: need("KAFKA_TEST_TLS_CA_FILE") }
+    : { MSK_BROKERS: need("KAFKA_TEST_SASL_BROKERS"), MSK_TLS_ENABLED: "false" };
   return {
     EVENT_PUBLISHER: "aws_msk",
-    MSK_BROKERS: need("KAFKA_TEST_SASL_BROKERS"),
+    ...transport,
     MSK_AUTH_MODE: "sasl_scram",
     MSK_SASL_USERNAME: need("KAFKA_TEST_SCRAM_USERNAME"),
     MSK_SASL_PASSWORD: need("KAFKA_TEST_SCRAM_PASSWORD"),
-    MSK_TLS_ENABLED: "false",
     MSK_TOPIC_PREFIX: topicPrefix,
     MSK_REGION: "eu-west-1",
   };
 }
 
 export const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** `SCRAM-SHA-512 over TLS` or `SCRAM-SHA-512 without TLS`, for test titles. */
+export function scramTransport(): string {
+  return process.env.KAFKA_TEST_SASL_TLS_BROKERS
+    ? "SCRAM-SHA-512 over TLS"
+    : "SCRAM-SHA-512 without TLS (the broker's SASL_PLAINTEXT listener)";
+}

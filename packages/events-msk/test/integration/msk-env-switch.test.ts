@@ -62,6 +62,7 @@ describe("the same application code on a Kafka and an MSK environment", () => {
       KAFKA_SASL_USERNAME: mskEnv.MSK_SASL_USERNAME,
       KAFKA_SASL_PASSWORD: mskEnv.MSK_SASL_PASSWORD,
       KAFKA_TOPIC_PREFIX: prefix,
+      ...(mskEnv.MSK_TLS_ENABLED === "true" ? { KAFKA_TLS_ENABLED: "true", KAFKA_TLS_CA_FILE: mskEnv.MSK_TLS_CA_FILE } : {}),
     };
     await ensureTopics(kafkaOptionsFromEnv(kafkaEnv), { partitions: 3, replicationFactor: 1, logger: quiet });
   });

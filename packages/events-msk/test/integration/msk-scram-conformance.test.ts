@@ -1,14 +1,15 @@
 // The shared conformance suite for MSK in SCRAM mode, against the real Apache Kafka broker of
 // tooling/services/kafka.sh: real SASL SCRAM-SHA-512 authentication, real produce/consume. Not real:
-// TLS (that broker's SCRAM listener is SASL_PLAINTEXT, see helpers.ts) and MSK itself.
+// MSK itself, and TLS unless the broker offers a SASL_SSL listener (see helpers.ts; the title says which).
 
+import { readFileSync } from "node:fs";
 import { EventsError } from "@kaireon/events-core";
 import { ensureTopics } from "@kaireon/events-kafka";
 import { describePublisherConformance, sampleDecision } from "@kaireon/events-testkit";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMskPublisher, createMskSubscriber, type MskOptions, readMskOptions, toKafkaOptions } from "../../src/index.js";
-import { quiet, scramEnv, uniquePrefix } from "./helpers.js";
+import { quiet, scramEnv, scramTransport, uniquePrefix } from "./helpers.js";
 
 const prefix = uniquePrefix("conf");
 let options: MskOptions;
@@ -28,6 +29,7 @@ async function injectRaw(topic: string, text: string): Promise<void> {
     const { username, password } = options.auth as { username: string; password: string };
     raw = new Kafka({
       brokers: options.brokers,
+      ...(options.tls.enabled ? { ssl: options.tls.caFile ? { ca: [readFileSync(options.tls.caFile, "utf8")] } : true } : {}),
       clientId: "kaireon-test-raw",
       sasl: { mechanism: "scram-sha-512", username, password },
       logLevel: logLevel.NOTHING,
@@ -38,7 +40,7 @@ async function injectRaw(topic: string, text: string): Promise<void> {
 }
 
 describePublisherConformance({
-  name: "msk sasl_scram (SCRAM-SHA-512)",
+  name: `msk sasl_scram, ${scramTransport()}`,
   createPublisher: () => createMskPublisher(options, { logger: quiet }),
   createSubscriber: () => createMskSubscriber(options, { logger: quiet }),
   capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
