@@ -98,7 +98,11 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
         `SELECT seq, event_id, partition_key, payload, attempts, next_attempt_at FROM ${t}
          WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
       ),
-      sent: db.prepare(`UPDATE ${t} SET status = 'sent', sent_at = ?, updated_at = ?, attempts = attempts + 1 WHERE seq = ?`),
+      // One statement for the whole batch (the common case): the seqs as a JSON array.
+      sent: db.prepare(
+        `UPDATE ${t} SET status = 'sent', sent_at = ?, updated_at = ?, attempts = attempts + 1
+         WHERE seq IN (SELECT value FROM json_each(?))`,
+      ),
       retry: db.prepare(`UPDATE ${t} SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
       dead: db.prepare(`UPDATE ${t} SET status = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
       nextDue: db.prepare(`SELECT min(next_attempt_at) AS due FROM ${t} WHERE status = 'pending'`),
@@ -119,12 +123,14 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
   const complete = (outcomes: readonly RowOutcome[]) => {
     const s = stmts();
     const at = now();
+    const sent: number[] = [];
     db.transaction(() => {
       for (const o of outcomes) {
-        if (o.status === "sent") s.sent.run(at, at, o.seq);
+        if (o.status === "sent") sent.push(o.seq);
         else if (o.status === "retry") s.retry.run(o.attempts, at + o.delayMs, o.error, at, o.seq);
         else s.dead.run(o.attempts, o.error, at, o.seq);
       }
+      if (sent.length > 0) s.sent.run(at, at, JSON.stringify(sent));
     })();
   };
 
@@ -176,9 +182,10 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       const rows: ClaimedRow[] = [];
       // Scan windows of pending rows in order until the batch is full; keys blocked by a row waiting
       // for retry stay blocked across windows. Bounded so a huge blocked backlog cannot stall a tick.
-      const window = Math.max(limit, 256);
+      const window = Math.min(Math.max(limit, 32), 2000);
+      const maxScan = Math.max(limit * 8, 4096);
       let after = 0;
-      for (let scanned = 0; rows.length < limit && scanned < window * 8; ) {
+      for (let scanned = 0; rows.length < limit && scanned < maxScan; ) {
         const scan = s.scan.all(after, window) as ScanRow[];
         if (scan.length === 0) break;
         scanned += scan.length;
