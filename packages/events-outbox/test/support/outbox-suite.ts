@@ -5,6 +5,7 @@
 import {
   createEvent,
   type DomainEvent,
+  EventsError,
   MemoryBus,
   MemoryPublisher,
   type Publisher,
@@ -239,6 +240,35 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(await h.store.requeueDead([poisoned.id])).toBe(1);
       r.notify();
       await until("the requeued event", () => delivered.some((e) => e.id === poisoned.id));
+    });
+
+    it("parks an event the broker refuses for itself (EVENT_TOO_LARGE) at once, without retrying", async () => {
+      // Mock on purpose: the in-memory backend has no size limit; Kafka/Kinesis refuse oversized records like this.
+      const tooLarge = makeEvent("big");
+      const refusing: Publisher = new Proxy(publisher, {
+        get(target, prop, receiver) {
+          if (prop !== "publishBatch") return Reflect.get(target, prop, receiver);
+          return async (events: readonly DomainEvent[]) => {
+            const results = await target.publishBatch(events.filter((e) => e.id !== tooLarge.id));
+            return events.map((e) =>
+              e.id === tooLarge.id
+                ? {
+                    status: "rejected",
+                    reason: new EventsError({ code: "EVENT_TOO_LARGE", backend: "memory", message: "[memory] too large" }),
+                  }
+                : results.shift(),
+            );
+          };
+        },
+      });
+      const r = relay({ publisher: refusing, maxAttempts: 50 });
+      const ok = makeEvent("small");
+      await h.transaction([{ enqueue: [tooLarge, ok] }]);
+      await r.start();
+      await until("a dead row", async () => (await h.store.stats()).deadRows === 1);
+      expect((await h.rows()).find((row) => row.eventId === tooLarge.id)).toMatchObject({ status: "dead", attempts: 1 });
+      await until("the other event", () => delivered.some((e) => e.id === ok.id));
+      expect((await r.metrics()).retried).toBe(0);
     });
 
     it("keeps order per key when sends fail and are retried", async () => {

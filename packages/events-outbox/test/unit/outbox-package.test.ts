@@ -39,7 +39,7 @@ describe("@kaireon/events-outbox", () => {
   it("reads OUTBOX_* variables and names the bad one", () => {
     expect(readOutboxConfig({})).toMatchObject({
       batchSize: 100,
-      maxAttempts: 10,
+      maxAttempts: 25,
       pollIntervalMs: 1000,
       retention: { sentMs: 86_400_000 },
     });
