@@ -12,7 +12,6 @@ import {
   EventsError,
   type Logger,
   type Publisher,
-  type PublishResult,
   sleep,
 } from "@kaireon/events-core";
 import { fromPayload } from "./outbox-rows.js";
@@ -161,12 +160,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           outcomes[i] = { seq: row.seq, status: "dead", attempts: row.attempts + 1, error: `unreadable payload: ${describeError(error)}` };
         }
       });
-      let results: PromiseSettledResult<PublishResult>[];
-      try {
-        results = await publisher.publishBatch(events);
-      } catch (error) {
-        results = events.map(() => ({ status: "rejected", reason: error }));
-      }
+      // publishBatch settles each event on its own and rejects as a whole only when the publisher is
+      // closed (the Publisher contract): that says nothing about these events, so no attempt is
+      // counted — the claim is abandoned below and the rows wait, untouched, for a working publisher.
+      const results = await publisher.publishBatch(events);
       results.forEach((result, j) => {
         const i = slots[j] as number;
         const row = rows[i] as ClaimedRow;
@@ -247,31 +244,43 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         sleeper = undefined;
         continue;
       }
+      // Yield to the event loop between batches: with a synchronous store (SQLite) and an in-process
+      // backend a tick is all microtasks, and back-to-back ticks would starve timers and the app's I/O.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (handled >= batchSize) continue;
       await idle(handled);
     }
   }
 
+  async function begin(): Promise<void> {
+    if (options.migrate !== false) await store.migrate();
+    offEnqueue = store.onEnqueue(wake);
+    if (store.listen) {
+      unlisten = await store.listen(wake, (error) =>
+        logger.warn(`[outbox] LISTEN connection lost, polling until it is back: ${describeError(error)}`),
+      );
+    }
+    for (const signal of options.stopOnSignals ?? []) {
+      const handler = () => {
+        logger.info(`[outbox] ${signal}: finishing the in-flight batch, then stopping`);
+        void relay.stop();
+      };
+      process.once(signal, handler);
+      signalHandlers.push([signal, handler]);
+    }
+    running = true;
+    loop = run();
+  }
+
   const relay: OutboxRelay = {
     start() {
       starting ??= (async () => {
-        if (options.migrate !== false) await store.migrate();
-        offEnqueue = store.onEnqueue(wake);
-        if (store.listen) {
-          unlisten = await store.listen(wake, (error) =>
-            logger.warn(`[outbox] LISTEN connection lost, polling until it is back: ${describeError(error)}`),
-          );
+        try {
+          await begin();
+        } catch (error) {
+          starting = undefined; // a failed start (database down) may be retried
+          throw error;
         }
-        for (const signal of options.stopOnSignals ?? []) {
-          const handler = () => {
-            logger.info(`[outbox] ${signal}: finishing the in-flight batch, then stopping`);
-            void relay.stop();
-          };
-          process.once(signal, handler);
-          signalHandlers.push([signal, handler]);
-        }
-        running = true;
-        loop = run();
       })();
       return starting;
     },

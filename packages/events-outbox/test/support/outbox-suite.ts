@@ -51,7 +51,7 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -173,7 +173,7 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(delivered).toHaveLength(0);
       expect((await r.metrics()).backlog).toBe(10_000);
       bus.setOutage(false);
-      await until("an empty backlog", async () => (await h.store.stats()).backlog === 0, 60_000);
+      await until("an empty backlog", async () => (await h.store.stats()).backlog === 0, 240_000);
       await r.stop();
 
       const ids = delivered.map((e) => e.id);
@@ -187,7 +187,7 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(rows.some((row) => row.attempts > 1)).toBe(true);
       // Order per key held across the retries.
       assertOrderPerKey(events, delivered);
-    });
+    }, 300_000);
 
     it("a send that reached the broker but was not confirmed is retried: duplicates only for retried rows", async () => {
       // Mock on purpose: a lost acknowledgement (delivered, then reported failed) is what no real
@@ -269,6 +269,15 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect((await h.rows()).find((row) => row.eventId === tooLarge.id)).toMatchObject({ status: "dead", attempts: 1 });
       await until("the other event", () => delivered.some((e) => e.id === ok.id));
       expect((await r.metrics()).retried).toBe(0);
+    });
+
+    it("a closed publisher counts no attempt: rows wait untouched for a working one", async () => {
+      await publisher.close();
+      const r = relay({ maxAttempts: 1 });
+      const event = makeEvent();
+      await h.transaction([{ enqueue: event }]);
+      await expect(r.runOnce()).rejects.toMatchObject({ code: "PUBLISHER_CLOSED" });
+      expect(await h.rows()).toMatchObject([{ eventId: event.id, status: "pending", attempts: 0 }]);
     });
 
     it("keeps order per key when sends fail and are retried", async () => {
