@@ -12,6 +12,11 @@ start_postgres() {
   bindir="$(_postgres_bindir || true)"
   if [[ -z "$bindir" ]]; then
     log "postgres: installing the Debian server package"
+    # Debian would create and start a "main" cluster on port 5432 that nothing stops: tell it not to.
+    if [[ $(id -u) -eq 0 && ! -e /etc/postgresql-common/createcluster.conf ]]; then
+      mkdir -p /etc/postgresql-common
+      echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+    fi
     apt_install postgresql >&2
     bindir="$(_postgres_bindir || true)"
     [[ -n "$bindir" ]] || { log "postgres: no server found after installing postgresql"; return 1; }
