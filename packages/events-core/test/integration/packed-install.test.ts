@@ -31,7 +31,9 @@ const p = await loadPublisher({ EVENT_PUBLISHER: "memory" });
 out.memory = (await p.publish("decision.made.v1", { tenantId: "t", customerId: "c", recommendationId: "r", offersReturned: 1, topOfferId: null, topPropensity: null, decisionFlowKey: "f", timestamp: new Date().toISOString() })).status;
 console.log(JSON.stringify(out));`,
     );
-    const out = JSON.parse(execFileSync("node", ["app.mjs"], { cwd: scratch, encoding: "utf8" }));
+    // A user's shell has no NODE_PATH; pnpm's script shims set one that reaches every workspace package.
+    const { NODE_PATH: _hidden, ...env } = process.env;
+    const out = JSON.parse(execFileSync("node", ["app.mjs"], { cwd: scratch, encoding: "utf8", env }));
     expect(out.kafka).toEqual({
       coded: true,
       code: "BACKEND_NOT_INSTALLED",
