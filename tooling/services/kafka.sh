@@ -10,6 +10,8 @@
 #   KAFKA_TEST_SCRAM_USERNAME/_PASSWORD   a SCRAM-SHA-512 user (created at format time with --add-scram)
 #   KAFKA_TEST_TLS_BROKERS         SSL listener (server certificate for 127.0.0.1 / localhost)
 #   KAFKA_TEST_TLS_CA_FILE         PEM of the CA that signed it (kafkajs `ssl: { ca }`)
+#   KAFKA_TEST_SASL_TLS_BROKERS    SASL_SSL listener: the SASL users and mechanisms above over the TLS
+#                                  listener's certificate (what MSK's SCRAM port 9096 is)
 #   KAFKA_TEST_CONTROL             a script: `stop` kills the broker (SIGKILL, a crash), `start` starts it
 #                                  again on the same ports and data dir and waits until it answers
 #   KAFKA_TEST_VERSION             the Kafka version running
@@ -74,8 +76,8 @@ start_kafka() {
 
   local dir="$KAIREON_RUN_DIR/kafka"
   mkdir -p "$dir/data"
-  local p_plain p_sasl p_tls p_ctrl
-  p_plain="$(free_port)"; p_sasl="$(free_port)"; p_tls="$(free_port)"; p_ctrl="$(free_port)"
+  local p_plain p_sasl p_tls p_sasl_tls p_ctrl
+  p_plain="$(free_port)"; p_sasl="$(free_port)"; p_tls="$(free_port)"; p_sasl_tls="$(free_port)"; p_ctrl="$(free_port)"
   local tls_pass="kaireon-test-tls"
   _kafka_make_tls "$dir" "$tls_pass" || { log "kafka: keytool failed to make the TLS keystore"; return 1; }
 
@@ -85,14 +87,18 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$p_ctrl
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,CONTROLLER://127.0.0.1:$p_ctrl
-advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,CONTROLLER://127.0.0.1:$p_ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$plain_user="$plain_pass";
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# SASL_SSL: the same users (SCRAM credentials live in the cluster metadata) over the ssl.* keystore below.
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$plain_user="$plain_pass";
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$dir/server.p12
 ssl.keystore.password=$tls_pass
@@ -167,7 +173,8 @@ case "\${1:-}" in
     for _ in \$(seq 1 600); do
       alive || { echo "kafka exited; see $dir/kafka.log" >&2; tail -n 30 "$dir/kafka.log" >&2; exit 1; }
       now=\$(grep -c "Kafka Server started" "$dir/kafka.log" 2>/dev/null || true)
-      if (( \${now:-0} > \${before:-0} )) && (exec 3<>/dev/tcp/127.0.0.1/$p_plain) 2>/dev/null; then exit 0; fi
+      if (( \${now:-0} > \${before:-0} )) && (exec 3<>/dev/tcp/127.0.0.1/$p_plain) 2>/dev/null \\
+        && (exec 3<>/dev/tcp/127.0.0.1/$p_sasl_tls) 2>/dev/null; then exit 0; fi
       sleep 0.2
     done
     echo "kafka did not start within 120 s" >&2; exit 1 ;;
@@ -186,7 +193,7 @@ esac
 CTL
   chmod +x "$dir/control.sh"
   register_cleanup "$dir/control.sh terminate"
-  log "kafka: starting broker (PLAINTEXT 127.0.0.1:$p_plain, SASL 127.0.0.1:$p_sasl, TLS 127.0.0.1:$p_tls)"
+  log "kafka: starting broker (PLAINTEXT 127.0.0.1:$p_plain, SASL 127.0.0.1:$p_sasl, TLS 127.0.0.1:$p_tls, SASL_SSL 127.0.0.1:$p_sasl_tls)"
   "$dir/control.sh" start || { log "kafka: the broker did not start"; return 1; }
 
   export KAFKA_BROKERS="127.0.0.1:$p_plain"
@@ -195,6 +202,7 @@ CTL
   export KAFKA_TEST_SCRAM_USERNAME="$scram_user" KAFKA_TEST_SCRAM_PASSWORD="$scram_pass"
   export KAFKA_TEST_TLS_BROKERS="127.0.0.1:$p_tls"
   export KAFKA_TEST_TLS_CA_FILE="$dir/ca.pem"
+  export KAFKA_TEST_SASL_TLS_BROKERS="127.0.0.1:$p_sasl_tls"
   export KAFKA_TEST_CONTROL="$dir/control.sh"
   export KAFKA_TEST_VERSION="$KAFKA_VERSION"
   log "kafka: ready at $KAFKA_BROKERS (pid $(cat "$dir/kafka.pid"), Kafka $KAFKA_VERSION)"

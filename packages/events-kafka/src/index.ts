@@ -9,6 +9,7 @@ import { createKafkaSubscriber } from "./kafka-subscriber.js";
 export type { KafkaCompression, KafkaSasl } from "./kafka-client.js";
 export {
   compressions,
+  type KafkaErrorHints,
   type KafkaOptions,
   kafkaEnvSchema,
   kafkaOptionsFromEnv,

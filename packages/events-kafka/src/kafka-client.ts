@@ -23,6 +23,11 @@ export interface KafkaConnection {
   connectionTimeoutMs: number;
   /** How long the client itself keeps retrying a failed request before giving up (ms, roughly). */
   retryBudgetMs: number;
+  /**
+   * kafkajs `reauthenticationThreshold`: when the broker caps SASL sessions (connections.max.reauth.ms,
+   * e.g. MSK IAM), re-authenticate this many ms before the session expires. kafkajs' default (10000) when unset.
+   */
+  reauthenticationThresholdMs?: number;
 }
 
 export interface OutgoingRecord {
@@ -118,6 +123,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
   };
   if (connection.ssl !== undefined) config.ssl = connection.ssl;
   if (connection.sasl) config.sasl = connection.sasl as SASLOptions;
+  if (connection.reauthenticationThresholdMs !== undefined) config.reauthenticationThreshold = connection.reauthenticationThresholdMs;
   const kafka = new Kafka(config);
 
   return {

@@ -10,9 +10,19 @@ import type { KafkaCompression, KafkaConnection, KafkaSasl } from "./kafka-clien
 export const saslMechanisms = ["plain", "scram-sha-256", "scram-sha-512"] as const;
 export const compressions = ["none", "gzip"] as const;
 
+/** The advice after " — " in AUTH_FAILED and CONNECTION_FAILED messages: name your own variables. */
+export interface KafkaErrorHints {
+  /** Default: `check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD` (backend `kafka`). */
+  auth?: string;
+  /** Default: `check KAFKA_BROKERS, TLS and the network` (backend `kafka`). */
+  connection?: string;
+}
+
 export interface KafkaOptions extends KafkaConnection {
   /** Backend id in errors, logs and results; `kafka` unless a package built on this one says otherwise (`msk`). */
   backend?: string;
+  /** What errors tell the user to check. Without it a backend other than `kafka` gets advice naming no variable. */
+  hints?: KafkaErrorHints;
   /** Prepended to every topic name: `<topicPrefix><topic>`. */
   topicPrefix: string;
   /** Default consumer group of subscriptions. */

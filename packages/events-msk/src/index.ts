@@ -26,7 +26,7 @@ export {
   type MskKafkaDeps,
   MskPublisher,
   MskSubscriber,
-  mskAuthFailureMessage,
+  mskErrorHints,
   toKafkaOptions,
 } from "./msk-kafka.js";
 export {

@@ -1,11 +1,19 @@
 // MSK is Kafka: this file turns MskOptions into the resolved options of @kaireon/events-kafka (its
 // publisher, subscriber, batching, ordering and replay are reused as they are) with MSK's auth:
-// SASL/OAUTHBEARER with a cached IAM token, or SASL/SCRAM-SHA-512, both over TLS. It also rewrites the
-// Kafka package's auth errors so they name the MSK variables and the likely fix.
+// SASL/OAUTHBEARER with a cached IAM token, or SASL/SCRAM-SHA-512, both over TLS. The Kafka package's
+// errors name the MSK variables and the likely fix through its `hints`; the token provider's own coded
+// errors pass through it unchanged.
 
 import { readFileSync } from "node:fs";
-import { ConfigError, ConnectionError, EventsError, type Logger } from "@kaireon/events-core";
-import { type KafkaOptions, KafkaPublisher, type KafkaPublisherDeps, KafkaSubscriber, resolveKafkaOptions } from "@kaireon/events-kafka";
+import { ConfigError, EventsError, type Logger } from "@kaireon/events-core";
+import {
+  type KafkaErrorHints,
+  type KafkaOptions,
+  KafkaPublisher,
+  type KafkaPublisherDeps,
+  KafkaSubscriber,
+  resolveKafkaOptions,
+} from "@kaireon/events-kafka";
 import { MskIamTokenProvider, type MskIamTokenProviderOptions } from "./msk-iam-token.js";
 import type { MskOptions } from "./msk-options.js";
 
@@ -17,8 +25,8 @@ export interface MskKafkaDeps {
   tokenProvider?: MskIamTokenProvider;
   /** IAM mode: options of the default token provider (tests inject a clock or a generator here). */
   token?: Omit<MskIamTokenProviderOptions, "region" | "roleArn">;
-  /** Extra resolved Kafka options (batching, timeouts); brokers, auth and TLS come from MskOptions. */
-  kafka?: Partial<Omit<KafkaOptions, "brokers" | "sasl" | "ssl" | "backend">>;
+  /** Extra resolved Kafka options (batching, timeouts); brokers, auth, TLS and error hints come from MskOptions. */
+  kafka?: Partial<Omit<KafkaOptions, "brokers" | "sasl" | "ssl" | "backend" | "hints">>;
 }
 
 /** The Kafka options MSK's publisher and subscriber run with, and the IAM token provider (IAM mode). */
@@ -28,6 +36,7 @@ export function toKafkaOptions(options: MskOptions, deps: MskKafkaDeps = {}): { 
     clientId: MSK_CLIENT_ID,
     ...deps.kafka,
     backend: "msk",
+    hints: mskErrorHints(options),
     brokers: options.brokers,
     topicPrefix: options.topicPrefix,
     groupId: options.consumerGroupId,
@@ -64,70 +73,45 @@ function readCa(path: string): string {
   }
 }
 
-/** The first error in the cause chain that our token provider raised (a signer/STS failure). */
-function tokenFailure(error: unknown): EventsError | undefined {
-  const seen = new Set<unknown>();
-  let e: unknown = error;
-  while (e && typeof e === "object" && !seen.has(e)) {
-    seen.add(e);
-    if (EventsError.isInstance(e) && e.code === "AUTH_FAILED" && e.backend === "msk" && e.message.includes("IAM auth token")) return e;
-    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/** What an MSK auth failure means and what to check, per mode. Never contains a secret. */
-export function mskAuthFailureMessage(options: MskOptions): string {
-  const brokers = options.brokers.join(",");
+/** What an MSK auth or connection failure tells the user to check, per mode. Never contains a secret. */
+export function mskErrorHints(options: MskOptions): Required<KafkaErrorHints> {
+  const tls = options.tls.enabled ? "TLS" : "MSK_TLS_ENABLED";
   if (options.auth.mode === "iam_role") {
     const who = options.auth.roleArn ? "the role MSK_ROLE_ARN" : "the credentials of the default chain";
-    return `[msk] SASL OAUTHBEARER (IAM) authentication failed at ${brokers} — the broker refused IAM authentication: check that ${who} may kafka-cluster:Connect (and the topic/group actions) on this cluster, that MSK_REGION is the cluster's region, and that MSK_BROKERS are the IAM brokers (port 9098)`;
+    return {
+      auth: `the broker refused IAM authentication: check that ${who} may kafka-cluster:Connect (and the topic/group actions) on this cluster, that MSK_REGION is the cluster's region, and that MSK_BROKERS are the IAM brokers (port 9098)`,
+      connection: `check MSK_BROKERS (the IAM brokers, port 9098), ${tls}, and that the cluster's security group lets this host in`,
+    };
   }
-  return `[msk] SASL SCRAM-SHA-512 authentication failed at ${brokers} — check MSK_SASL_USERNAME and MSK_SASL_PASSWORD, that their AmazonMSK_ secret is associated with the cluster, and that MSK_BROKERS are the SCRAM brokers (port 9096)`;
+  return {
+    auth: "check MSK_SASL_USERNAME and MSK_SASL_PASSWORD, that their AmazonMSK_ secret is associated with the cluster, and that MSK_BROKERS are the SCRAM brokers (port 9096)",
+    connection: `check MSK_BROKERS (the SCRAM brokers, port 9096), ${tls}, and that the cluster's security group lets this host in`,
+  };
 }
 
-/** Kafka's auth errors name KAFKA-style variables; MSK's name its own and the usual MSK causes. */
-export function toMskError(error: unknown, options: MskOptions): unknown {
-  const token = tokenFailure(error);
-  if (token) return token;
-  if (!EventsError.isInstance(error) || error.code !== "AUTH_FAILED") return error;
-  return new ConnectionError({
-    backend: "msk",
-    code: "AUTH_FAILED",
-    message: mskAuthFailureMessage(options),
-    details: { mode: options.auth.mode, brokers: options.brokers },
-    cause: error,
-  });
-}
-
-/** A token the brokers refused is not offered again: the next authentication signs a new one. */
+/**
+ * A token the brokers refused is not offered again: the next authentication signs a new one. The
+ * broker's refusal is the Kafka layer's AUTH_FAILED for OAUTHBEARER; the provider's own failures
+ * (signing, STS) carry no mechanism and leave nothing cached to drop.
+ */
 function forgetRefusedToken(error: unknown, provider: MskIamTokenProvider | undefined): void {
-  if (provider && EventsError.isInstance(error) && error.code === "AUTH_FAILED" && !tokenFailure(error)) provider.invalidate();
+  if (provider && EventsError.isInstance(error) && error.code === "AUTH_FAILED" && error.details?.mechanism === "oauthbearer")
+    provider.invalidate();
 }
 
-/** The Kafka publisher with MSK's auth; errors name the MSK variables. */
+/** The Kafka publisher with MSK's auth; errors name the MSK variables (the Kafka options' hints). */
 export class MskPublisher extends KafkaPublisher {
   readonly tokenProvider: MskIamTokenProvider | undefined;
 
-  constructor(
-    private readonly mskOptions: MskOptions,
-    deps: KafkaPublisherDeps & MskKafkaDeps = {},
-  ) {
-    const { kafka, tokenProvider } = toKafkaOptions(mskOptions, deps);
+  constructor(options: MskOptions, deps: KafkaPublisherDeps & MskKafkaDeps = {}) {
+    const { kafka, tokenProvider } = toKafkaOptions(options, deps);
     super(kafka, { ...(deps.source ? { source: deps.source } : {}), ...(deps.logger ? { logger: deps.logger } : {}) });
     this.tokenProvider = tokenProvider;
   }
 
   protected override fail(error: unknown): EventsError {
-    const mapped = toMskError(error, this.mskOptions);
-    forgetRefusedToken(mapped, this.tokenProvider);
-    return super.fail(mapped);
-  }
-
-  override async ready() {
-    const report = await super.ready();
-    if (report.ready || !report.detail?.includes("authentication failed")) return report;
-    return { ...report, detail: mskAuthFailureMessage(this.mskOptions) };
+    forgetRefusedToken(error, this.tokenProvider);
+    return super.fail(error);
   }
 }
 
@@ -135,11 +119,8 @@ export class MskPublisher extends KafkaPublisher {
 export class MskSubscriber extends KafkaSubscriber {
   readonly tokenProvider: MskIamTokenProvider | undefined;
 
-  constructor(
-    private readonly mskOptions: MskOptions,
-    deps: MskKafkaDeps & { handlerAttempts?: number } = {},
-  ) {
-    const { kafka, tokenProvider } = toKafkaOptions(mskOptions, deps);
+  constructor(options: MskOptions, deps: MskKafkaDeps & { handlerAttempts?: number } = {}) {
+    const { kafka, tokenProvider } = toKafkaOptions(options, deps);
     super(kafka, {
       ...(deps.logger ? { logger: deps.logger } : {}),
       ...(deps.handlerAttempts ? { handlerAttempts: deps.handlerAttempts } : {}),
@@ -151,9 +132,8 @@ export class MskSubscriber extends KafkaSubscriber {
     try {
       return await super.subscribe(...args);
     } catch (error) {
-      const mapped = toMskError(error, this.mskOptions);
-      forgetRefusedToken(mapped, this.tokenProvider);
-      throw mapped;
+      forgetRefusedToken(error, this.tokenProvider);
+      throw error;
     }
   }
 }

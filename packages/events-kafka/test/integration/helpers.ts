@@ -1,5 +1,5 @@
 // Options for each listener of the broker tooling/services/kafka.sh starts (PLAINTEXT, SASL PLAIN,
-// SASL SCRAM-SHA-512, TLS), and a raw kafkajs producer for writing what our publisher never would.
+// SASL SCRAM-SHA-512, TLS, SASL_SSL with SCRAM-SHA-512 as MSK runs it), and a raw kafkajs producer for writing what our publisher never would.
 
 import { readFileSync } from "node:fs";
 import { silentLogger } from "@kaireon/events-core";
@@ -7,7 +7,7 @@ import { requireService } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { ensureTopics, type KafkaOptions, resolveKafkaOptions } from "../../src/index.js";
 
-export type Listener = "plaintext" | "sasl-plain" | "sasl-scram-sha-512" | "tls";
+export type Listener = "plaintext" | "sasl-plain" | "sasl-scram-sha-512" | "tls" | "sasl-ssl-scram-sha-512";
 
 function need(name: string): string {
   const value = process.env[name];
@@ -38,6 +38,13 @@ export async function brokerOptions(listener: Listener, topicPrefix: string, ext
       return resolveKafkaOptions({
         brokers: need("KAFKA_TEST_TLS_BROKERS").split(","),
         ssl: { ca: [readFileSync(need("KAFKA_TEST_TLS_CA_FILE"), "utf8")] },
+        ...base,
+      });
+    case "sasl-ssl-scram-sha-512":
+      return resolveKafkaOptions({
+        brokers: need("KAFKA_TEST_SASL_TLS_BROKERS").split(","),
+        ssl: { ca: [readFileSync(need("KAFKA_TEST_TLS_CA_FILE"), "utf8")] },
+        sasl: { mechanism: "scram-sha-512", username: need("KAFKA_TEST_SCRAM_USERNAME"), password: need("KAFKA_TEST_SCRAM_PASSWORD") },
         ...base,
       });
   }

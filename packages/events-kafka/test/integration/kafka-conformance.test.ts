@@ -1,5 +1,6 @@
 // The shared conformance suite against a real Apache Kafka broker, once per listener: PLAINTEXT,
-// SASL_PLAINTEXT with PLAIN and with SCRAM-SHA-512, and TLS. Plus: a wrong password fails fast with
+// SASL_PLAINTEXT with PLAIN and with SCRAM-SHA-512, TLS, and SASL_SSL with SCRAM-SHA-512 (MSK's SCRAM
+// mode: SCRAM-SHA-512 over TLS). Plus: a wrong password fails fast with
 // AUTH_FAILED naming the mechanism (not a hang), and the password appears nowhere.
 
 import { EventsError } from "@kaireon/events-core";
@@ -9,7 +10,7 @@ import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions, resolve
 import { brokerOptions, type Listener, prepareTopics, rawWriter, uniquePrefix } from "./helpers.js";
 
 const quiet = { logger: { debug() {}, info() {}, warn() {}, error() {} } };
-const listeners: Listener[] = ["plaintext", "sasl-plain", "sasl-scram-sha-512", "tls"];
+const listeners: Listener[] = ["plaintext", "sasl-plain", "sasl-scram-sha-512", "tls", "sasl-ssl-scram-sha-512"];
 
 for (const listener of listeners) {
   const prefix = uniquePrefix(`conf-${listener}`);
@@ -44,9 +45,14 @@ for (const listener of listeners) {
 }
 
 describe("kafka SASL with a wrong password", () => {
-  for (const mechanism of ["plain", "scram-sha-512"] as const) {
-    it(`fails with AUTH_FAILED naming ${mechanism.toUpperCase()}, without the password`, async () => {
-      const good = await brokerOptions(mechanism === "plain" ? "sasl-plain" : "sasl-scram-sha-512", uniquePrefix("auth"));
+  const cases = [
+    { mechanism: "plain", listener: "sasl-plain" },
+    { mechanism: "scram-sha-512", listener: "sasl-scram-sha-512" },
+    { mechanism: "scram-sha-512", listener: "sasl-ssl-scram-sha-512" },
+  ] as const;
+  for (const { mechanism, listener } of cases) {
+    it(`fails with AUTH_FAILED naming ${mechanism.toUpperCase()} (${listener}), without the password`, async () => {
+      const good = await brokerOptions(listener, uniquePrefix("auth"));
       const password = "definitely-wrong-Pa55word";
       const options = { ...good, sasl: { mechanism, username: (good.sasl as { username: string }).username, password } };
       const publisher = createKafkaPublisher(options, quiet);

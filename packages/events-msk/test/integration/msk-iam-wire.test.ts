@@ -57,11 +57,16 @@ describe("msk iam_role against a real TLS listener", () => {
   it("TLS with the right CA, then SASL OAUTHBEARER, which this broker refuses: AUTH_FAILED naming the IAM checks", async () => {
     const { error, ready } = await publishError({ MSK_BROKERS: tlsBrokers, MSK_TLS_CA_FILE: caFile, MSK_REGION: "eu-west-1" });
     expect(error).toMatchObject({ code: "AUTH_FAILED", backend: "msk" });
-    expect(error.message).toContain("SASL OAUTHBEARER (IAM) authentication failed");
+    expect(error.message).toContain("SASL OAUTHBEARER authentication failed");
+    expect(error.message).toContain("the broker refused IAM authentication");
     expect(error.message).toContain("kafka-cluster:Connect");
+    expect(error.message).not.toMatch(/KAFKA_|MSK_SASL_MECHANISM/);
+    // The shape the publisher keys "drop the refused token" on.
+    expect(error.details?.mechanism).toBe("oauthbearer");
     // The broker answered the SASL handshake (after TLS) with ILLEGAL_SASL_STATE: no SASL on this listener.
     expect(causes(error)).toContain("Request is not valid given the current SASL state");
     expect(ready.ready).toBe(false);
+    expect(ready.detail).toContain("kafka-cluster:Connect");
   });
 
   it("a certificate that does not verify never gets as far as SASL", async () => {

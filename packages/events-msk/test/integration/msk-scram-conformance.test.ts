@@ -49,6 +49,25 @@ describePublisherConformance({
     createMskPublisher({ ...options, brokers: ["127.0.0.1:1"] }, { logger: quiet, kafka: { publishTimeoutMs: 5000 } }),
 });
 
+describe("msk sasl_scram transport", () => {
+  it("is SCRAM-SHA-512 over TLS, as MSK requires (the broker's SASL_SSL listener, verified against its CA)", async () => {
+    // kafka.sh always offers the SASL_SSL listener; without it this run would only prove SCRAM in clear.
+    expect(process.env.KAFKA_TEST_SASL_TLS_BROKERS, "KAFKA_TEST_SASL_TLS_BROKERS (SASL_SSL listener) is not set").toBeTruthy();
+    expect(options.tls).toEqual({ enabled: true, caFile: process.env.KAFKA_TEST_TLS_CA_FILE });
+    const kafka = toKafkaOptions(options).kafka;
+    expect(kafka.sasl?.mechanism).toBe("scram-sha-512");
+    expect(kafka.ssl).toMatchObject({ ca: [expect.stringContaining("BEGIN CERTIFICATE")] });
+    const publisher = createMskPublisher(options, { logger: quiet });
+    try {
+      const ready = await publisher.ready();
+      expect(ready).toMatchObject({ ready: true, backend: "msk" });
+      expect(ready.detail).toContain("SASL SCRAM-SHA-512");
+    } finally {
+      await publisher.close();
+    }
+  });
+});
+
 describe("msk sasl_scram with a wrong password", () => {
   it("fails with AUTH_FAILED naming the MSK variables, never the password", async () => {
     const password = "wrong-Pa55word-for-msk";

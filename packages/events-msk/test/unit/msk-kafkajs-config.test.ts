@@ -114,12 +114,42 @@ describe("the kafkajs configuration of MSK", () => {
     const provider = publisher.tokenProvider as NonNullable<typeof publisher.tokenProvider>;
     expect((await provider.token()).value).toBe("t1");
     // What the Kafka layer reports when the SASL exchange is refused (as in msk-iam-wire.test.ts).
-    const refused = new ConnectionError({ backend: "msk", code: "AUTH_FAILED", message: "[msk] SASL OAUTHBEARER authentication failed" });
-    const mapped = (publisher as unknown as { fail(e: unknown): { code: string; message: string } }).fail(refused);
-    expect(mapped.code).toBe("AUTH_FAILED");
-    expect(mapped.message).toContain("kafka-cluster:Connect");
+    const refused = new ConnectionError({
+      backend: "msk",
+      code: "AUTH_FAILED",
+      message: "[msk] SASL OAUTHBEARER authentication failed at b-1:9098 — the broker refused IAM authentication: …",
+      details: { mechanism: "oauthbearer", brokers: ["b-1:9098"] },
+    });
+    const fail = (e: unknown) => (publisher as unknown as { fail(e: unknown): unknown }).fail(e);
+    expect(fail(refused)).toBe(refused);
+    expect((await provider.token()).value).toBe("t2");
+    // The provider's own failure (signing) passes through as it is and drops nothing.
+    const signing = new ConnectionError({ backend: "msk", code: "AUTH_FAILED", message: "[msk] could not sign an IAM auth token: x" });
+    expect(fail(signing)).toBe(signing);
     expect((await provider.token()).value).toBe("t2");
     await publisher.close();
+  });
+
+  it("the Kafka options carry MSK's error hints: MSK variables only, per mode", async () => {
+    const { toKafkaOptions } = await import("../../src/index.js");
+    const iam = toKafkaOptions(readMskOptions({ MSK_BROKERS: "b-1:9098", MSK_ROLE_ARN: "arn:aws:iam::123456789012:role/p" }), {
+      logger: quiet,
+    }).kafka;
+    expect(iam.backend).toBe("msk");
+    expect(iam.hints?.auth).toContain("the role MSK_ROLE_ARN may kafka-cluster:Connect");
+    expect(iam.hints?.connection).toContain("MSK_BROKERS (the IAM brokers, port 9098)");
+    const scram = toKafkaOptions(
+      readMskOptions({ MSK_BROKERS: "b-1:9096", MSK_AUTH_MODE: "sasl_scram", MSK_SASL_USERNAME: "u", MSK_SASL_PASSWORD: "pw-SECRET" }),
+    ).kafka;
+    expect(scram.hints?.auth).toContain("check MSK_SASL_USERNAME and MSK_SASL_PASSWORD");
+    for (const hint of [iam.hints?.auth, iam.hints?.connection, scram.hints?.auth, scram.hints?.connection]) {
+      expect(hint).not.toMatch(/KAFKA_|MSK_SASL_MECHANISM|pw-SECRET/);
+    }
+    // Callers' extra Kafka options cannot replace them.
+    const extra = { hints: { auth: "check KAFKA_SASL_PASSWORD" } } as unknown as Parameters<typeof toKafkaOptions>[1];
+    expect(toKafkaOptions(readMskOptions({ MSK_BROKERS: "b-1:9098" }), { ...extra, logger: quiet }).kafka.hints?.auth).toContain(
+      "kafka-cluster:Connect",
+    );
   });
 
   it("a subscriber has its own provider; one can be shared", async () => {
