@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Starts the demo from the environment and stops it cleanly on SIGTERM/SIGINT.
+
+import { startDemo } from "./container.js";
+
+const container = await startDemo(process.env).catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
+
+let signals = 0;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (++signals > 1) {
+      console.error("[demo] second signal: exiting now");
+      process.exit(1);
+    }
+    console.info(`[demo] ${signal}: stopping (no new requests, draining the relay, closing the publisher)`);
+    container.stop().then(
+      () => {
+        console.info("[demo] stopped");
+        process.exit(0);
+      },
+      (error: Error) => {
+        console.error(`[demo] stop failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,145 @@
+// End-to-end harness: runs the built demo (dist/main.js) as its own process with a given backend
+// environment, posts to it, reads the stored row back from its database, and collects the events a
+// subscriber of that backend receives — the demo's own live stream (SSE) and, for a real broker, an
+// independent subscriber in this process.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type DomainEvent, loadSubscriber, silentLogger, type Subscription, topicNames } from "@kaireon/events-core";
+import Database from "better-sqlite3";
+import { expect } from "vitest";
+import { interactionFromRow } from "../../src/sqlite-store.js";
+import type { InteractionRow } from "../../src/store.js";
+
+const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "main.js");
+
+export interface RunningDemo {
+  url: string;
+  dataDir: string;
+  output: () => string;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function spawnDemo(env: Record<string, string>): Promise<RunningDemo> {
+  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-e2e-"));
+  const child: ChildProcess = spawn(process.execPath, [main], {
+    env: { ...process.env, PORT: "0", DEMO_DATA_DIR: dataDir, DEMO_TAIL: "true", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let url: string | undefined;
+  for (let i = 0; i < 300 && !url; i++) {
+    url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+    if (!url) {
+      if (child.exitCode !== null) throw new Error(`the demo exited with ${child.exitCode}:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  if (!url) {
+    child.kill("SIGKILL");
+    throw new Error(`the demo did not start within 30 s:\n${output}`);
+  }
+  return {
+    url,
+    dataDir,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      const code = await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** Follows /live/stream and collects every event it carries. */
+export function followLiveStream(url: string) {
+  const events: DomainEvent[] = [];
+  const controller = new AbortController();
+  const ready = (async () => {
+    const res = await fetch(`${url}/live/stream`, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let snapshot: () => void = () => {};
+    const gotSnapshot = new Promise<void>((r) => {
+      snapshot = r;
+    });
+    void (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += value;
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const type = /^event: (.*)$/m.exec(block)?.[1];
+            const data = block
+              .split("\n")
+              .filter((l) => l.startsWith("data:"))
+              .map((l) => l.slice(5).trimStart())
+              .join("\n");
+            if (type === "snapshot") snapshot();
+            if (type === "event") {
+              const e = JSON.parse(data).event;
+              events.push({ id: e.id, type: e.type, time: e.time, data: e.data } as DomainEvent);
+            }
+          }
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    await gotSnapshot;
+  })();
+  return { events, ready, close: () => controller.abort() };
+}
+
+/** An independent subscriber of the configured backend (what an analytics worker would run). */
+export async function subscribeBackend(env: Record<string, string>) {
+  const events: DomainEvent[] = [];
+  const subscriber = await loadSubscriber({ ...process.env, ...env }, { logger: silentLogger });
+  const subscription: Subscription = await subscriber.subscribe(topicNames, (event) => {
+    events.push(event);
+  });
+  return {
+    events,
+    async close() {
+      await subscription.close();
+      await subscriber.close();
+    },
+  };
+}
+
+export function readInteraction(dataDir: string, interactionId: string): InteractionRow | undefined {
+  const db = new Database(join(dataDir, "demo.sqlite"), { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare("SELECT * FROM interaction_history WHERE interaction_id = ?").get(interactionId) as Record<string, unknown> | undefined;
+    return row ? interactionFromRow(row) : undefined;
+  } finally {
+    db.close();
+  }
+}
+
+export async function postJson(url: string, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, json: await res.json() };
+}
+
+/** The payload a row must produce: the row without its own ids. */
+export function payloadOf(row: InteractionRow) {
+  const { interactionId: _i, eventId: _e, ...payload } = row;
+  return payload;
+}
