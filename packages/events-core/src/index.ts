@@ -80,4 +80,5 @@ export {
   topicNames,
   topicSchemas,
 } from "./topics.js";
+export { isTrusted, trusted } from "./trusted.js";
 export { uuidv7, uuidv7Time } from "./uuid.js";

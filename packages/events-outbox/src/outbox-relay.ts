@@ -1,0 +1,295 @@
+// The relay: moves committed outbox rows to a Publisher. It claims a batch (oldest first, order per
+// key), publishes it with one publishBatch, marks each row sent, schedules a retry with exponential
+// backoff + jitter, or parks it as dead after `maxAttempts` with its last error. It sleeps until an
+// enqueue in this process, a PostgreSQL NOTIFY from another one, the next retry, or the poll interval.
+
+import {
+  type BackoffOptions,
+  backoffDelay,
+  ConfigError,
+  consoleLogger,
+  type DomainEvent,
+  EventsError,
+  type Logger,
+  type Publisher,
+  type PublishResult,
+  sleep,
+} from "@kaireon/events-core";
+import { fromPayload } from "./outbox-rows.js";
+import type { ClaimedRow, OutboxStats, OutboxStore, RowOutcome } from "./outbox-store.js";
+
+export interface OutboxRetention {
+  /** Sent rows older than this are deleted. Default 24 h. */
+  sentMs: number;
+  /** How often the relay prunes. Default 10 min (and once at start). */
+  intervalMs: number;
+}
+
+export interface OutboxRelayOptions {
+  store: OutboxStore;
+  /** Any core Publisher (e.g. the one loadPublisher() built from EVENT_PUBLISHER). The relay never closes it. */
+  publisher: Publisher;
+  /** Rows per publishBatch. Default 100. */
+  batchSize?: number;
+  /** A row that failed this many sends is parked as dead. Default 10. */
+  maxAttempts?: number;
+  /** Retry delay: random(0, min(maxMs, baseMs·2^(attempt-1))). Default 500 ms … 5 min. */
+  backoff?: BackoffOptions;
+  /** Longest sleep between checks when no wake-up arrives. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Deletion of sent rows; `false` keeps them forever. */
+  retention?: Partial<OutboxRetention> | false;
+  /** Create/upgrade the tables on start(). Default true. */
+  migrate?: boolean;
+  /** Stop (finishing the in-flight batch) on these signals, e.g. ["SIGTERM", "SIGINT"]. Default none. */
+  stopOnSignals?: readonly NodeJS.Signals[];
+  logger?: Logger;
+  /** For tests: the jitter source. */
+  random?: () => number;
+}
+
+export interface OutboxMetrics extends OutboxStats {
+  /** Rows this relay published and marked sent. */
+  sent: number;
+  /** Failed sends scheduled for a retry. */
+  retried: number;
+  /** Rows this relay parked as dead. */
+  dead: number;
+  /** Batches published. */
+  batches: number;
+  /** Sent rows deleted by retention. */
+  pruned: number;
+  /** Ticks that failed on the database itself (the rows stay pending). */
+  storeErrors: number;
+  running: boolean;
+}
+
+export interface OutboxRelay {
+  /** Migrates (unless disabled), starts listening and the loop. Idempotent. */
+  start(): Promise<void>;
+  /** Finishes the in-flight batch, stops listening, resolves. Idempotent; safe from a SIGTERM handler. */
+  stop(): Promise<void>;
+  /** Wake the loop now (enqueue in this process does it for you). */
+  notify(): void;
+  /** Claims and publishes one batch without the loop; returns how many rows it handled. */
+  runOnce(): Promise<number>;
+  /** Deletes sent rows past retention now; returns how many. */
+  prune(): Promise<number>;
+  metrics(): Promise<OutboxMetrics>;
+}
+
+const DEFAULT_RETENTION: OutboxRetention = { sentMs: 24 * 60 * 60 * 1000, intervalMs: 10 * 60 * 1000 };
+// When rows are due but none could be claimed (their keys are held by another relay), wait at least
+// this long before looking again instead of spinning.
+const CONTENDED_WAIT_MS = 25;
+const ERROR_TEXT_LIMIT = 2000;
+
+function positiveInt(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError({ backend: "outbox", message: `[outbox] relay option "${name}" is ${value} — use a whole number ≥ ${min}` });
+  }
+  return value;
+}
+
+export function describeError(error: unknown): string {
+  const text = EventsError.isInstance(error)
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : String(error);
+  return text.length > ERROR_TEXT_LIMIT ? `${text.slice(0, ERROR_TEXT_LIMIT)}…` : text;
+}
+
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { store, publisher } = options;
+  const batchSize = positiveInt("batchSize", options.batchSize ?? 100, 1);
+  const maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 10, 1);
+  const pollIntervalMs = positiveInt("pollIntervalMs", options.pollIntervalMs ?? 1000, 1);
+  const backoff = options.backoff ?? { baseMs: 500, maxMs: 5 * 60 * 1000 };
+  const retention = options.retention === false ? undefined : { ...DEFAULT_RETENTION, ...options.retention };
+  const logger = options.logger ?? consoleLogger;
+  const random = options.random ?? Math.random;
+
+  const counts = { sent: 0, retried: 0, dead: 0, batches: 0, pruned: 0, storeErrors: 0 };
+  let running = false;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  let loop: Promise<void> | undefined;
+  let woken = false;
+  let sleeper: AbortController | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+  let offEnqueue: (() => void) | undefined;
+  let lastPrune = 0;
+  // One batch at a time per relay: runOnce() and the loop share this chain.
+  let inFlight: Promise<number> = Promise.resolve(0);
+  const signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+
+  function wake() {
+    woken = true;
+    sleeper?.abort();
+  }
+
+  function outcomeFor(row: ClaimedRow, error: unknown): RowOutcome {
+    const attempts = row.attempts + 1;
+    const text = describeError(error);
+    if (attempts >= maxAttempts) return { seq: row.seq, status: "dead", attempts, error: text };
+    return { seq: row.seq, status: "retry", attempts, error: text, delayMs: backoffDelay(attempts - 1, backoff, random) };
+  }
+
+  async function publishClaimed(): Promise<number> {
+    const claim = await store.claim(batchSize);
+    const rows = claim.rows;
+    if (rows.length === 0) return 0;
+    try {
+      const outcomes: RowOutcome[] = new Array(rows.length);
+      const events: DomainEvent[] = [];
+      const slots: number[] = [];
+      rows.forEach((row, i) => {
+        try {
+          events.push(fromPayload(row.payload));
+          slots.push(i);
+        } catch (error) {
+          // A row that is not JSON can never be sent: retrying would only delay the dead letter.
+          outcomes[i] = { seq: row.seq, status: "dead", attempts: row.attempts + 1, error: `unreadable payload: ${describeError(error)}` };
+        }
+      });
+      let results: PromiseSettledResult<PublishResult>[];
+      try {
+        results = await publisher.publishBatch(events);
+      } catch (error) {
+        results = events.map(() => ({ status: "rejected", reason: error }));
+      }
+      results.forEach((result, j) => {
+        const i = slots[j] as number;
+        const row = rows[i] as ClaimedRow;
+        outcomes[i] = result.status === "fulfilled" ? { seq: row.seq, status: "sent" } : outcomeFor(row, result.reason);
+      });
+      await claim.complete(outcomes);
+      counts.batches++;
+      for (const o of outcomes) {
+        if (o.status === "sent") counts.sent++;
+        else if (o.status === "retry") counts.retried++;
+        else {
+          counts.dead++;
+          logger.error(`[outbox] event parked as dead after ${o.attempts} attempts: ${o.error}`, { seq: o.seq });
+        }
+      }
+      const failed = outcomes.find((o) => o.status === "retry");
+      if (failed && failed.status === "retry") {
+        logger.warn(`[outbox] ${outcomes.filter((o) => o.status === "retry").length} event(s) will be retried: ${failed.error}`);
+      }
+      return rows.length;
+    } catch (error) {
+      // The rows stay pending and are sent again later: at-least-once, never lost.
+      await claim.abandon().catch(() => {});
+      throw error;
+    }
+  }
+
+  function runOnce(): Promise<number> {
+    const next = inFlight.catch(() => 0).then(publishClaimed);
+    inFlight = next.catch(() => 0);
+    return next;
+  }
+
+  async function prune(): Promise<number> {
+    if (!retention) return 0;
+    lastPrune = Date.now();
+    let total = 0;
+    // Chunks keep each delete short so it never holds the table for long.
+    for (;;) {
+      const n = await store.pruneSent(retention.sentMs, 10_000);
+      total += n;
+      if (n < 10_000) break;
+    }
+    counts.pruned += total;
+    return total;
+  }
+
+  async function idle(handled: number): Promise<void> {
+    if (woken || stopping) return;
+    let wait = pollIntervalMs;
+    try {
+      const due = await store.nextDueInMs();
+      if (due !== undefined) wait = Math.min(wait, handled === 0 ? Math.max(due, CONTENDED_WAIT_MS) : due);
+    } catch {
+      // Poll at the normal interval; the next tick reports the database error.
+    }
+    if (wait <= 0 || woken || stopping) return;
+    sleeper = new AbortController();
+    await sleep(wait, sleeper.signal);
+    sleeper = undefined;
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (!stopping) {
+      woken = false;
+      let handled = 0;
+      try {
+        handled = await runOnce();
+        failures = 0;
+        if (retention && Date.now() - lastPrune >= retention.intervalMs) await prune();
+      } catch (error) {
+        counts.storeErrors++;
+        failures++;
+        logger.error(`[outbox] relay tick failed, rows stay pending: ${describeError(error)}`);
+        sleeper = new AbortController();
+        await sleep(Math.min(pollIntervalMs * 5, backoffDelay(failures, { baseMs: 100, maxMs: 30_000 }, random) + 50), sleeper.signal);
+        sleeper = undefined;
+        continue;
+      }
+      if (handled >= batchSize) continue;
+      await idle(handled);
+    }
+  }
+
+  const relay: OutboxRelay = {
+    start() {
+      starting ??= (async () => {
+        if (options.migrate !== false) await store.migrate();
+        offEnqueue = store.onEnqueue(wake);
+        if (store.listen) {
+          unlisten = await store.listen(wake, (error) =>
+            logger.warn(`[outbox] LISTEN connection lost, polling until it is back: ${describeError(error)}`),
+          );
+        }
+        for (const signal of options.stopOnSignals ?? []) {
+          const handler = () => {
+            logger.info(`[outbox] ${signal}: finishing the in-flight batch, then stopping`);
+            void relay.stop();
+          };
+          process.once(signal, handler);
+          signalHandlers.push([signal, handler]);
+        }
+        running = true;
+        loop = run();
+      })();
+      return starting;
+    },
+
+    stop() {
+      stopping ??= (async () => {
+        await starting?.catch(() => {});
+        sleeper?.abort();
+        await loop;
+        await inFlight;
+        offEnqueue?.();
+        await unlisten?.().catch(() => {});
+        for (const [signal, handler] of signalHandlers) process.removeListener(signal, handler);
+        running = false;
+      })();
+      return stopping;
+    },
+
+    notify: wake,
+    runOnce,
+    prune,
+
+    async metrics() {
+      const stats = await store.stats();
+      return { ...stats, ...counts, running };
+    },
+  };
+  return relay;
+}

@@ -1,0 +1,57 @@
+// What enqueue stores for an event, the same for every store: the validated envelope JSON plus the
+// columns the relay selects on. Validation happens here, in the caller's transaction, so an invalid
+// event fails the caller's write instead of failing later in the relay.
+
+import { ConfigError, type DomainEvent, isTrusted, parseEvent, serializeEvent, trusted } from "@kaireon/events-core";
+import type { EventOrEvents } from "./outbox-store.js";
+
+export interface NewRow {
+  eventId: string;
+  topic: string;
+  partitionKey: string;
+  payload: string;
+}
+
+export function toRows(events: EventOrEvents): NewRow[] {
+  const list = Array.isArray(events) ? (events as readonly DomainEvent[]) : [events as DomainEvent];
+  return list.map((event) => {
+    // createEvent() output is already valid; anything else (a copy, a plain object) is checked now.
+    const valid = isTrusted(event) ? event : parseEvent(event);
+    return { eventId: valid.id, topic: valid.type, partitionKey: valid.partitionkey, payload: serializeEvent(valid) };
+  });
+}
+
+/** Turns a stored row back into an event without a second schema pass (it was validated at enqueue). */
+export function fromPayload(payload: string): DomainEvent {
+  return trusted(JSON.parse(payload) as DomainEvent);
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,50}$/;
+
+export function checkTableName(store: string, table: string): string {
+  if (!IDENTIFIER.test(table)) {
+    throw new ConfigError({
+      backend: "outbox",
+      message: `[outbox] ${store} option "table" is "${table}" — use lower-case letters, digits and _ (at most 51 characters), e.g. kaireon_outbox`,
+    });
+  }
+  return table;
+}
+
+/** Calls every listener, never letting one listener's error reach the enqueuing caller. */
+export class EnqueueListeners {
+  private readonly listeners = new Set<() => void>();
+  add(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  emit(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch {
+        // A wake-up hint only; the relay also polls.
+      }
+    }
+  }
+}

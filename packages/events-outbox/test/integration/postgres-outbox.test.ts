@@ -1,0 +1,236 @@
+// The PostgreSQL store against a real server (DATABASE_URL; tooling/services/postgres.sh starts one).
+// Each test gets its own table, so runs never see each other's rows.
+
+import { type DomainEvent, MemoryBus, MemoryPublisher, type Publisher, silentLogger } from "@kaireon/events-core";
+import { requireService } from "@kaireon/events-testkit";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createOutboxRelay, createPostgresOutbox, type OutboxRelay, type PostgresOutbox } from "../../src/index.js";
+import { assertOrderPerKey, describeOutboxStore, makeEvent, recordBus, type StoreHarness, until } from "../support/outbox-suite.js";
+
+let url: string;
+const pools: pg.Pool[] = [];
+let tableNo = 0;
+
+function pool(max = 10): pg.Pool {
+  const p = new pg.Pool({ connectionString: url, max });
+  p.on("error", () => {});
+  pools.push(p);
+  return p;
+}
+
+function table(): string {
+  return `outbox_t${process.pid}_${Date.now().toString(36)}_${tableNo++}`;
+}
+
+beforeAll(async () => {
+  url = await requireService({ variable: "DATABASE_URL", name: "PostgreSQL server" });
+});
+
+afterAll(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.end()));
+});
+
+async function openPostgres(): Promise<StoreHarness> {
+  const p = pool();
+  const t = table();
+  const store = createPostgresOutbox({ pool: p, table: t });
+  await p.query(`CREATE TABLE ${t}_orders (id text PRIMARY KEY)`);
+  return {
+    store,
+    async transaction(steps, options = {}) {
+      const client = await p.connect();
+      try {
+        await client.query("BEGIN");
+        for (const step of steps) {
+          if ("order" in step) await client.query(`INSERT INTO ${t}_orders (id) VALUES ($1)`, [step.order]);
+          else await store.enqueue(client, step.enqueue);
+        }
+        await client.query(options.rollback ? "ROLLBACK" : "COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async rows() {
+      const { rows } = await p.query(
+        `SELECT event_id::text AS "eventId", status, attempts, last_error AS "lastError", partition_key AS "partitionKey" FROM ${t} ORDER BY seq`,
+      );
+      return rows;
+    },
+    async orders() {
+      return (await p.query(`SELECT id FROM ${t}_orders ORDER BY id`)).rows.map((r) => r.id);
+    },
+    async close() {
+      await p.query(`DROP TABLE IF EXISTS ${t}, ${t}_schema, ${t}_orders`);
+    },
+  };
+}
+
+describeOutboxStore("PostgreSQL", openPostgres);
+
+/** Wraps a publisher to catch any event that is being sent by two relays at the same moment. */
+function watchConcurrentSends(inner: Publisher, inFlight: Set<string>, overlaps: string[], delayMs: number): Publisher {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop !== "publishBatch") return Reflect.get(target, prop, receiver);
+      return async (events: readonly DomainEvent[]) => {
+        for (const e of events) {
+          if (inFlight.has(e.id)) overlaps.push(e.id);
+          inFlight.add(e.id);
+        }
+        try {
+          await new Promise((r) => setTimeout(r, delayMs));
+          return await target.publishBatch(events);
+        } finally {
+          for (const e of events) inFlight.delete(e.id);
+        }
+      };
+    },
+  });
+}
+
+describe("PostgreSQL outbox with several relays", () => {
+  let t: string;
+  const relays: OutboxRelay[] = [];
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await pools[0]?.query(`DROP TABLE IF EXISTS ${t}, ${t}_schema`);
+  });
+
+  it("two relays (separate pools, as two processes): every row sent, none concurrently twice, order per key kept", async () => {
+    t = table();
+    const bus = new MemoryBus(0);
+    const delivered = recordBus(bus);
+    const inFlight = new Set<string>();
+    const overlaps: string[] = [];
+    const writer = pool();
+    const writerStore = createPostgresOutbox({ pool: writer, table: t });
+    await writerStore.migrate();
+
+    const stores: PostgresOutbox[] = [];
+    const perRelay = [0, 0];
+    for (const i of [0, 1]) {
+      const store = createPostgresOutbox({ pool: pool(5), table: t });
+      stores.push(store);
+      const publisher = watchConcurrentSends(new MemoryPublisher({ bus, logger: silentLogger }), inFlight, overlaps, 2);
+      const counting: Publisher = new Proxy(publisher, {
+        get(target, prop, receiver) {
+          if (prop !== "publishBatch") return Reflect.get(target, prop, receiver);
+          return (events: readonly DomainEvent[]) => {
+            perRelay[i] = (perRelay[i] ?? 0) + events.length;
+            return target.publishBatch(events);
+          };
+        },
+      });
+      const relay = createOutboxRelay({ store, publisher: counting, batchSize: 25, pollIntervalMs: 50, logger: silentLogger });
+      relays.push(relay);
+      await relay.start();
+    }
+
+    // Writers commit concurrently, so ids (seq) commit out of order too.
+    const events = Array.from({ length: 3000 }, (_, i) => makeEvent(`cust-${i % 40}`));
+    const chunks: DomainEvent[][] = [];
+    for (let i = 0; i < events.length; i += 50) chunks.push(events.slice(i, i + 50));
+    for (let i = 0; i < chunks.length; i += 4) {
+      await Promise.all(
+        chunks.slice(i, i + 4).map(async (chunk) => {
+          const client = await writer.connect();
+          try {
+            await client.query("BEGIN");
+            await writerStore.enqueue(client, chunk);
+            await client.query("COMMIT");
+          } finally {
+            client.release();
+          }
+        }),
+      );
+    }
+    await until("an empty backlog", async () => (await writerStore.stats()).backlog === 0, 60_000);
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+
+    const ids = delivered.map((e) => e.id);
+    expect(new Set(ids).size).toBe(3000);
+    expect(ids).toHaveLength(3000); // no failure happened, so no re-send either
+    expect(overlaps).toEqual([]);
+    expect(perRelay[0]).toBeGreaterThan(0);
+    expect(perRelay[1]).toBeGreaterThan(0);
+    // Within one chunk (one transaction) the order is the enqueue order; chunks committed in parallel
+    // have no order between them for the same key, so compare against the order of seq.
+    const { rows } = await writer.query(`SELECT event_id::text AS id FROM ${t} ORDER BY seq`);
+    const bySeq = rows.map((r) => events.find((e) => e.id === r.id) as DomainEvent);
+    assertOrderPerKey(bySeq, delivered);
+  });
+
+  it("picks up a row whose transaction commits after a later-numbered one (no high-water mark)", async () => {
+    t = table();
+    const bus = new MemoryBus(0);
+    const delivered = recordBus(bus);
+    const p = pool();
+    const store = createPostgresOutbox({ pool: p, table: t });
+    await store.migrate();
+    const relay = createOutboxRelay({
+      store,
+      publisher: new MemoryPublisher({ bus, logger: silentLogger }),
+      pollIntervalMs: 50,
+      logger: silentLogger,
+    });
+    relays.push(relay);
+    await relay.start();
+
+    const slow = await p.connect();
+    const fast = await p.connect();
+    try {
+      const early = makeEvent("a");
+      const late = makeEvent("b");
+      await slow.query("BEGIN");
+      await store.enqueue(slow, early); // gets the lower seq
+      await fast.query("BEGIN");
+      await store.enqueue(fast, late);
+      await fast.query("COMMIT");
+      await until("the later-numbered event", () => delivered.some((e) => e.id === late.id));
+      await slow.query("COMMIT");
+      await until("the earlier-numbered event committed last", () => delivered.some((e) => e.id === early.id));
+      const seqs = (await p.query(`SELECT event_id::text AS id, seq FROM ${t} ORDER BY seq`)).rows.map((r) => r.id);
+      expect(seqs).toEqual([early.id, late.id]);
+    } finally {
+      slow.release();
+      fast.release();
+    }
+  });
+
+  it("migrates concurrently from several processes without error, once", async () => {
+    t = table();
+    await Promise.all([0, 1, 2, 3].map(() => createPostgresOutbox({ pool: pool(2), table: t }).migrate()));
+    const { rows } = await (pools[0] as pg.Pool).query(`SELECT version FROM ${t}_schema`);
+    expect(rows).toEqual([{ version: 1 }]);
+  });
+
+  it("wakes a relay in another process through LISTEN/NOTIFY on commit", async () => {
+    t = table();
+    const bus = new MemoryBus(0);
+    const delivered = recordBus(bus);
+    const relayStore = createPostgresOutbox({ pool: pool(), table: t });
+    const writerStore = createPostgresOutbox({ pool: pool(), table: t });
+    await writerStore.migrate();
+    // A poll interval far longer than the test timeout: only the NOTIFY can wake it.
+    const relay = createOutboxRelay({
+      store: relayStore,
+      publisher: new MemoryPublisher({ bus, logger: silentLogger }),
+      pollIntervalMs: 3_600_000,
+      logger: silentLogger,
+    });
+    relays.push(relay);
+    await relay.start();
+    await new Promise((r) => setTimeout(r, 100));
+    const event = makeEvent();
+    const client = await (pools.at(-1) as pg.Pool).connect();
+    await client.query("BEGIN");
+    await writerStore.enqueue(client, event);
+    await client.query("COMMIT");
+    client.release();
+    await until("the event", () => delivered.some((e) => e.id === event.id), 20_000);
+  });
+});
