@@ -20,11 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, "..", "dist", "main.js");
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const backendEnv = process.env.EVENT_PUBLISHER
-  ? {}
-  : process.env.REDIS_URL
-    ? { EVENT_PUBLISHER: "redis" }
-    : { EVENT_PUBLISHER: "memory" };
+const backendEnv = process.env.EVENT_PUBLISHER ? {} : process.env.REDIS_URL ? { EVENT_PUBLISHER: "redis" } : { EVENT_PUBLISHER: "memory" };
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -38,7 +34,15 @@ async function startServer(extraEnv) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-bench-"));
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, ...backendEnv, PORT: String(port), DEMO_DATA_DIR: dataDir, DEMO_TAIL: "false", DEMO_LIVE_VIEW: "false", ...extraEnv },
+    env: {
+      ...process.env,
+      ...backendEnv,
+      PORT: String(port),
+      DEMO_DATA_DIR: dataDir,
+      DEMO_TAIL: "false",
+      DEMO_LIVE_VIEW: "false",
+      ...extraEnv,
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let output = "";
@@ -47,7 +51,10 @@ async function startServer(extraEnv) {
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (child.exitCode !== null) throw new Error(`demo exited: ${output}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -115,7 +122,15 @@ async function run(label, env) {
       const h = await server.health();
       relayed = JSON.stringify({ backlog: h.counts?.outboxPending ?? h.counts?.outbox, relay: h.relay });
     }
-    return { label, rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, total: result.requests.total, non2xx, relayed };
+    return {
+      label,
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      p50: result.latency.p50,
+      total: result.requests.total,
+      non2xx,
+      relayed,
+    };
   } finally {
     await server.stop();
   }

@@ -35,9 +35,9 @@ export interface FieldIssue {
   message: string;
 }
 
-function fieldIssues(error: z.ZodError): FieldIssue[] {
+function fieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
   const at = (path: readonly PropertyKey[]) => path.map(String).join(".") || "(body)";
-  return error.issues.flatMap((issue) =>
+  return issues.flatMap((issue) =>
     // An unknown field is reported at its own path, so the caller sees which one to remove.
     issue.code === "unrecognized_keys"
       ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: "unknown field" }))
@@ -48,11 +48,8 @@ function fieldIssues(error: z.ZodError): FieldIssue[] {
 function validated<S extends z.ZodType>(schema: S) {
   return zValidator("json", schema, (result, c) => {
     if (!result.success) {
-      const issues = fieldIssues(result.error as z.ZodError);
-      return c.json(
-        { error: "VALIDATION_FAILED", message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues },
-        400,
-      );
+      const issues = fieldIssues(result.error.issues);
+      return c.json({ error: "VALIDATION_FAILED", message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues }, 400);
     }
   });
 }
@@ -153,7 +150,12 @@ export function createApp(deps: AppDeps) {
         writing = writing.then(() => stream.writeSSE({ event: "event", data: JSON.stringify({ event, ...totals }) })).catch(() => {});
       });
       const heartbeat = setInterval(() => {
-        writing = writing.then(() => stream.write(": keep-alive\n\n")).then(() => undefined, () => {});
+        writing = writing
+          .then(() => stream.write(": keep-alive\n\n"))
+          .then(
+            () => undefined,
+            () => {},
+          );
       }, 15_000);
       await new Promise<void>((resolve) => {
         stream.onAbort(resolve);

@@ -33,7 +33,9 @@ export const DEFAULT_DECISION_FLOW = "default-flow";
 export function rankOffers(input: { tenantId: string; customerId: string; channelId?: string; decisionFlowKey: string }, limit: number) {
   const scored = catalog.map((offer) => {
     const digest = createHash("sha256")
-      .update(`${input.tenantId}\u0000${input.customerId}\u0000${input.channelId ?? ""}\u0000${input.decisionFlowKey}\u0000${offer.offerId}`)
+      .update(
+        `${input.tenantId}\u0000${input.customerId}\u0000${input.channelId ?? ""}\u0000${input.decisionFlowKey}\u0000${offer.offerId}`,
+      )
       .digest();
     const unit = digest.readUInt32BE(0) / 0xffff_ffff;
     return { ...offer, propensity: Math.round((0.01 + unit * 0.98) * 10_000) / 10_000 };

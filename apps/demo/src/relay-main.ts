@@ -12,7 +12,9 @@ try {
   const options = readDemoOptions(process.env);
   const publisher = await loadPublisher(backendEnv(process.env), { logger: consoleLogger, resolveFrom: import.meta.url });
   if (publisher.backend === "memory") {
-    consoleLogger.warn("[demo] relay: EVENT_PUBLISHER is memory — events go to this process only; set a real backend to see them elsewhere");
+    consoleLogger.warn(
+      "[demo] relay: EVENT_PUBLISHER is memory — events go to this process only; set a real backend to see them elsewhere",
+    );
   }
   const { store, outbox } = await openStore(options);
   const relay = await startRelay(outbox, publisher, process.env, consoleLogger);

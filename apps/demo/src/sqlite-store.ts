@@ -53,8 +53,6 @@ CREATE TABLE IF NOT EXISTS customer_events (
 `;
 
 export interface SqliteStoreOptions {
-  /** The data folder (created when missing) or `:memory:`. */
-  dataDir: string;
   enqueue: SqliteEnqueue;
   /** How many rows the outbox holds, whatever their state (for counts()). */
   outboxSize?: () => number;

@@ -45,7 +45,9 @@ export interface DemoStore {
   /** Inserts the decision and, unless `event` is null, decision.made.v1 into the outbox, in one transaction. */
   recordDecision(row: Omit<DecisionRow, "eventId">, event: DomainEvent | null): Promise<DecisionRow>;
   /** The inbound ingestion endpoint's table: stored only, never fed to the stream. */
-  recordBehaviourEvent(body: Required<Pick<BehaviourEventBody, "tenantId" | "customerId" | "eventType">> & BehaviourEventRowInput): Promise<BehaviourEventRow>;
+  recordBehaviourEvent(
+    body: Required<Pick<BehaviourEventBody, "tenantId" | "customerId" | "eventType">> & BehaviourEventRowInput,
+  ): Promise<BehaviourEventRow>;
   getInteraction(interactionId: string): Promise<InteractionRow | undefined>;
   counts(): Promise<StoreCounts>;
   close(): Promise<void>;

@@ -25,7 +25,15 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
 });
 
@@ -36,7 +44,10 @@ afterAll(async () => {
 });
 
 async function countOf(page: import("playwright-core").Page, topic: string): Promise<number> {
-  const text = await page.locator(`[id="count-${topic}"] td.count`).textContent({ timeout: 1000 }).catch(() => null);
+  const text = await page
+    .locator(`[id="count-${topic}"] td.count`)
+    .textContent({ timeout: 1000 })
+    .catch(() => null);
   return Number(text ?? 0);
 }
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type DomainEvent, loadSubscriber, silentLogger, type Subscription, topicNames } from "@kaireon/events-core";
+import { type DomainEvent, loadSubscriber, type Subscription, silentLogger, topicNames } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { expect } from "vitest";
 import { interactionFromRow } from "../../src/sqlite-store.js";
@@ -126,7 +126,9 @@ export async function subscribeBackend(env: Record<string, string>) {
 export function readInteraction(dataDir: string, interactionId: string): InteractionRow | undefined {
   const db = new Database(join(dataDir, "demo.sqlite"), { readonly: true, fileMustExist: true });
   try {
-    const row = db.prepare("SELECT * FROM interaction_history WHERE interaction_id = ?").get(interactionId) as Record<string, unknown> | undefined;
+    const row = db.prepare("SELECT * FROM interaction_history WHERE interaction_id = ?").get(interactionId) as
+      | Record<string, unknown>
+      | undefined;
     return row ? interactionFromRow(row) : undefined;
   } finally {
     db.close();

@@ -17,7 +17,14 @@ const bus = new MemoryBus(10_000);
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-outage-"));
   demo = await startDemo(
-    { PORT: "0", DEMO_DATA_DIR: dataDir, EVENT_PUBLISHER: "memory", OUTBOX_RETRY_BASE_MS: "50", OUTBOX_RETRY_MAX_MS: "500", OUTBOX_MAX_ATTEMPTS: "1000" },
+    {
+      PORT: "0",
+      DEMO_DATA_DIR: dataDir,
+      EVENT_PUBLISHER: "memory",
+      OUTBOX_RETRY_BASE_MS: "50",
+      OUTBOX_RETRY_MAX_MS: "500",
+      OUTBOX_MAX_ATTEMPTS: "1000",
+    },
     { logger: silentLogger, tail: () => {}, memoryBus: bus },
   );
 });

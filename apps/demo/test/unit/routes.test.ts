@@ -59,11 +59,16 @@ describe("bad bodies: 400 with the field path, nothing stored or published", () 
     ["null body", "/api/v1/respond", null, "(body)"],
     ["number out of range", "/api/v1/recommend", { tenantId: "t1", customerId: "c1", limit: 11 }, "limit"],
     ["non-integer", "/api/v1/recommend", { tenantId: "t1", customerId: "c1", limit: 1.5 }, "limit"],
-    ["nested bad value", "/api/v1/events", { tenantId: "t1", customerId: "c1", eventType: "page_view", properties: { cart: { a: 1 } } }, "properties.cart"],
+    [
+      "nested bad value",
+      "/api/v1/events",
+      { tenantId: "t1", customerId: "c1", eventType: "page_view", properties: { cart: { a: 1 } } },
+      "properties.cart",
+    ],
     ["bad event name", "/api/v1/events", { tenantId: "t1", customerId: "c1", eventType: "Page View" }, "eventType"],
   ];
 
-  it.each(cases)("%s → 400 naming %s", async (_kind, path, body, field) => {
+  it.each(cases)("%s: POST %s → 400 naming the field", async (_kind, path, body, field) => {
     const res = await post(path, body);
     expect(res.status).toBe(400);
     const json = (await res.json()) as { error: string; issues: Array<{ path: string }> };
