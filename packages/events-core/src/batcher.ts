@@ -21,6 +21,8 @@ export interface BatcherOptions<T, R> {
   lingerMs: number;
   /** Items waiting (queued, not in flight) at most; beyond it add() rejects with QUEUE_FULL. */
   maxQueued: number;
+  /** The variable or option that sets maxQueued (e.g. `REDIS_MAX_PENDING`), named in the QUEUE_FULL message. */
+  maxQueuedName?: string;
   /** Batches sent concurrently. 1 keeps every item in order. */
   maxInFlight?: number;
   /** With maxInFlight > 1: items of one key are never in two in-flight batches at once. */
@@ -72,7 +74,7 @@ export class Batcher<T, R> {
         new PublishError({
           backend,
           code: "QUEUE_FULL",
-          message: `[${backend}] ${maxQueued} events are already waiting for the broker — the broker is slow or down; raise the queue limit or slow down`,
+          message: `[${backend}] ${maxQueued} events are already waiting for the broker — the broker is slow or down; raise ${this.options.maxQueuedName ?? "the queue limit"} or slow down`,
           details: { maxQueued },
         }),
       );

@@ -1,0 +1,208 @@
+// Publishes envelopes over one ioredis connection: PUBLISH on `<prefix><topic>` (pub/sub, the
+// default) or XADD MAXLEN ~ (streams). Concurrent publishes are gathered by core's Batcher into
+// pipelines (one round trip each), and what waits for Redis is bounded: at most REDIS_MAX_PENDING
+// queued (then QUEUE_FULL) plus the pipelines in flight, and every publish settles within
+// REDIS_PUBLISH_TIMEOUT_MS — ioredis's offline queue is off, so nothing piles up while Redis is down.
+
+import {
+  Batcher,
+  ConnectionError,
+  type Delivery,
+  type DomainEvent,
+  type ItemOutcome,
+  type Logger,
+  PublishError,
+  PublisherBase,
+  type ReadinessReport,
+  serializeEvent,
+} from "@kaireon/events-core";
+import type { Redis } from "ioredis";
+import { BACKEND, createClient, describeServer, keyOf, safeText, toEventsError } from "./redis-client.js";
+import type { RedisOptions } from "./redis-options.js";
+
+interface Outgoing {
+  key: string;
+  json: string;
+  /** When it was accepted: a pipeline is given up when its newest entry's time is up. */
+  at: number;
+}
+
+export interface RedisPublisherContext {
+  source?: string;
+  logger?: Logger;
+}
+
+// Two pipelines in flight: the next one fills while the previous one is on the wire. One connection
+// writes them in order, so events of one key (of any key) keep publish order.
+const PIPELINES_IN_FLIGHT = 2;
+
+export class RedisPublisher extends PublisherBase {
+  /** The ioredis connection (for metrics or tests). Do not send commands on it. */
+  readonly client: Redis;
+  private readonly batcher: Batcher<Outgoing, Delivery>;
+  private readonly batches = new Set<Promise<unknown>>();
+  private batchPending = 0;
+
+  constructor(
+    private readonly options: RedisOptions,
+    context: RedisPublisherContext = {},
+  ) {
+    super({ backend: BACKEND, ...context });
+    this.client = createClient(options, "publisher", this.logger);
+    this.client.connect().catch(() => {
+      // Reported by the client's error listener; publishes wait for `ready` within their bound.
+    });
+    this.batcher = new Batcher<Outgoing, Delivery>({
+      backend: BACKEND,
+      // The newest entry's deadline: older ones are settled by the Batcher at their own.
+      send: (items) => this.sendPipeline(items, (items[items.length - 1]?.at ?? Date.now()) + options.publishTimeoutMs),
+      maxBatchSize: options.pipelineSize,
+      lingerMs: 0,
+      maxQueued: options.maxPending,
+      maxInFlight: PIPELINES_IN_FLIGHT,
+      timeoutMs: options.publishTimeoutMs,
+    });
+  }
+
+  get mode(): RedisOptions["mode"] {
+    return this.options.mode;
+  }
+
+  protected deliver(event: DomainEvent): Promise<Delivery> {
+    return this.batcher.add({ key: keyOf(this.options, event.type), json: serializeEvent(event), at: Date.now() });
+  }
+
+  /** publishBatch: one pipeline, one round trip, settled within the publish timeout. */
+  protected override async deliverBatch(events: readonly DomainEvent[]): Promise<ItemOutcome<Delivery>[]> {
+    const { maxPending, publishTimeoutMs } = this.options;
+    if (this.pendingCount() + events.length > maxPending) {
+      const error = new PublishError({
+        backend: BACKEND,
+        code: "QUEUE_FULL",
+        message: `[redis] ${this.pendingCount()} events are already waiting for Redis and REDIS_MAX_PENDING is ${maxPending} — Redis is slow or down; raise REDIS_MAX_PENDING or slow down`,
+        details: { maxPending },
+      });
+      return events.map(() => ({ ok: false, error }));
+    }
+    const now = Date.now();
+    const items = events.map((event) => ({ key: keyOf(this.options, event.type), json: serializeEvent(event), at: now }));
+    this.batchPending += items.length;
+    const settled = this.sendPipeline(items, now + publishTimeoutMs).catch((error: unknown) =>
+      items.map((): ItemOutcome<Delivery> => ({ ok: false, error: toEventsError(this.options, error) })),
+    );
+    this.batches.add(settled);
+    try {
+      return await settled;
+    } finally {
+      this.batches.delete(settled);
+      this.batchPending -= items.length;
+    }
+  }
+
+  /**
+   * One pipeline, bounded by `deadline`: it waits for the connection at most until then, and if
+   * Redis has not answered by then every entry fails with PUBLISH_TIMEOUT and the connection is
+   * dropped and re-opened — an unresponsive server must not collect commands without bound.
+   */
+  private async sendPipeline(items: Outgoing[], deadline: number): Promise<ItemOutcome<Delivery>[]> {
+    await this.whenConnected(deadline);
+    const pipeline = this.client.pipeline();
+    const streams = this.options.mode === "streams";
+    if (streams) {
+      const maxLen = this.options.streamMaxLen;
+      for (const { key, json } of items) pipeline.xadd(key, "MAXLEN", "~", maxLen, "*", "event", json);
+    } else {
+      for (const { key, json } of items) pipeline.publish(key, json);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, Math.max(1, deadline - Date.now()), undefined);
+    });
+    const replies = await Promise.race([pipeline.exec(), timedOut]);
+    clearTimeout(timer);
+    if (replies === undefined) {
+      if (this.client.status === "ready") {
+        this.logger.warn(`[redis] ${describeServer(this.options)} did not answer a pipeline in time; reconnecting`);
+        this.client.disconnect(true);
+      }
+      const error = new PublishError({
+        backend: BACKEND,
+        code: "PUBLISH_TIMEOUT",
+        message: `[redis] no reply from ${describeServer(this.options)} within REDIS_PUBLISH_TIMEOUT_MS (${this.options.publishTimeoutMs} ms); the event may or may not have been sent`,
+        details: { sent: "unknown" },
+      });
+      return items.map(() => ({ ok: false, error }));
+    }
+    return items.map((_, i): ItemOutcome<Delivery> => {
+      const [error, reply] = replies?.[i] ?? [new Error("no reply for this command")];
+      if (error) return { ok: false, error: toEventsError(this.options, error) };
+      return { ok: true, value: streams ? { position: String(reply) } : { receivers: Number(reply) } };
+    });
+  }
+
+  /** Waits (bounded by `deadline`) for the connection; ioredis reconnects on its own meanwhile. */
+  private whenConnected(deadline: number): Promise<void> {
+    const { client } = this;
+    if (client.status === "ready") return Promise.resolve();
+    if (client.status === "end") return Promise.reject(this.closedError());
+    return new Promise((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(
+        () => {
+          client.off("ready", onReady);
+          reject(
+            new ConnectionError({
+              backend: BACKEND,
+              message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
+              details: { sent: false },
+            }),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      client.once("ready", onReady);
+    });
+  }
+
+  protected async drain(): Promise<void> {
+    await Promise.all([this.batcher.flush(), ...this.batches]);
+  }
+
+  protected async shutdown(): Promise<void> {
+    await this.batcher.close();
+    if (this.client.status === "ready") {
+      await this.client.quit().catch(() => this.client.disconnect());
+    } else {
+      this.client.disconnect();
+    }
+  }
+
+  protected pendingCount(): number {
+    return this.batcher.pending + this.batchPending;
+  }
+
+  async ready(): Promise<ReadinessReport> {
+    const where = describeServer(this.options);
+    if (this.closed) return { ready: false, backend: BACKEND, detail: "publisher is closed" };
+    if (this.client.status !== "ready") {
+      return { ready: false, backend: BACKEND, detail: `not connected to ${where} (${this.client.status})` };
+    }
+    try {
+      await this.client.ping();
+      return { ready: true, backend: BACKEND, detail: `${this.options.mode} on ${where}` };
+    } catch (error) {
+      return {
+        ready: false,
+        backend: BACKEND,
+        detail: `${where} did not answer PING: ${safeText(this.options, (error as Error).message)}`,
+      };
+    }
+  }
+}
+
+export function createRedisPublisher(options: RedisOptions, context: RedisPublisherContext = {}): RedisPublisher {
+  return new RedisPublisher(options, context);
+}

@@ -1,0 +1,177 @@
+// Redis dies mid-run. This test starts its own redis-server (REDIS_SERVER_BIN, exported by
+// tooling/services/redis.sh, or redis-server on PATH) on a free port with a password, kills it with
+// SIGKILL while publishes are in flight, and checks the documented bounds: every publish settles
+// within REDIS_PUBLISH_TIMEOUT_MS (plus scheduling slack), what waits stays under REDIS_MAX_PENDING
+// plus the pipelines in flight, ioredis queues nothing offline, and the password appears in no error
+// or log line. Then it restarts Redis on the same port: the same publisher and subscriber carry on.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { EventsError, type Logger } from "@kaireon/events-core";
+import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { createRedisPublisher, createRedisSubscriber, redisOptions } from "../../src/index.js";
+
+const PASSWORD = "fault-test-Pa55word";
+const TIMEOUT_MS = 1_000;
+const MAX_PENDING = 2_000;
+const PIPELINE = 200;
+// Timers and the event loop of a busy 2-core machine: how late a settle may be observed.
+const SLACK_MS = 1_500;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const bin = process.env.REDIS_SERVER_BIN || "redis-server";
+let server: ChildProcess | undefined;
+
+async function startServer(port: number): Promise<void> {
+  const child = spawn(bin, ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", PASSWORD], {
+    stdio: "ignore",
+  });
+  server = child;
+  await new Promise<void>((resolve, reject) => {
+    child.once("spawn", resolve);
+    child.once("error", (e) =>
+      reject(new Error(`cannot start ${bin} (run through tooling/with-services.sh, which installs it): ${e.message}`)),
+    );
+  });
+  const probe = new Redis({
+    port,
+    host: "127.0.0.1",
+    password: PASSWORD,
+    lazyConnect: true,
+    retryStrategy: () => 100,
+    maxRetriesPerRequest: 0,
+  });
+  probe.on("error", () => {});
+  try {
+    for (let i = 0; i < 100; i++) {
+      if ((await probe.ping().catch(() => "")) === "PONG") return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`redis-server on port ${port} did not answer PING`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function killServer(): Promise<void> {
+  const child = server;
+  server = undefined;
+  if (!child || child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+afterAll(killServer);
+
+describe("redis fault: the server is killed mid-run and comes back", () => {
+  it("settles every publish within the bound, stays bounded, and resumes on the same publisher", async () => {
+    const port = await freePort();
+    await startServer(port);
+    const lines: string[] = [];
+    const log = (message: string, fields?: Record<string, unknown>) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
+    const logger: Logger = { debug: log, info: log, warn: log, error: log };
+    const options = redisOptions(`redis://default:${PASSWORD}@127.0.0.1:${port}`, {
+      publishTimeoutMs: TIMEOUT_MS,
+      maxPending: MAX_PENDING,
+      pipelineSize: PIPELINE,
+    });
+    const publisher = createRedisPublisher(options, { logger });
+    const subscriber = createRedisSubscriber(options, { logger });
+    const spy = createEventSpy();
+    const tenantId = uniqueTenant("fault");
+    await subscriber.subscribe(["decision.made.v1"], spy.handler, { onError: spy.onError });
+
+    try {
+      // Healthy: a burst larger than the queue bound, awaited in waves, all published.
+      for (let wave = 0; wave < 5; wave++) {
+        const results = await Promise.all(
+          Array.from({ length: 400 }, () =>
+            publisher.publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "before" })),
+          ),
+        );
+        expect(results.every((r) => r.status === "published" && r.receivers === 1)).toBe(true);
+      }
+
+      // Fire continuously, kill Redis mid-run, keep firing through the outage.
+      const outcomes: Array<Promise<{ ms: number; code: string }>> = [];
+      let maxPending = 0;
+      let maxOfflineQueue = 0;
+      const fire = (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const started = Date.now();
+          outcomes.push(
+            publisher.publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "during" })).then(
+              () => ({ ms: Date.now() - started, code: "ok" }),
+              (error: unknown) => ({ ms: Date.now() - started, code: EventsError.isInstance(error) ? error.code : `not coded: ${error}` }),
+            ),
+          );
+        }
+        maxPending = Math.max(maxPending, publisher.metrics().pending);
+        const internals = publisher.client as unknown as { offlineQueue: { length: number } };
+        maxOfflineQueue = Math.max(maxOfflineQueue, internals.offlineQueue.length);
+      };
+      const waves = 60;
+      for (let wave = 0; wave < waves; wave++) {
+        if (wave === 10) await killServer();
+        fire(300);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const settled = await Promise.all(outcomes);
+      const slowest = Math.max(...settled.map((s) => s.ms));
+      const codes = new Set(settled.map((s) => s.code));
+
+      expect(settled).toHaveLength(waves * 300);
+      expect(slowest).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
+      expect([...codes].filter((c) => !["ok", "QUEUE_FULL", "PUBLISH_TIMEOUT", "CONNECTION_FAILED"].includes(c))).toEqual([]);
+      expect(settled.filter((s) => s.code === "ok").length).toBeGreaterThan(0);
+      expect(settled.filter((s) => s.code !== "ok").length).toBeGreaterThan(0);
+      expect(maxPending).toBeLessThanOrEqual(MAX_PENDING + 2 * PIPELINE);
+      expect(maxOfflineQueue).toBe(0);
+      const m = publisher.metrics();
+      expect(m.failed).toBe(settled.filter((s) => s.code !== "ok").length);
+      console.log(
+        `fault: ${settled.length} publishes, slowest settled in ${slowest} ms (bound ${TIMEOUT_MS} ms), max pending ${maxPending} (bound ${MAX_PENDING}+${2 * PIPELINE}), failures ${JSON.stringify(m.failures)}`,
+      );
+
+      // Redis returns on the same port: the same publisher reconnects by itself, and the
+      // subscriber resubscribes.
+      await startServer(port);
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        ready = (await publisher.ready()).ready;
+        if (!ready) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).toBe(true);
+      // The subscriber's resubscribe races the first publishes: publish until one arrives.
+      let first: string | undefined;
+      for (let i = 0; i < 100 && first === undefined; i++) {
+        const r = await publisher.publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "probe" }));
+        if (r.receivers === 1) first = r.id;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(first).toBeDefined();
+      const after = await Promise.all(
+        Array.from({ length: 500 }, () => publisher.publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "after" }))),
+      );
+      expect(after.every((r) => r.status === "published" && r.receivers === 1)).toBe(true);
+      await spy.waitForCount(500, (e) => (e.data as { recommendationId: string }).recommendationId === "after", 20_000);
+
+      const text = `${lines.join("\n")}\n${JSON.stringify(m)}`;
+      expect(text).not.toContain(PASSWORD);
+      expect(lines.some((l) => l.includes("failed"))).toBe(true);
+    } finally {
+      await publisher.close();
+      await subscriber.close();
+    }
+  }, 120_000);
+});
