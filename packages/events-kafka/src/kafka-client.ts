@@ -1,0 +1,240 @@
+// The one seam over kafkajs. Everything else in the package talks to these small interfaces, so a
+// different client (kafkajs has had no release since February 2023) can replace it in this file alone.
+
+import type { ConnectionOptions } from "node:tls";
+import type { Logger } from "@kaireon/events-core";
+import { backoffDelay, redactSecrets, sleep } from "@kaireon/events-core";
+import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
+
+/** SASL as the client needs it: the env mechanisms, or an OAUTHBEARER token provider (MSK IAM). */
+export type KafkaSasl =
+  | { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string }
+  | { mechanism: "oauthbearer"; oauthBearerProvider: () => Promise<{ value: string }> };
+
+export type KafkaCompression = "none" | "gzip";
+
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  /** `true` for TLS with the system CAs, or Node TLS options (e.g. `{ ca: [pem] }`). */
+  ssl?: boolean | ConnectionOptions;
+  sasl?: KafkaSasl;
+  /** TCP connect timeout per broker (ms). */
+  connectionTimeoutMs: number;
+  /** How long the client itself keeps retrying a failed request before giving up (ms, roughly). */
+  retryBudgetMs: number;
+}
+
+export interface OutgoingRecord {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+export interface IncomingRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  value: Buffer | null;
+  timestamp: string;
+}
+
+export interface ProducerPort {
+  connect(): Promise<void>;
+  /** One request per broker for all records; resolves only when every partition acked (acks=all). */
+  sendBatch(batch: Array<{ topic: string; records: OutgoingRecord[] }>, compression: KafkaCompression, ackTimeoutMs: number): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface ConsumerPort {
+  connect(): Promise<void>;
+  subscribe(topics: string[], fromBeginning: boolean): Promise<void>;
+  /** Runs the fetch loop; an offset is committed only after `onRecord` resolved for it. */
+  run(onRecord: (record: IncomingRecord) => Promise<void>): Promise<void>;
+  seek(topic: string, partition: number, offset: string): void;
+  /** Resolves at the first group join (the consumer has its partitions). */
+  joined(timeoutMs: number): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  configEntries?: Array<{ name: string; value: string }>;
+}
+
+export interface AdminPort {
+  connect(): Promise<void>;
+  createTopics(topics: TopicSpec[]): Promise<boolean>;
+  listTopics(): Promise<string[]>;
+  /** partition → [low, high) offsets. */
+  topicOffsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>>;
+  /** partition → first offset whose timestamp is at or after `timestamp` (the end when none is). */
+  offsetsByTimestamp(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: string }>>;
+  /** partition → committed offset of the group ("-1" when none). */
+  committedOffsets(groupId: string, topic: string): Promise<Array<{ partition: number; offset: string }>>;
+  describeCluster(): Promise<{ brokers: number }>;
+  disconnect(): Promise<void>;
+}
+
+export interface KafkaClient {
+  producer(): ProducerPort;
+  consumer(groupId: string): ConsumerPort;
+  admin(): AdminPort;
+}
+
+const compressionCodes = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP } as const;
+
+function secretsOf(sasl: KafkaSasl | undefined): string[] {
+  return sasl && "password" in sasl ? [sasl.password] : [];
+}
+
+/** kafkajs logs through our logger (warn and up); secrets are stripped just in case. */
+function logCreator(logger: Logger, secrets: string[]) {
+  return () =>
+    ({ level, log }: { level: number; log: { message: string; [k: string]: unknown } }) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = log;
+      const text = redactSecrets(`[kafka] kafkajs: ${message}`, secrets);
+      const fields = JSON.parse(redactSecrets(JSON.stringify(rest), secrets)) as Record<string, unknown>;
+      if (level <= logLevel.WARN) logger.warn(text, fields);
+      else logger.debug(text, fields);
+    };
+}
+
+export function createKafkaClient(connection: KafkaConnection, logger: Logger): KafkaClient {
+  // kafkajs retries with exponential backoff (factor 0.2, multiplier 2) up to maxRetryTime; these
+  // numbers keep its own retries within roughly retryBudgetMs, so a dead broker surfaces as an error.
+  const maxRetryTime = Math.max(500, Math.min(5000, Math.floor(connection.retryBudgetMs / 4)));
+  const config: KafkaConfig = {
+    brokers: connection.brokers,
+    clientId: connection.clientId,
+    connectionTimeout: connection.connectionTimeoutMs,
+    authenticationTimeout: Math.max(connection.connectionTimeoutMs, 5000),
+    requestTimeout: Math.max(5000, Math.min(30_000, connection.retryBudgetMs)),
+    retry: { initialRetryTime: 200, maxRetryTime, retries: Math.max(2, Math.ceil(connection.retryBudgetMs / maxRetryTime)) },
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(logger, secretsOf(connection.sasl)),
+  };
+  if (connection.ssl !== undefined) config.ssl = connection.ssl;
+  if (connection.sasl) config.sasl = connection.sasl as SASLOptions;
+  const kafka = new Kafka(config);
+
+  return {
+    producer(): ProducerPort {
+      // Idempotent + one request in flight: kafkajs breaks sequence numbers with more (kafkajs#598).
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      return {
+        connect: () => producer.connect(),
+        disconnect: () => producer.disconnect(),
+        async sendBatch(batch, compression, ackTimeoutMs) {
+          await producer.sendBatch({
+            acks: -1,
+            timeout: ackTimeoutMs,
+            compression: compressionCodes[compression],
+            topicMessages: batch.map(({ topic, records }) => ({ topic, messages: records })),
+          });
+        },
+      };
+    },
+
+    consumer(groupId: string): ConsumerPort {
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true, retry: { retries: 10 } });
+      let joinedOnce = false;
+      const joinWaiters: Array<() => void> = [];
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joinedOnce = true;
+        for (const w of joinWaiters.splice(0)) w();
+      });
+      return {
+        connect: () => consumer.connect(),
+        disconnect: () => consumer.disconnect(),
+        subscribe: (topics, fromBeginning) => consumer.subscribe({ topics, fromBeginning }),
+        seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
+        run: (onRecord) =>
+          consumer.run({
+            autoCommit: true,
+            autoCommitInterval: 1000,
+            partitionsConsumedConcurrently: 1,
+            eachMessage: async ({ topic, partition, message }) => {
+              await onRecord({ topic, partition, offset: message.offset, value: message.value, timestamp: message.timestamp });
+            },
+          }),
+        joined: (timeoutMs) =>
+          joinedOnce
+            ? Promise.resolve()
+            : new Promise<void>((resolve, reject) => {
+                const timer = setTimeout(
+                  () => reject(new Error(`consumer group ${groupId} did not join within ${timeoutMs} ms`)),
+                  timeoutMs,
+                );
+                joinWaiters.push(() => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+              }),
+      };
+    },
+
+    admin(): AdminPort {
+      const admin = kafka.admin();
+      return {
+        connect: () => admin.connect(),
+        disconnect: () => admin.disconnect(),
+        createTopics: (topics) => admin.createTopics({ topics, waitForLeaders: true }),
+        listTopics: () => admin.listTopics(),
+        // Right after a broker starts or a topic is created, leaders and the group coordinator may
+        // not be known yet; kafkajs's admin does not retry NOT_LEADER / NOT_COORDINATOR here.
+        topicOffsets: (topic) =>
+          retryRetriable(connection.retryBudgetMs, async () =>
+            (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high })),
+          ),
+        offsetsByTimestamp: (topic, timestamp) =>
+          retryRetriable(connection.retryBudgetMs, async () =>
+            (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => ({ partition: p.partition, offset: p.offset })),
+          ),
+        committedOffsets: (groupId, topic) =>
+          retryRetriable(connection.retryBudgetMs, async () => {
+            const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+            return (entry?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
+          }),
+        describeCluster: async () => ({ brokers: (await admin.describeCluster()).brokers.length }),
+      };
+    },
+  };
+}
+
+async function retryRetriable<T>(budgetMs: number, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || Date.now() >= deadline) throw error;
+      await sleep(backoffDelay(attempt, { baseMs: 200, maxMs: 2000 }) + 50);
+    }
+  }
+}
+
+/** What the rest of the package needs to know about a client error, without importing kafkajs. */
+export function classifyClientError(error: unknown): "auth" | "connection" | "other" {
+  const seen = new Set<unknown>();
+  let e: unknown = error;
+  let connection = false;
+  while (e && typeof e === "object" && !seen.has(e)) {
+    seen.add(e);
+    const { name, type, code } = e as { name?: string; type?: string; code?: string };
+    if (name === "KafkaJSSASLAuthenticationError" || type === "SASL_AUTHENTICATION_FAILED" || type === "ILLEGAL_SASL_STATE") return "auth";
+    if (
+      name === "KafkaJSConnectionError" ||
+      name === "KafkaJSConnectionClosedError" ||
+      name === "KafkaJSBrokerNotFound" ||
+      name === "KafkaJSRequestTimeoutError" ||
+      code === "ECONNREFUSED" ||
+      code === "ECONNRESET"
+    )
+      connection = true;
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return connection ? "connection" : "other";
+}

@@ -1,0 +1,137 @@
+// KAFKA_* environment → the resolved options the publisher and subscriber take. The env schema is the
+// one place the variables are read; KafkaOptions is also what other packages (MSK) build themselves,
+// with their own SASL (an OAUTHBEARER provider) and TLS.
+
+import { readFileSync } from "node:fs";
+import { ConfigError, type Env, envBoolean, envInt, envList, envString, parseEnv } from "@kaireon/events-core";
+import { z } from "zod";
+import type { KafkaCompression, KafkaConnection, KafkaSasl } from "./kafka-client.js";
+
+export const saslMechanisms = ["plain", "scram-sha-256", "scram-sha-512"] as const;
+export const compressions = ["none", "gzip"] as const;
+
+export interface KafkaOptions extends KafkaConnection {
+  /** Backend id in errors, logs and results; `kafka` unless a package built on this one says otherwise (`msk`). */
+  backend?: string;
+  /** Prepended to every topic name: `<topicPrefix><topic>`. */
+  topicPrefix: string;
+  /** Default consumer group of subscriptions. */
+  groupId: string;
+  /** Most events in one sendBatch call. */
+  batchSize: number;
+  /** Byte budget of one sendBatch call (stay under the broker's message.max.bytes). */
+  maxBatchBytes: number;
+  /** How long the first event of a batch waits for company (ms). */
+  lingerMs: number;
+  /** Every publish settles within this many ms: acked, or rejected with a coded error. */
+  publishTimeoutMs: number;
+  /** Events waiting for the broker at most; beyond it publish rejects with QUEUE_FULL. */
+  maxQueued: number;
+  compression: KafkaCompression;
+}
+
+const mechanism = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === "") return undefined;
+    const v = value.trim().toLowerCase();
+    if ((saslMechanisms as readonly string[]).includes(v)) return v as (typeof saslMechanisms)[number];
+    ctx.addIssue({ code: "custom", message: `must be one of ${saslMechanisms.join(", ")} (or unset for no SASL)` });
+    return z.NEVER;
+  });
+
+const compression = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const v = (value ?? "").trim().toLowerCase() || "none";
+    if ((compressions as readonly string[]).includes(v)) return v as KafkaCompression;
+    ctx.addIssue({ code: "custom", message: `must be one of ${compressions.join(", ")}` });
+    return z.NEVER;
+  });
+
+export const kafkaEnvSchema = z
+  .object({
+    KAFKA_BROKERS: envList({ required: true, hint: "set it to the comma-separated host:port list of your brokers, e.g. localhost:9092" }),
+    KAFKA_CLIENT_ID: envString(),
+    KAFKA_TLS_ENABLED: envBoolean(false),
+    KAFKA_TLS_CA_FILE: envString(),
+    KAFKA_SASL_MECHANISM: mechanism,
+    KAFKA_SASL_USERNAME: envString(),
+    KAFKA_SASL_PASSWORD: z.string().optional(),
+    KAFKA_CONSUMER_GROUP_ID: envString(),
+    KAFKA_TOPIC_PREFIX: z.string().optional(),
+    KAFKA_BATCH_SIZE: envInt(500, 1, 10_000),
+    KAFKA_BATCH_MAX_BYTES: envInt(900_000, 1024, 100_000_000),
+    KAFKA_LINGER_MS: envInt(2, 0, 10_000),
+    KAFKA_PUBLISH_TIMEOUT_MS: envInt(30_000, 1000, 600_000),
+    KAFKA_MAX_QUEUED: envInt(100_000, 1, 10_000_000),
+    KAFKA_COMPRESSION: compression,
+    KAFKA_CONNECTION_TIMEOUT_MS: envInt(3000, 100, 120_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.KAFKA_SASL_MECHANISM === undefined) return;
+    const why = `is required when KAFKA_SASL_MECHANISM=${env.KAFKA_SASL_MECHANISM}`;
+    if (!env.KAFKA_SASL_USERNAME) ctx.addIssue({ code: "custom", path: ["KAFKA_SASL_USERNAME"], message: why });
+    if (!env.KAFKA_SASL_PASSWORD) ctx.addIssue({ code: "custom", path: ["KAFKA_SASL_PASSWORD"], message: why });
+  })
+  .transform((env): KafkaOptions => {
+    const sasl: KafkaSasl | undefined = env.KAFKA_SASL_MECHANISM
+      ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME as string, password: env.KAFKA_SASL_PASSWORD as string }
+      : undefined;
+    const options: KafkaOptions = {
+      brokers: env.KAFKA_BROKERS,
+      clientId: env.KAFKA_CLIENT_ID ?? "kaireon-platform",
+      topicPrefix: env.KAFKA_TOPIC_PREFIX ?? "",
+      groupId: env.KAFKA_CONSUMER_GROUP_ID ?? "kaireon-consumers",
+      batchSize: env.KAFKA_BATCH_SIZE,
+      maxBatchBytes: env.KAFKA_BATCH_MAX_BYTES,
+      lingerMs: env.KAFKA_LINGER_MS,
+      publishTimeoutMs: env.KAFKA_PUBLISH_TIMEOUT_MS,
+      maxQueued: env.KAFKA_MAX_QUEUED,
+      compression: env.KAFKA_COMPRESSION,
+      connectionTimeoutMs: env.KAFKA_CONNECTION_TIMEOUT_MS,
+      retryBudgetMs: Math.floor(env.KAFKA_PUBLISH_TIMEOUT_MS / 2),
+    };
+    if (env.KAFKA_TLS_ENABLED) options.ssl = env.KAFKA_TLS_CA_FILE ? { ca: [readCa(env.KAFKA_TLS_CA_FILE)] } : true;
+    if (sasl) options.sasl = sasl;
+    return options;
+  });
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new ConfigError({
+      backend: "kafka",
+      message: `[kafka] KAFKA_TLS_CA_FILE: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? "error"}) — point it at a PEM file of your CA`,
+      details: { variable: "KAFKA_TLS_CA_FILE" },
+      cause,
+    });
+  }
+}
+
+/** Reads the KAFKA_* variables; throws ConfigError naming each bad one (values are never echoed). */
+export function kafkaOptionsFromEnv(env: Env = process.env): KafkaOptions {
+  return parseEnv("kafka", kafkaEnvSchema, env);
+}
+
+/** Fills the defaults for options built in code: only `brokers` is required. */
+export function resolveKafkaOptions(partial: Partial<KafkaOptions> & Pick<KafkaOptions, "brokers">): KafkaOptions {
+  const publishTimeoutMs = partial.publishTimeoutMs ?? 30_000;
+  return {
+    clientId: "kaireon-platform",
+    topicPrefix: "",
+    groupId: "kaireon-consumers",
+    batchSize: 500,
+    maxBatchBytes: 900_000,
+    lingerMs: 2,
+    maxQueued: 100_000,
+    compression: "none",
+    connectionTimeoutMs: 3000,
+    retryBudgetMs: Math.floor(publishTimeoutMs / 2),
+    ...partial,
+    publishTimeoutMs,
+  };
+}

@@ -1,0 +1,152 @@
+// The Kafka publisher: concurrent publishes are gathered by core's Batcher into sendBatch calls (kafkajs
+// has no linger), one batch in flight at a time so the idempotent producer's sequence — and with it
+// per-key order — holds (kafkajs#598). A batch resolves only when every partition acked with acks=all.
+
+import {
+  Batcher,
+  CLOUDEVENTS_CONTENT_TYPE,
+  type Delivery,
+  type DomainEvent,
+  type Logger,
+  PublisherBase,
+  type ReadinessReport,
+  serializeEvent,
+} from "@kaireon/events-core";
+import { type AdminPort, createKafkaClient, type KafkaClient, type OutgoingRecord, type ProducerPort } from "./kafka-client.js";
+import { describeSasl, toEventsError } from "./kafka-errors.js";
+import type { KafkaOptions } from "./kafka-options.js";
+
+interface Item {
+  topic: string;
+  record: OutgoingRecord;
+}
+
+export interface KafkaPublisherDeps {
+  source?: string;
+  logger?: Logger;
+}
+
+export class KafkaPublisher extends PublisherBase {
+  private readonly client: KafkaClient;
+  private readonly batcher: Batcher<Item, Delivery>;
+  private producer: ProducerPort | undefined;
+  private connecting: Promise<ProducerPort> | undefined;
+  private admin: AdminPort | undefined;
+
+  constructor(
+    private readonly options: KafkaOptions,
+    deps: KafkaPublisherDeps = {},
+  ) {
+    super({ backend: options.backend ?? "kafka", ...deps });
+    this.client = createKafkaClient(options, this.logger);
+    this.batcher = new Batcher<Item, Delivery>({
+      backend: this.backend,
+      send: (items) => this.sendBatch(items),
+      maxBatchSize: options.batchSize,
+      maxBatchBytes: options.maxBatchBytes,
+      sizeOf: (item) => Buffer.byteLength(item.record.value) + item.record.key.length + 128,
+      lingerMs: options.lingerMs,
+      maxQueued: options.maxQueued,
+      maxInFlight: 1,
+      timeoutMs: options.publishTimeoutMs,
+    });
+  }
+
+  protected deliver(event: DomainEvent): Promise<Delivery> {
+    const headers: Record<string, string> = { "content-type": CLOUDEVENTS_CONTENT_TYPE };
+    if (event.traceparent) headers.traceparent = event.traceparent;
+    return this.batcher.add({
+      topic: this.options.topicPrefix + event.type,
+      record: { key: event.partitionkey, value: serializeEvent(event), headers },
+    });
+  }
+
+  private connect(): Promise<ProducerPort> {
+    if (this.producer) return Promise.resolve(this.producer);
+    this.connecting ??= (async () => {
+      const producer = this.client.producer();
+      try {
+        await producer.connect();
+      } catch (error) {
+        await producer.disconnect().catch(() => {});
+        throw error;
+      }
+      this.producer = producer;
+      return producer;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async sendBatch(items: Item[]): Promise<Array<{ ok: true; value: Delivery }>> {
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const { topic, record } of items) {
+      const list = byTopic.get(topic);
+      if (list) list.push(record);
+      else byTopic.set(topic, [record]);
+    }
+    const batch = [...byTopic].map(([topic, records]) => ({ topic, records }));
+    let producer: ProducerPort | undefined;
+    try {
+      producer = await this.connect();
+      await producer.sendBatch(batch, this.options.compression, Math.min(30_000, this.options.publishTimeoutMs));
+    } catch (error) {
+      // After a failed batch the idempotent producer's sequence numbers are in doubt: start a fresh
+      // producer (new producer id) for the next batch rather than risk OUT_OF_ORDER_SEQUENCE_NUMBER.
+      if (producer && this.producer === producer) {
+        this.producer = undefined;
+        void producer.disconnect().catch(() => {});
+      }
+      throw toEventsError(error, this.options, "publish failed");
+    }
+    return items.map(() => ({ ok: true as const, value: {} }));
+  }
+
+  protected drain(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  protected async shutdown(): Promise<void> {
+    await this.batcher.close();
+    await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
+    this.producer = undefined;
+    this.admin = undefined;
+  }
+
+  protected pendingCount(): number {
+    return this.batcher.pending;
+  }
+
+  async ready(): Promise<ReadinessReport> {
+    // kafkajs connect() returns at once when already connected, so the probe is cheap once up.
+    this.admin ??= this.client.admin();
+    const admin = this.admin;
+    const probe = async () => {
+      await admin.connect();
+      return (await admin.describeCluster()).brokers;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const limit = Math.min(10_000, this.options.publishTimeoutMs);
+    try {
+      const brokers = await Promise.race([
+        probe(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit);
+        }),
+      ]);
+      return { ready: true, backend: this.backend, detail: `${brokers} broker(s), ${describeSasl(this.options)}` };
+    } catch (error) {
+      if (this.admin === admin) this.admin = undefined;
+      void admin.disconnect().catch(() => {});
+      return { ready: false, backend: this.backend, detail: toEventsError(error, this.options, "not ready").message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** A publisher from resolved options (what the env produces, or what a package like MSK builds). */
+export function createKafkaPublisher(options: KafkaOptions, deps: KafkaPublisherDeps = {}): KafkaPublisher {
+  return new KafkaPublisher(options, deps);
+}

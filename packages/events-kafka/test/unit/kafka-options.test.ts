@@ -1,0 +1,127 @@
+// The KAFKA_* variables: defaults, every documented error, and no secret in any message.
+
+import { EventsError } from "@kaireon/events-core";
+import { describe, expect, it } from "vitest";
+import { backend, type KafkaOptions, kafkaOptionsFromEnv } from "../../src/index.js";
+
+function configError(env: Record<string, string>): EventsError {
+  try {
+    kafkaOptionsFromEnv(env);
+  } catch (error) {
+    if (EventsError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("kafka options from the environment", () => {
+  it("applies the spec's defaults", () => {
+    const options = kafkaOptionsFromEnv({ KAFKA_BROKERS: "a:9092, b:9092" });
+    expect(options).toMatchObject({
+      brokers: ["a:9092", "b:9092"],
+      clientId: "kaireon-platform",
+      groupId: "kaireon-consumers",
+      topicPrefix: "",
+      compression: "none",
+      publishTimeoutMs: 30_000,
+    });
+    expect(options.ssl).toBeUndefined();
+    expect(options.sasl).toBeUndefined();
+  });
+
+  it("names KAFKA_BROKERS when it is missing", () => {
+    const error = configError({});
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toContain("KAFKA_BROKERS");
+    expect(error.message).toMatch(/^\[kafka\]/);
+  });
+
+  it("lists the valid SASL mechanisms for a wrong one", () => {
+    const error = configError({
+      KAFKA_BROKERS: "a:9092",
+      KAFKA_SASL_MECHANISM: "gssapi",
+      KAFKA_SASL_USERNAME: "u",
+      KAFKA_SASL_PASSWORD: "p",
+    });
+    expect(error.message).toContain("KAFKA_SASL_MECHANISM");
+    for (const m of ["plain", "scram-sha-256", "scram-sha-512"]) expect(error.message).toContain(m);
+    expect(error.message).not.toContain("gssapi");
+  });
+
+  it("names the username and password when SASL is on without them", () => {
+    const error = configError({ KAFKA_BROKERS: "a:9092", KAFKA_SASL_MECHANISM: "SCRAM-SHA-512" });
+    expect(error.message).toContain("KAFKA_SASL_USERNAME");
+    expect(error.message).toContain("KAFKA_SASL_PASSWORD");
+    const onlyUser = configError({ KAFKA_BROKERS: "a:9092", KAFKA_SASL_MECHANISM: "plain", KAFKA_SASL_USERNAME: "u" });
+    expect(onlyUser.message).toContain("KAFKA_SASL_PASSWORD");
+    expect(onlyUser.message).not.toContain("KAFKA_SASL_USERNAME");
+  });
+
+  it("maps SASL, TLS, prefix, group, batching and compression", () => {
+    const options = kafkaOptionsFromEnv({
+      KAFKA_BROKERS: "a:9093",
+      KAFKA_CLIENT_ID: "svc",
+      KAFKA_TLS_ENABLED: "true",
+      KAFKA_SASL_MECHANISM: "Scram-Sha-256",
+      KAFKA_SASL_USERNAME: "user",
+      KAFKA_SASL_PASSWORD: "s3cret",
+      KAFKA_CONSUMER_GROUP_ID: "g",
+      KAFKA_TOPIC_PREFIX: "prod.",
+      KAFKA_BATCH_SIZE: "100",
+      KAFKA_LINGER_MS: "10",
+      KAFKA_PUBLISH_TIMEOUT_MS: "5000",
+      KAFKA_COMPRESSION: "gzip",
+    });
+    expect(options).toMatchObject({
+      clientId: "svc",
+      ssl: true,
+      sasl: { mechanism: "scram-sha-256", username: "user", password: "s3cret" },
+      groupId: "g",
+      topicPrefix: "prod.",
+      batchSize: 100,
+      lingerMs: 10,
+      publishTimeoutMs: 5000,
+      compression: "gzip",
+    });
+  });
+
+  it("never echoes a value, and rejects bad numbers, booleans and compressions by name", () => {
+    const error = configError({
+      KAFKA_BROKERS: "a:9092",
+      KAFKA_SASL_MECHANISM: "plain",
+      KAFKA_SASL_USERNAME: "u",
+      KAFKA_SASL_PASSWORD: "hunter2-secret",
+      KAFKA_TLS_ENABLED: "maybe",
+      KAFKA_BATCH_SIZE: "0",
+      KAFKA_COMPRESSION: "brotli",
+    });
+    expect(error.message).toContain("KAFKA_TLS_ENABLED");
+    expect(error.message).toContain("KAFKA_BATCH_SIZE");
+    expect(error.message).toContain("KAFKA_COMPRESSION");
+    expect(error.message).not.toContain("hunter2-secret");
+  });
+
+  it("names KAFKA_TLS_CA_FILE when the file cannot be read", () => {
+    const error = configError({ KAFKA_BROKERS: "a:9092", KAFKA_TLS_ENABLED: "true", KAFKA_TLS_CA_FILE: "/nonexistent/ca.pem" });
+    expect(error.message).toContain("KAFKA_TLS_CA_FILE");
+  });
+
+  it("is the kafka backend of the loader", () => {
+    expect(backend.id).toBe("kafka");
+    expect(() => backend.fromEnv({})).toThrow(/KAFKA_BROKERS/);
+  });
+});
+
+describe("kafka backend descriptor", () => {
+  it("creates a publisher and subscriber without connecting (connections are lazy), and closes them", async () => {
+    const options = backend.fromEnv({ KAFKA_BROKERS: "127.0.0.1:1" }) as KafkaOptions;
+    const context = { source: "unit", logger: { debug() {}, info() {}, warn() {}, error() {} }, requested: "redpanda" };
+    const publisher = backend.createPublisher(options, context);
+    const subscriber = backend.createSubscriber(options, context);
+    expect(publisher.backend).toBe("kafka");
+    expect(publisher.metrics()).toMatchObject({ published: 0, pending: 0 });
+    await publisher.close();
+    await subscriber.close();
+    await expect(subscriber.subscribe(["decision.made.v1"], () => {})).rejects.toMatchObject({ code: "SUBSCRIBER_CLOSED" });
+  });
+});
