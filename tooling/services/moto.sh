@@ -8,6 +8,11 @@ start_moto() {
     log "moto: using AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
   else
     local venv="$KAIREON_CACHE_DIR/moto-$MOTO_VERSION"
+    # A fresh Debian has python3 but neither its venv module (python3-venv) nor curl.
+    command -v curl >/dev/null 2>&1 || apt_install curl
+    if [[ ! -x "$venv/bin/moto_server" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+      apt_install python3 python3-venv
+    fi
     if [[ ! -x "$venv/bin/moto_server" ]]; then
       log "moto: installing moto[server]==$MOTO_VERSION into $venv"
       python3 -m venv "$venv"

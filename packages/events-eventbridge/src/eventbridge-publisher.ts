@@ -1,0 +1,210 @@
+// Publishes to EventBridge with PutEvents. Concurrent publishes are gathered by core's Batcher into
+// calls of at most 10 entries and the byte budget; core's sendWithPartialRetry re-sends only the
+// entries that failed with a retryable ErrorCode. The SDK's own retries are off (maxAttempts 1), so
+// EVENTBRIDGE_MAX_ATTEMPTS is the whole retry story and the publish bound is what the README says.
+
+import {
+  DescribeEventBusCommand,
+  EventBridgeClient,
+  type EventBridgeClientConfig,
+  PutEventsCommand,
+  type PutEventsCommandOutput,
+  type PutEventsRequestEntry,
+} from "@aws-sdk/client-eventbridge";
+import {
+  Batcher,
+  type Delivery,
+  type DomainEvent,
+  type EntryResult,
+  EventsError,
+  type Logger,
+  PublishError,
+  PublisherBase,
+  type ReadinessReport,
+  redactUrl,
+  sendWithPartialRetry,
+  ValidationError,
+} from "@kaireon/events-core";
+import { entrySize, toPutEventsEntry } from "./eventbridge-entry.js";
+import { entryError, RETRYABLE_ENTRY_CODES, requestError } from "./eventbridge-errors.js";
+import { type EventBridgeOptions, eventBridgeOptions, isReservedSource } from "./eventbridge-options.js";
+
+const BACKEND = "eventbridge";
+/** PutEvents takes at most 10 entries a call. */
+export const MAX_ENTRIES_PER_CALL = 10;
+/** Backoff between attempts: full jitter, up to 100 ms · 2^n, never over 2 s. */
+export const RETRY_BACKOFF = { baseMs: 100, maxMs: 2_000 } as const;
+
+export interface EventBridgePublisherOptions extends Partial<EventBridgeOptions> {
+  /** Envelope source of events built by publish() (EVENT_SOURCE through the loader). */
+  eventSource?: string;
+  logger?: Logger;
+  /** Bring your own client (custom credentials, middleware); it is not destroyed on close(). */
+  client?: EventBridgeClient;
+  /** Backoff sleep (tests). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Pending {
+  event: DomainEvent;
+  entry: PutEventsRequestEntry;
+  size: number;
+}
+
+/** SDK client config for our options: region, endpoint, timeouts, and no SDK-level retries. */
+export function eventBridgeClientConfig(
+  options: Pick<EventBridgeOptions, "region" | "endpoint" | "requestTimeoutMs">,
+): EventBridgeClientConfig {
+  const config: EventBridgeClientConfig = {
+    maxAttempts: 1,
+    // throwOnRequestTimeout: a hung request fails and frees its in-flight slot instead of only logging a warning.
+    requestHandler: {
+      connectionTimeout: Math.min(options.requestTimeoutMs, 3_000),
+      requestTimeout: options.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  };
+  if (options.region !== undefined) config.region = options.region;
+  if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+  return config;
+}
+
+export class EventBridgePublisher extends PublisherBase {
+  readonly client: EventBridgeClient;
+  readonly options: EventBridgeOptions;
+  private readonly ownsClient: boolean;
+  private readonly batcher: Batcher<Pending, Delivery>;
+  private readonly sleep: ((ms: number) => Promise<void>) | undefined;
+
+  constructor(options: EventBridgePublisherOptions = {}) {
+    const { eventSource, logger, client, sleep, ...rest } = options;
+    super({ backend: BACKEND, ...(eventSource ? { source: eventSource } : {}), ...(logger ? { logger } : {}) });
+    this.options = eventBridgeOptions(rest);
+    this.sleep = sleep;
+    this.ownsClient = client === undefined;
+    this.client = client ?? new EventBridgeClient(eventBridgeClientConfig(this.options));
+    this.batcher = new Batcher<Pending, Delivery>({
+      backend: BACKEND,
+      send: (items) => this.putEvents(items),
+      maxBatchSize: MAX_ENTRIES_PER_CALL,
+      maxBatchBytes: this.options.maxEntryBytes,
+      sizeOf: (item) => item.size,
+      lingerMs: this.options.lingerMs,
+      maxQueued: this.options.maxQueued,
+      maxInFlight: this.options.maxInFlight,
+      timeoutMs: this.options.publishTimeoutMs,
+    });
+    this.logger.debug("[eventbridge] publisher created", {
+      bus: this.options.bus,
+      region: this.options.region ?? "(SDK default chain)",
+      endpoint: this.options.endpoint ? redactUrl(this.options.endpoint) : "(AWS)",
+    });
+  }
+
+  protected deliver(event: DomainEvent): Promise<Delivery> {
+    const entry = toPutEventsEntry(event, this.options.bus, this.options.source);
+    const source = entry.Source ?? "";
+    if (isReservedSource(source)) {
+      return Promise.reject(
+        new ValidationError({
+          message: `[eventbridge] Source "${source}" starts with \`aws.\`, which AWS reserves — set EVENTBRIDGE_SOURCE (or the event's source) to your service name; nothing was sent`,
+          issues: [{ path: "source", message: "must not start with aws." }],
+          backend: BACKEND,
+        }),
+      );
+    }
+    const size = entrySize(entry);
+    if (size > this.options.maxEntryBytes) {
+      return Promise.reject(
+        new PublishError({
+          backend: BACKEND,
+          code: "EVENT_TOO_LARGE",
+          message: `[eventbridge] event ${event.id} is ${size} bytes as a PutEvents entry, over EVENTBRIDGE_MAX_ENTRY_BYTES=${this.options.maxEntryBytes} — make the payload smaller (or raise the limit up to ${1024 * 1024} where the account allows 1 MB events); nothing was sent`,
+          details: { size, limit: this.options.maxEntryBytes, sent: false },
+        }),
+      );
+    }
+    return this.batcher.add({ event, entry, size });
+  }
+
+  /** One batch: PutEvents, then per-entry results; only retryable failed entries go again. */
+  private putEvents(items: Pending[]) {
+    const { bus, maxAttempts } = this.options;
+    return sendWithPartialRetry<Pending, Delivery>(items, {
+      maxAttempts,
+      backoff: RETRY_BACKOFF,
+      ...(this.sleep ? { sleep: this.sleep } : {}),
+      isRetryableError: (error) => EventsError.isInstance(error) && error.details?.retryable === true,
+      onRetry: (count, attempt) => this.logger.debug("[eventbridge] retrying failed entries", { count, attempt }),
+      attempt: async (entries, attemptNumber): Promise<EntryResult<Delivery>[]> => {
+        let response: PutEventsCommandOutput;
+        try {
+          response = await this.client.send(new PutEventsCommand({ Entries: entries.map((e) => e.entry) }));
+        } catch (error) {
+          // Coded now, so the error the caller finally gets names the bus and the fix.
+          throw requestError(error, bus);
+        }
+        const results = response.Entries ?? [];
+        // An HTTP 200 says nothing about each entry: read every one.
+        return entries.map((_, i): EntryResult<Delivery> => {
+          const result = results[i];
+          if (result?.ErrorCode) {
+            return {
+              ok: false,
+              retryable: RETRYABLE_ENTRY_CODES.has(result.ErrorCode),
+              error: entryError(result.ErrorCode, result.ErrorMessage, attemptNumber, bus),
+            };
+          }
+          if (!result?.EventId) {
+            return {
+              ok: false,
+              retryable: false,
+              error: new PublishError({
+                backend: BACKEND,
+                message: `[eventbridge] PutEvents answered without an EventId or ErrorCode for this entry (FailedEntryCount=${String(response.FailedEntryCount)}); treated as not published`,
+                details: { sent: "unknown" },
+              }),
+            };
+          }
+          return { ok: true, value: { position: result.EventId } };
+        });
+      },
+    });
+  }
+
+  protected drain(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  protected async shutdown(): Promise<void> {
+    await this.batcher.close();
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  protected pendingCount(): number {
+    return this.batcher.pending;
+  }
+
+  async ready(): Promise<ReadinessReport> {
+    if (this.closed) return { ready: false, backend: BACKEND, detail: "publisher is closed" };
+    try {
+      await this.client.send(new DescribeEventBusCommand({ Name: this.options.bus }), { abortSignal: AbortSignal.timeout(5_000) });
+      return { ready: true, backend: BACKEND };
+    } catch (error) {
+      const name = (error as Error)?.name;
+      // Reached AWS with valid credentials, only not allowed to describe: publishing may still work.
+      if (name === "AccessDeniedException") {
+        return {
+          ready: true,
+          backend: BACKEND,
+          detail: "EventBridge reachable; events:DescribeEventBus not allowed, so the bus was not checked",
+        };
+      }
+      return { ready: false, backend: BACKEND, detail: requestError(error, this.options.bus).message };
+    }
+  }
+}
+
+export function createEventBridgePublisher(options: EventBridgePublisherOptions = {}): EventBridgePublisher {
+  return new EventBridgePublisher(options);
+}
