@@ -27,6 +27,12 @@ export interface BatcherOptions<T, R> {
   maxInFlight?: number;
   /** With maxInFlight > 1: items of one key are never in two in-flight batches at once. */
   orderKey?: (item: T) => string;
+  /**
+   * With orderKey: a batch carries at most one item of each key. For APIs that may store the items of
+   * one request out of order when some fail and are retried (Kinesis PutRecords): then a key's next
+   * item is only sent once the previous one has settled.
+   */
+  oneItemPerKey?: boolean;
   /** Each add() settles within this many ms. */
   timeoutMs: number;
 }
@@ -141,12 +147,13 @@ export class Batcher<T, R> {
     const batch: Entry<T, R>[] = [];
     const left: Entry<T, R>[] = [];
     const heldKeys = new Set<string>();
+    const batchKeys = this.options.oneItemPerKey ? new Set<string>() : undefined;
     let bytes = 0;
     let i = 0;
     for (; i < this.queue.length && batch.length < maxBatchSize; i++) {
       const entry = this.queue[i] as Entry<T, R>;
       if (entry.settled) continue;
-      if (entry.key !== undefined && (this.inFlightKeys.has(entry.key) || heldKeys.has(entry.key))) {
+      if (entry.key !== undefined && (this.inFlightKeys.has(entry.key) || heldKeys.has(entry.key) || batchKeys?.has(entry.key))) {
         heldKeys.add(entry.key); // later entries of this key wait too, or they would overtake it
         left.push(entry);
         continue;
@@ -154,6 +161,7 @@ export class Batcher<T, R> {
       if (maxBatchBytes !== undefined && batch.length > 0 && bytes + entry.size > maxBatchBytes) break;
       bytes += entry.size;
       batch.push(entry);
+      if (entry.key !== undefined) batchKeys?.add(entry.key);
     }
     this.queue = left.length === 0 ? this.queue.slice(i) : left.concat(this.queue.slice(i));
     for (const entry of batch) {

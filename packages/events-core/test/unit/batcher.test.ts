@@ -100,6 +100,33 @@ describe("Batcher", () => {
     }
   });
 
+  it("with oneItemPerKey, a batch carries one item of each key and a key's next item waits for the last to settle", async () => {
+    const batches: string[][] = [];
+    const settledBeforeSent: boolean[] = [];
+    const settled = new Set<string>();
+    const b = new Batcher<{ key: string; n: number }, number>({
+      backend: "test",
+      maxBatchSize: 10,
+      maxInFlight: 3,
+      orderKey: (item) => item.key,
+      oneItemPerKey: true,
+      lingerMs: 0,
+      maxQueued: 10_000,
+      timeoutMs: 5000,
+      send: async (items) => {
+        batches.push(items.map((i) => i.key));
+        for (const i of items) if (i.n >= 3) settledBeforeSent.push(settled.has(`${i.key}:${i.n - 3}`));
+        await new Promise((r) => setTimeout(r, Math.random() * 5));
+        for (const i of items) settled.add(`${i.key}:${i.n}`);
+        return items.map((i) => ({ ok: true, value: i.n }));
+      },
+    });
+    await Promise.all(Array.from({ length: 60 }, (_, n) => b.add({ key: `k${n % 3}`, n })));
+    for (const keys of batches) expect(new Set(keys).size).toBe(keys.length);
+    expect(settledBeforeSent).toHaveLength(57);
+    expect(settledBeforeSent.every(Boolean)).toBe(true);
+  });
+
   it("flush waits for everything; close rejects later adds with PUBLISHER_CLOSED", async () => {
     const { send } = recorder(20);
     const b = new Batcher<number, number>({ backend: "test", send, maxBatchSize: 50, lingerMs: 1000, maxQueued: 100, timeoutMs: 5000 });

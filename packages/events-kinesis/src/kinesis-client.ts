@@ -1,0 +1,97 @@
+// What the publisher and the reader share: the SDK client (with an HTTP/1.1 handler for local
+// emulators), stream addressing by name or ARN, the partition-key rule and SDK error → coded error.
+
+import { createHash } from "node:crypto";
+import { KinesisClient, type KinesisClientConfig } from "@aws-sdk/client-kinesis";
+import { ConnectionError, EventsError, PublishError, redactUrl } from "@kaireon/events-core";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { KINESIS_LIMITS, type KinesisOptions } from "./kinesis-options.js";
+
+export const BACKEND = "kinesis";
+
+/**
+ * The SDK's Kinesis client speaks HTTP/2 by default (for SubscribeToShard); moto and LocalStack only
+ * speak HTTP/1.1. With an endpoint override we give it a plain HTTP/1.1 handler, which serves every
+ * operation this package uses (PutRecords, ListShards, GetShardIterator, GetRecords).
+ */
+export function createKinesisClient(options: Pick<KinesisOptions, "endpoint">, extra: KinesisClientConfig = {}): KinesisClient {
+  const config: KinesisClientConfig = { ...extra };
+  if (options.endpoint !== undefined) {
+    config.endpoint = options.endpoint;
+    config.requestHandler ??= new NodeHttpHandler({ connectionTimeout: 5_000 });
+  }
+  return new KinesisClient(config);
+}
+
+/** `{ StreamARN }` for an ARN, `{ StreamName }` otherwise: every API we call accepts either. */
+export function streamParams(stream: string): { StreamARN: string } | { StreamName: string } {
+  return stream.startsWith("arn:") ? { StreamARN: stream } : { StreamName: stream };
+}
+
+/** The stream's name (the last part of an ARN), for MessageContext.source and messages. */
+export function streamName(stream: string): string {
+  return stream.startsWith("arn:") ? stream.slice(stream.lastIndexOf("/") + 1) : stream;
+}
+
+/**
+ * The Kinesis PartitionKey for an envelope's `partitionkey`. Kinesis accepts 1–256 Unicode
+ * characters; a longer key becomes `sha256:` + the 64-hex SHA-256 of its UTF-8 bytes (71 characters).
+ * Deterministic, so every event of one customer still lands on one shard. The envelope keeps the
+ * original key; only the routing key is shortened.
+ */
+export function kinesisPartitionKey(key: string): string {
+  let characters = 0;
+  for (const _ of key) if (++characters > KINESIS_LIMITS.maxPartitionKeyLength) break;
+  if (characters <= KINESIS_LIMITS.maxPartitionKeyLength) return key;
+  return `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;
+}
+
+/** Per-record PutRecords error codes that may succeed when the record is sent again. */
+export const RETRYABLE_RECORD_ERRORS: ReadonlySet<string> = new Set(["ProvisionedThroughputExceededException", "InternalFailure"]);
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE"]);
+const AUTH_NAMES = new Set([
+  "CredentialsProviderError",
+  "AccessDeniedException",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "ExpiredTokenException",
+  "IncompleteSignature",
+  "MissingAuthenticationToken",
+]);
+
+/** Turns an SDK/network error into a coded EventsError whose message says what to check. */
+export function toEventsError(error: unknown, stream: string, endpoint?: string): EventsError {
+  if (EventsError.isInstance(error)) return error;
+  const e = error as { name?: string; code?: string; message?: string; $metadata?: unknown } | null;
+  const name = e?.name ?? "Error";
+  const detail = e?.message ?? String(error);
+  const where = endpoint ? ` at ${redactUrl(endpoint)}` : "";
+  if (e?.code && NETWORK_CODES.has(e.code)) {
+    return new ConnectionError({
+      backend: BACKEND,
+      message: `[kinesis] cannot reach Kinesis${where} (${e.code}) — check KINESIS_ENDPOINT_URL / AWS_ENDPOINT_URL and AWS_REGION`,
+      cause: error,
+    });
+  }
+  if (name === "TimeoutError" || name === "AbortError") {
+    return new ConnectionError({ backend: BACKEND, message: `[kinesis] no answer from Kinesis${where}: ${detail}`, cause: error });
+  }
+  if (AUTH_NAMES.has(name)) {
+    return new ConnectionError({
+      backend: BACKEND,
+      code: "AUTH_FAILED",
+      message: `[kinesis] AWS refused the credentials (${name}) — check AWS_PROFILE / AWS_ACCESS_KEY_ID and the role's kinesis permissions on ${streamName(stream)}`,
+      cause: error,
+    });
+  }
+  if (name === "ResourceNotFoundException") {
+    return new PublishError({
+      backend: BACKEND,
+      message: `[kinesis] stream "${streamName(stream)}" not found — check KINESIS_STREAM and AWS_REGION, or create the stream`,
+      cause: error,
+      details: { awsError: name },
+    });
+  }
+  return new PublishError({ backend: BACKEND, message: `[kinesis] ${name}: ${detail}`, cause: error, details: { awsError: name } });
+}

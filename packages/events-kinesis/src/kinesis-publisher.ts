@@ -1,0 +1,162 @@
+// PutRecords publisher. Concurrent publishes are gathered by core's Batcher within Kinesis's limits
+// (records, request bytes); each request goes through core's sendWithPartialRetry, which re-sends
+// only the records Kinesis rejected with a retryable ErrorCode. Strict ordering = Batcher's orderKey
+// plus oneItemPerKey: a key has one record in flight at a time, so a retry can never let a later
+// record of that key overtake it.
+
+import { DescribeStreamSummaryCommand, type KinesisClient, PutRecordsCommand, type PutRecordsResultEntry } from "@aws-sdk/client-kinesis";
+import {
+  Batcher,
+  type Delivery,
+  type DomainEvent,
+  type EntryResult,
+  type Logger,
+  PublishError,
+  PublisherBase,
+  type ReadinessReport,
+  sendWithPartialRetry,
+  serializeEvent,
+} from "@kaireon/events-core";
+import {
+  BACKEND,
+  createKinesisClient,
+  kinesisPartitionKey,
+  RETRYABLE_RECORD_ERRORS,
+  streamName,
+  streamParams,
+  toEventsError,
+} from "./kinesis-client.js";
+import type { KinesisOptions } from "./kinesis-options.js";
+
+export interface KinesisPublisherOptions extends KinesisOptions {
+  /** Use this client instead of building one (tests, custom middleware). It is not destroyed on close. */
+  client?: KinesisClient;
+  source?: string;
+  logger?: Logger;
+}
+
+interface OutgoingRecord {
+  data: Uint8Array;
+  partitionKey: string;
+}
+
+export class KinesisPublisher extends PublisherBase {
+  readonly client: KinesisClient;
+  private readonly ownsClient: boolean;
+  private readonly batcher: Batcher<OutgoingRecord, Delivery>;
+  private readonly encoder = new TextEncoder();
+
+  constructor(private readonly options: KinesisPublisherOptions) {
+    super({
+      backend: BACKEND,
+      ...(options.source ? { source: options.source } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    this.ownsClient = options.client === undefined;
+    this.client = options.client ?? createKinesisClient(options);
+    const strict = options.ordering === "strict";
+    this.batcher = new Batcher<OutgoingRecord, Delivery>({
+      backend: BACKEND,
+      send: (records) => this.putRecords(records),
+      maxBatchSize: options.maxRecordsPerRequest,
+      maxBatchBytes: options.maxRequestBytes,
+      sizeOf: (record) => record.data.byteLength + Buffer.byteLength(record.partitionKey),
+      lingerMs: options.lingerMs,
+      maxQueued: options.maxQueued,
+      maxInFlight: options.maxInFlight,
+      timeoutMs: options.publishTimeoutMs,
+      ...(strict ? { orderKey: (record: OutgoingRecord) => record.partitionKey, oneItemPerKey: true } : {}),
+    });
+  }
+
+  protected deliver(event: DomainEvent): Promise<Delivery> {
+    const data = this.encoder.encode(serializeEvent(event));
+    const partitionKey = kinesisPartitionKey(event.partitionkey);
+    const size = data.byteLength + Buffer.byteLength(partitionKey);
+    if (size > this.options.maxRecordBytes) {
+      return Promise.reject(
+        new PublishError({
+          backend: BACKEND,
+          code: "EVENT_TOO_LARGE",
+          message: `[kinesis] event ${event.id} is ${size} bytes (data + partition key), over KINESIS_MAX_RECORD_BYTES=${this.options.maxRecordBytes} — make the payload smaller; nothing was sent`,
+          details: { size, limit: this.options.maxRecordBytes },
+        }),
+      );
+    }
+    return this.batcher.add({ data, partitionKey });
+  }
+
+  private putRecords(records: OutgoingRecord[]) {
+    const { stream, endpoint, maxAttempts, retryBaseMs, retryMaxMs } = this.options;
+    return sendWithPartialRetry<OutgoingRecord, Delivery>(records, {
+      maxAttempts,
+      backoff: { baseMs: retryBaseMs, maxMs: retryMaxMs },
+      attempt: async (batch, attemptNumber) => {
+        let entries: PutRecordsResultEntry[];
+        try {
+          const out = await this.client.send(
+            new PutRecordsCommand({
+              ...streamParams(stream),
+              Records: batch.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })),
+            }),
+          );
+          entries = out.Records ?? [];
+        } catch (error) {
+          // Whole-request failures were already retried by the SDK (its standard retry strategy).
+          throw toEventsError(error, stream, endpoint);
+        }
+        return entries.map((entry): EntryResult<Delivery> => {
+          if (!entry.ErrorCode) return { ok: true, value: { position: `${entry.ShardId}:${entry.SequenceNumber}` } };
+          const retryable = RETRYABLE_RECORD_ERRORS.has(entry.ErrorCode);
+          const last = attemptNumber >= maxAttempts;
+          const hint =
+            retryable && last
+              ? ` — still rejected after ${maxAttempts} attempts (KINESIS_MAX_ATTEMPTS); add shards or publish less`
+              : retryable
+                ? ""
+                : " — not retryable";
+          return {
+            ok: false,
+            retryable,
+            error: new PublishError({
+              backend: BACKEND,
+              message: `[kinesis] ${streamName(stream)} rejected the record: ${entry.ErrorCode}: ${entry.ErrorMessage ?? ""}${hint}`,
+              details: { errorCode: entry.ErrorCode, attempts: attemptNumber },
+            }),
+          };
+        });
+      },
+      onRetry: (count, attemptNumber) =>
+        this.logger.debug(`[kinesis] retrying ${count} rejected record(s)`, { attempt: attemptNumber + 1, stream: streamName(stream) }),
+    });
+  }
+
+  protected drain(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  protected async shutdown(): Promise<void> {
+    await this.batcher.close();
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  protected pendingCount(): number {
+    return this.batcher.pending;
+  }
+
+  async ready(): Promise<ReadinessReport> {
+    if (this.closed) return { ready: false, backend: BACKEND, detail: "publisher is closed" };
+    try {
+      const out = await this.client.send(new DescribeStreamSummaryCommand(streamParams(this.options.stream)));
+      const status = out.StreamDescriptionSummary?.StreamStatus;
+      if (status === "ACTIVE" || status === "UPDATING") return { ready: true, backend: BACKEND };
+      return { ready: false, backend: BACKEND, detail: `stream ${streamName(this.options.stream)} is ${status ?? "in an unknown state"}` };
+    } catch (error) {
+      return { ready: false, backend: BACKEND, detail: toEventsError(error, this.options.stream, this.options.endpoint).message };
+    }
+  }
+}
+
+export function createKinesisPublisher(options: KinesisPublisherOptions): KinesisPublisher {
+  return new KinesisPublisher(options);
+}

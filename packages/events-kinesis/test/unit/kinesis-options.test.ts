@@ -1,0 +1,94 @@
+import { createHash } from "node:crypto";
+import { ConfigError } from "@kaireon/events-core";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { describe, expect, it } from "vitest";
+import { backend, createKinesisClient, KINESIS_LIMITS, kinesisOptionsFromEnv, kinesisPartitionKey, streamParams } from "../../src/index.js";
+
+describe("kinesis options", () => {
+  it("a missing KINESIS_STREAM is a ConfigError naming the variable", () => {
+    const error = (() => {
+      try {
+        kinesisOptionsFromEnv({});
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain("KINESIS_STREAM");
+    expect(() => backend.fromEnv({ EVENT_PUBLISHER: "kinesis" })).toThrow(/KINESIS_STREAM/);
+  });
+
+  it("defaults follow the Kinesis limits", () => {
+    expect(kinesisOptionsFromEnv({ KINESIS_STREAM: "events" })).toMatchObject({
+      stream: "events",
+      ordering: "none",
+      maxRecordsPerRequest: 500,
+      maxRequestBytes: 5 * 1024 * 1024,
+      maxRecordBytes: 1024 * 1024,
+      endpoint: undefined,
+    });
+  });
+
+  it("rejects values outside the limits and unknown orderings, naming the variable", () => {
+    expect(() => kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_MAX_REQUEST_BYTES: String(6 * 1024 * 1024) })).toThrow(
+      /KINESIS_MAX_REQUEST_BYTES/,
+    );
+    expect(() => kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_MAX_RECORDS_PER_REQUEST: "501" })).toThrow(
+      /KINESIS_MAX_RECORDS_PER_REQUEST/,
+    );
+    expect(() => kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_ORDERING: "total" })).toThrow(/KINESIS_ORDERING/);
+    expect(() =>
+      kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_MAX_REQUEST_BYTES: "2048", KINESIS_MAX_RECORD_BYTES: "4096" }),
+    ).toThrow(/KINESIS_MAX_RECORD_BYTES/);
+    expect(kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_ORDERING: "STRICT" }).ordering).toBe("strict");
+  });
+
+  it("endpoint: KINESIS_ENDPOINT_URL, then AWS_ENDPOINT_URL_KINESIS, then AWS_ENDPOINT_URL", () => {
+    const base = { KINESIS_STREAM: "s", AWS_ENDPOINT_URL: "http://a", AWS_ENDPOINT_URL_KINESIS: "http://b" };
+    expect(kinesisOptionsFromEnv({ ...base, KINESIS_ENDPOINT_URL: "http://c" }).endpoint).toBe("http://c");
+    expect(kinesisOptionsFromEnv(base).endpoint).toBe("http://b");
+    expect(kinesisOptionsFromEnv({ KINESIS_STREAM: "s", AWS_ENDPOINT_URL: "http://a" }).endpoint).toBe("http://a");
+  });
+
+  it("a stream ARN is sent as StreamARN, a name as StreamName", () => {
+    expect(streamParams("arn:aws:kinesis:us-east-1:123456789012:stream/events")).toEqual({
+      StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/events",
+    });
+    expect(streamParams("events")).toEqual({ StreamName: "events" });
+  });
+
+  it("an endpoint override gets an HTTP/1.1 handler; without one the SDK keeps its own (HTTP/2)", () => {
+    const local = createKinesisClient({ endpoint: "http://127.0.0.1:5000" }, { region: "us-east-1" });
+    const aws = createKinesisClient({ endpoint: undefined }, { region: "us-east-1" });
+    expect(local.config.requestHandler).toBeInstanceOf(NodeHttpHandler);
+    expect(aws.config.requestHandler).not.toBeInstanceOf(NodeHttpHandler);
+    expect(aws.config.requestHandler.constructor.name).toBe("NodeHttp2Handler");
+    local.destroy();
+    aws.destroy();
+  });
+});
+
+describe("partition key", () => {
+  it("keeps keys of up to 256 characters as they are", () => {
+    expect(kinesisPartitionKey("tenant-1:cust-1")).toBe("tenant-1:cust-1");
+    const max = "k".repeat(KINESIS_LIMITS.maxPartitionKeyLength);
+    expect(kinesisPartitionKey(max)).toBe(max);
+    // 256 characters outside the BMP are 512 UTF-16 units but still 256 characters for Kinesis.
+    const emoji = "😀".repeat(256);
+    expect(kinesisPartitionKey(emoji)).toBe(emoji);
+  });
+
+  it("hashes a longer key to sha256:<64 hex>, deterministically, distinct keys to distinct hashes", () => {
+    const long = `tenant:${"c".repeat(300)}`;
+    const hashed = kinesisPartitionKey(long);
+    expect(hashed).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(hashed).toBe(`sha256:${sha256(long)}`);
+    expect(kinesisPartitionKey(long)).toBe(hashed);
+    expect(kinesisPartitionKey(`${long}x`)).not.toBe(hashed);
+    expect(kinesisPartitionKey("k".repeat(257))).toMatch(/^sha256:/);
+  });
+});
+
+function sha256(text: string): string {
+  return createHash("sha256").update(Buffer.from(text, "utf8")).digest("hex");
+}
