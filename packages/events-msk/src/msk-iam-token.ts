@@ -1,0 +1,191 @@
+// The IAM auth token for MSK's SASL/OAUTHBEARER listener (port 9098). aws-msk-iam-sasl-signer-js makes
+// a SigV4-presigned `kafka-cluster:Connect` URL; it does not cache, and a token lives at most 15 min,
+// less when the credentials that signed it expire sooner. kafkajs asks for a token on every
+// (re)authentication — each new connection, and each re-authentication when the broker sent a
+// session lifetime — so this provider caches the token, refreshes it before either expiry (one
+// refresh at a time, however many connections ask), and never hands out an expired token. A client
+// open for days keeps authenticating (the signer's issue #21: failures after 24–30 h with tokens
+// that outlived their credentials).
+
+import { ConnectionError, type Logger, silentLogger } from "@kaireon/events-core";
+
+/** What the signer returns: the base64url token and when it expires (ms since epoch). */
+export interface MskSignedToken {
+  token: string;
+  expiryTime: number;
+}
+
+export interface MskTokenRequest {
+  region: string;
+  roleArn?: string;
+  roleSessionName: string;
+}
+
+export type MskTokenGenerator = (request: MskTokenRequest) => Promise<MskSignedToken>;
+
+export interface MskIamTokenProviderOptions {
+  region: string;
+  /** Assume this role (STS AssumeRole) for each token; unset: the default credential chain. */
+  roleArn?: string;
+  /** The STS session name when assuming `roleArn` (shows in CloudTrail). Default `kaireon-events`. */
+  roleSessionName?: string;
+  /**
+   * Refresh this long before the token expires (default 3 min, as the MSK signers for other
+   * languages do). For a short-lived token (credentials about to expire) at most half its lifetime.
+   */
+  refreshMarginMs?: number;
+  /** A token with less than this left is never handed out (default 10 s: kafkajs re-authenticates 10 s before a session ends). */
+  minValidityMs?: number;
+  /** The clock; injectable for tests. */
+  now?: () => number;
+  /** Makes a token; default: aws-msk-iam-sasl-signer-js. Injectable for tests. */
+  generate?: MskTokenGenerator;
+  logger?: Logger;
+}
+
+export interface MskToken {
+  /** The bearer value kafkajs sends. A credential: never log it. */
+  value: string;
+  expiresAt: number;
+  /** From this time on the next request makes a new token. */
+  refreshAt: number;
+}
+
+export interface MskTokenStats {
+  /** Tokens made by the signer. */
+  generated: number;
+  /** Tokens handed out (kafkajs authentications). */
+  served: number;
+  /** Signer failures (a still-valid cached token may have been served instead). */
+  failures: number;
+}
+
+export const DEFAULT_REFRESH_MARGIN_MS = 180_000;
+export const DEFAULT_MIN_VALIDITY_MS = 10_000;
+export const DEFAULT_ROLE_SESSION_NAME = "kaireon-events";
+
+/** The default generator: the signer, loaded on first use so SCRAM-mode apps never load the AWS SDK. */
+export const signerTokenGenerator: MskTokenGenerator = async ({ region, roleArn, roleSessionName }) => {
+  const signer = await import("aws-msk-iam-sasl-signer-js");
+  return roleArn
+    ? signer.generateAuthTokenFromRole({ region, awsRoleArn: roleArn, awsRoleSessionName: roleSessionName })
+    : signer.generateAuthToken({ region });
+};
+
+export class MskIamTokenProvider {
+  private readonly request: MskTokenRequest;
+  private readonly refreshMarginMs: number;
+  private readonly minValidityMs: number;
+  private readonly now: () => number;
+  private readonly generate: MskTokenGenerator;
+  private readonly logger: Logger;
+  private current: MskToken | undefined;
+  private inflight: Promise<MskToken> | undefined;
+  private readonly counts: MskTokenStats = { generated: 0, served: 0, failures: 0 };
+
+  constructor(options: MskIamTokenProviderOptions) {
+    this.request = {
+      region: options.region,
+      roleSessionName: options.roleSessionName ?? DEFAULT_ROLE_SESSION_NAME,
+      ...(options.roleArn ? { roleArn: options.roleArn } : {}),
+    };
+    this.refreshMarginMs = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+    this.minValidityMs = options.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS;
+    this.now = options.now ?? Date.now;
+    this.generate = options.generate ?? signerTokenGenerator;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** kafkajs `sasl.oauthBearerProvider`. Bound, so it can be passed as is. */
+  readonly oauthBearerProvider = async (): Promise<{ value: string }> => ({ value: (await this.token()).value });
+
+  /** A token valid for at least `minValidityMs`; makes a new one when the cached one is due. */
+  async token(): Promise<MskToken> {
+    const cached = this.current;
+    if (cached && this.now() < cached.refreshAt) return this.serve(cached);
+    try {
+      return this.serve(await this.refresh());
+    } catch (error) {
+      // STS or the credential source hiccuped: the cached token still works until it expires.
+      if (cached && this.usable(cached)) {
+        this.logger.warn("[msk] IAM token refresh failed; using the cached token until it expires", {
+          expiresInMs: cached.expiresAt - this.now(),
+          error: (error as Error)?.message,
+        });
+        return this.serve(cached);
+      }
+      throw error;
+    }
+  }
+
+  /** Forget the cached token (e.g. after the broker rejected it); the next request makes a new one. */
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  stats(): MskTokenStats {
+    return { ...this.counts };
+  }
+
+  private serve(token: MskToken): MskToken {
+    this.counts.served++;
+    return token;
+  }
+
+  private usable(token: MskToken): boolean {
+    return token.expiresAt - this.now() >= this.minValidityMs;
+  }
+
+  // Single flight: concurrent (re)connections to several brokers share one signer call.
+  private refresh(): Promise<MskToken> {
+    this.inflight ??= this.makeToken().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async makeToken(): Promise<MskToken> {
+    const issuedAt = this.now();
+    let signed: MskSignedToken;
+    try {
+      signed = await this.generate(this.request);
+    } catch (error) {
+      this.counts.failures++;
+      throw this.authError(`could not sign an IAM auth token: ${(error as Error)?.message ?? String(error)}`, error);
+    }
+    if (typeof signed?.token !== "string" || signed.token === "" || !Number.isFinite(signed.expiryTime)) {
+      this.counts.failures++;
+      throw this.authError("the signer returned no token");
+    }
+    const token: MskToken = {
+      value: signed.token,
+      expiresAt: signed.expiryTime,
+      refreshAt: signed.expiryTime - Math.min(this.refreshMarginMs, Math.max(0, signed.expiryTime - issuedAt) / 2),
+    };
+    if (!this.usable(token)) {
+      this.counts.failures++;
+      // The signer caps the token at the credentials' expiry: these credentials are (nearly) expired.
+      throw this.authError(
+        `the new IAM auth token expires in ${Math.round((token.expiresAt - this.now()) / 1000)} s — the AWS credentials are expired or about to; refresh them (or their source: role, profile, instance/container credentials)`,
+      );
+    }
+    this.counts.generated++;
+    this.current = token;
+    return token;
+  }
+
+  private authError(reason: string, cause?: unknown): ConnectionError {
+    const role = this.request.roleArn ? `assuming ${this.request.roleArn}` : "with the default credential chain";
+    return new ConnectionError({
+      backend: "msk",
+      code: "AUTH_FAILED",
+      message: `[msk] ${reason} (region ${this.request.region}, ${role}) — check the AWS credentials, MSK_REGION and MSK_ROLE_ARN`,
+      ...(cause === undefined ? {} : { cause }),
+      details: { region: this.request.region },
+    });
+  }
+}
+
+export function createMskIamTokenProvider(options: MskIamTokenProviderOptions): MskIamTokenProvider {
+  return new MskIamTokenProvider(options);
+}
