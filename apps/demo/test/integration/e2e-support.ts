@@ -145,3 +145,64 @@ export function payloadOf(row: InteractionRow) {
   const { interactionId: _i, eventId: _e, ...payload } = row;
   return payload;
 }
+
+/**
+ * The end-to-end scenario every backend runs: the demo process on that backend, an independent
+ * subscriber of that backend, POST /api/v1/respond → the subscriber receives the event, equal to the
+ * row stored in the database; the demo's own live stream (the same subscriber API) shows it too;
+ * then a burst of requests all arrive; SIGTERM exits cleanly.
+ */
+export async function runBackendScenario(env: Record<string, string>, expectedBackend: string): Promise<void> {
+  const consumer = await subscribeBackend(env);
+  const demo = await spawnDemo(env);
+  try {
+    const health = (await (await fetch(`${demo.url}/health`)).json()) as { backend: string };
+    expect(health.backend).toBe(expectedBackend);
+    const stream = followLiveStream(demo.url);
+    await stream.ready;
+
+    const res = await postJson(`${demo.url}/api/v1/respond`, {
+      tenantId: "acme",
+      customerId: `c-${Date.now()}`,
+      offerId: "offer-savings-4pct",
+      creativeId: null,
+      channelId: "email",
+      interactionType: "conversion",
+      outcomeTypeKey: "converted",
+      campaignId: "cmp-savings",
+      recommendationId: "rec-1",
+    });
+    expect(res.status).toBe(201);
+    const { interaction } = res.json;
+    await expect.poll(() => consumer.events.map((e) => e.id), { timeout: 30_000, interval: 100 }).toContain(interaction.eventId);
+    const received = consumer.events.find((e) => e.id === interaction.eventId)!;
+    const stored = readInteraction(demo.dataDir, interaction.interactionId)!;
+    expect(received.type).toBe("interaction.recorded.v1");
+    expect(received.data).toEqual(payloadOf(stored));
+    await expect.poll(() => stream.events.map((e) => e.id), { timeout: 30_000, interval: 100 }).toContain(interaction.eventId);
+
+    // A burst: every event of every request arrives (counted by id).
+    const ids = new Set<string>();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        postJson(`${demo.url}/api/v1/respond`, {
+          tenantId: `t${i % 3}`,
+          customerId: `burst-${i}`,
+          offerId: "o1",
+          channelId: "web",
+          interactionType: "impression",
+        }),
+      ),
+    );
+    for (const r of responses) {
+      expect(r.status).toBe(201);
+      ids.add(r.json.interaction.eventId);
+    }
+    await expect.poll(() => consumer.events.filter((e) => ids.has(e.id)).length, { timeout: 30_000, interval: 200 }).toBe(50);
+    stream.close();
+    expect(await demo.stop()).toBe(0);
+  } finally {
+    await demo.stop();
+    await consumer.close();
+  }
+}
