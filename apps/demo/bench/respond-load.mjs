@@ -116,11 +116,11 @@ async function run(label, env) {
       // Wait for the relay to drain what the run enqueued.
       for (let i = 0; i < 600; i++) {
         const h = await server.health();
-        if ((h.counts?.outboxPending ?? h.counts?.outbox ?? 0) === 0) break;
+        if ((h.relay?.backlog ?? 0) === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       const h = await server.health();
-      relayed = JSON.stringify({ backlog: h.counts?.outboxPending ?? h.counts?.outbox, relay: h.relay });
+      relayed = `relay sent ${h.relay?.sent}, backlog ${h.relay?.backlog}, retried ${h.relay?.retried}, dead ${h.relay?.dead}; publisher ${JSON.stringify(h.publisher)}`;
     }
     return {
       label,
