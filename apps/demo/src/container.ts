@@ -66,10 +66,24 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
       try {
         const subscriber = await loadSubscriber(eventEnv, loadOptions);
         const tail = containerOptions.tail ?? (options.DEMO_TAIL ? (line: string) => process.stdout.write(`${line}\n`) : undefined);
-        liveView = new LiveView(subscriber, { ...(tail ? { tail } : {}), onError: (m) => logger.warn(m) });
-        await liveView.start();
-        const view = liveView;
+        const view = new LiveView(subscriber, { ...(tail ? { tail } : {}), onError: (m) => logger.warn(m) });
+        liveView = view;
         cleanups.push(() => view.close());
+        await view.start().catch((error: Error) => {
+          // E.g. Kafka topics that do not exist until the first publish: keep trying in the background.
+          logger.warn(`[demo] live view not subscribed yet (${error.message}); retrying every 5 s`);
+          const retry = setInterval(() => {
+            view.start().then(
+              () => {
+                clearInterval(retry);
+                logger.info("[demo] live view subscribed");
+              },
+              () => {},
+            );
+          }, 5000);
+          retry.unref();
+          cleanups.push(async () => clearInterval(retry));
+        });
       } catch (error) {
         // The view is a convenience: the API keeps working when the backend cannot be read.
         logger.warn(`[demo] live view off: ${(error as Error).message}`);

@@ -152,8 +152,13 @@ export function payloadOf(row: InteractionRow) {
  * row stored in the database; the demo's own live stream (the same subscriber API) shows it too;
  * then a burst of requests all arrive; SIGTERM exits cleanly.
  */
-export async function runBackendScenario(env: Record<string, string>, expectedBackend: string): Promise<void> {
-  const consumer = await subscribeBackend(env);
+export async function runBackendScenario(
+  env: Record<string, string>,
+  expectedBackend: string,
+  /** Variables that differ for the test's own consumer (e.g. its own EventBridge → SQS queue). */
+  consumerEnv: Record<string, string> = {},
+): Promise<void> {
+  const consumer = await subscribeBackend({ ...env, ...consumerEnv });
   const demo = await spawnDemo(env);
   try {
     const health = (await (await fetch(`${demo.url}/health`)).json()) as { backend: string };
