@@ -25,9 +25,10 @@ try {
       if (stopping) process.exit(1);
       stopping = true;
       await relay.stop();
+      const metrics = await relay.metrics().catch(() => ({}));
       await publisher.close();
       await store.close();
-      consoleLogger.info(`[demo] relay: stopped (${JSON.stringify(await relay.metrics().catch(() => ({})))})`);
+      consoleLogger.info(`[demo] relay: stopped ${JSON.stringify(metrics)}`);
       process.exit(0);
     });
   }

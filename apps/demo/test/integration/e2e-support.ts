@@ -14,7 +14,7 @@ import { expect } from "vitest";
 import { interactionFromRow } from "../../src/sqlite-store.js";
 import type { InteractionRow } from "../../src/store.js";
 
-const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "main.js");
+const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist");
 
 export interface RunningDemo {
   url: string;
@@ -24,9 +24,12 @@ export interface RunningDemo {
   stop(): Promise<number | null>;
 }
 
-export async function spawnDemo(env: Record<string, string>): Promise<RunningDemo> {
-  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-e2e-"));
-  const child: ChildProcess = spawn(process.execPath, [main], {
+/** Starts dist/main.js (or `script`, e.g. relay-main.js, which is ready when it prints `ready`). */
+export async function spawnDemo(
+  env: Record<string, string>,
+  { script = "main.js", dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-e2e-")), ready = /listening on (http:\/\/\S+)/ } = {},
+): Promise<RunningDemo> {
+  const child: ChildProcess = spawn(process.execPath, [join(dist, script)], {
     env: { ...process.env, PORT: "0", DEMO_DATA_DIR: dataDir, DEMO_TAIL: "true", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -39,14 +42,15 @@ export async function spawnDemo(env: Record<string, string>): Promise<RunningDem
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let url: string | undefined;
-  for (let i = 0; i < 300 && !url; i++) {
-    url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
-    if (!url) {
+  for (let i = 0; i < 300 && url === undefined; i++) {
+    const match = ready.exec(output);
+    url = match ? (match[1] ?? "") : undefined;
+    if (url === undefined) {
       if (child.exitCode !== null) throw new Error(`the demo exited with ${child.exitCode}:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  if (!url) {
+  if (url === undefined) {
     child.kill("SIGKILL");
     throw new Error(`the demo did not start within 30 s:\n${output}`);
   }
