@@ -1,13 +1,12 @@
 // The live page in a real browser: Debian's chromium, driven headless by playwright-core (no browser
-// download; tooling/services/chromium.sh installs the package and exports CHROMIUM_PATH). The demo
+// download; tooling/services/chromium.sh installs the package). The demo
 // runs on the embedded default; the traffic generator drives journeys; the page's counts must rise,
 // and the terminal tail must print the same events.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "@kaireon/events-core";
-import { requireService } from "@kaireon/events-testkit";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Container, startDemo } from "../../src/container.js";
@@ -19,7 +18,14 @@ let dataDir: string;
 const tailLines: string[] = [];
 
 beforeAll(async () => {
-  const executablePath = await requireService({ variable: "CHROMIUM_PATH", name: "Chromium (Debian package chromium)" });
+  // CHROMIUM_PATH when set (tooling/services/chromium.sh exports it), else Debian's location; turbo's
+  // strict env mode may not pass CHROMIUM_PATH through, the file is there all the same.
+  const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+  if (!existsSync(executablePath)) {
+    throw new Error(
+      `${executablePath} is missing: this test needs Debian's chromium — run it through tooling/with-services.sh (tooling/services/chromium.sh installs it) or apt-get install chromium`,
+    );
+  }
   dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-browser-"));
   demo = await startDemo({ PORT: "0", DEMO_DATA_DIR: dataDir }, { logger: silentLogger, tail: (line) => tailLines.push(line) });
   browser = await chromium.launch({
