@@ -30,7 +30,8 @@ export async function spawnDemo(
   { script = "main.js", dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-e2e-")), ready = /listening on (http:\/\/\S+)/ } = {},
 ): Promise<RunningDemo> {
   const child: ChildProcess = spawn(process.execPath, [join(dist, script)], {
-    env: { ...process.env, PORT: "0", DEMO_DATA_DIR: dataDir, DEMO_TAIL: "true", ...env },
+    // DATABASE_URL blank: the SQLite file under dataDir, even when the services exported a PostgreSQL.
+    env: { ...process.env, PORT: "0", DEMO_DATA_DIR: dataDir, DEMO_TAIL: "true", DATABASE_URL: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
