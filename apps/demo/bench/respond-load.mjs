@@ -121,7 +121,7 @@ async function run(label, env) {
         await new Promise((r) => setTimeout(r, 100));
       }
       const h = await server.health();
-      relayed = `relay sent ${h.relay?.sent}, backlog ${h.relay?.backlog}, retried ${h.relay?.retried}, dead ${h.relay?.dead}; publisher ${JSON.stringify(h.publisher)}`;
+      relayed = `relay sent ${h.relay?.sent} in ${h.relay?.batches} batches, backlog ${h.relay?.backlog}, retried ${h.relay?.retried}, dead ${h.relay?.dead}; publisher ${JSON.stringify(h.publisher)}`;
     }
     return {
       label,
