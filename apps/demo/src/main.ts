@@ -8,6 +8,11 @@ const container = await startDemo(process.env).catch((error: Error) => {
   process.exit(1);
 });
 
+// A stray rejection (a client gone mid-stream, a driver callback) is logged; it never takes the server down.
+process.on("unhandledRejection", (reason) => {
+  console.error(`[demo] unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`);
+});
+
 let signals = 0;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
