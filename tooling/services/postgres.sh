@@ -13,6 +13,13 @@ start_postgres() {
   if [[ -z "$bindir" ]]; then
     log "postgres: installing the Debian server package"
     apt_install postgresql >&2
+    # The package may have created and started a "main" cluster on 5432; stop what it started (we
+    # use our own throwaway cluster below), so nothing is left running after the tests.
+    if command -v pg_lsclusters >/dev/null 2>&1; then
+      pg_lsclusters --no-header 2>/dev/null | while read -r ver name _port status _rest; do
+        [[ "$status" == online* ]] && pg_ctlcluster "$ver" "$name" stop >/dev/null 2>&1 || true
+      done
+    fi
     bindir="$(_postgres_bindir || true)"
     [[ -n "$bindir" ]] || { log "postgres: no server found after installing postgresql"; return 1; }
   fi

@@ -6,7 +6,7 @@ import { z } from "zod";
 
 export const outboxEnvSchema = z.object({
   OUTBOX_BATCH_SIZE: envInt(100, 1, 10_000),
-  OUTBOX_MAX_ATTEMPTS: envInt(10, 1, 1_000),
+  OUTBOX_MAX_ATTEMPTS: envInt(25, 1, 1_000),
   OUTBOX_POLL_INTERVAL_MS: envInt(1000, 10, 3_600_000),
   OUTBOX_RETRY_BASE_MS: envInt(500, 1, 3_600_000),
   OUTBOX_RETRY_MAX_MS: envInt(300_000, 1, 86_400_000),

@@ -12,7 +12,6 @@ import {
   EventsError,
   type Logger,
   type Publisher,
-  type PublishResult,
   sleep,
 } from "@kaireon/events-core";
 import { fromPayload } from "./outbox-rows.js";
@@ -31,7 +30,12 @@ export interface OutboxRelayOptions {
   publisher: Publisher;
   /** Rows per publishBatch. Default 100. */
   batchSize?: number;
-  /** A row that failed this many sends is parked as dead. Default 10. */
+  /**
+   * A row that failed this many sends is parked as dead. Default 25: with the default backoff that is
+   * about 40 minutes of failures on average (at most ~83), so a broker outage shorter than that loses
+   * no order. Errors that no retry can fix (VALIDATION_FAILED, UNKNOWN_TOPIC, EVENT_TOO_LARGE) park the
+   * row at once.
+   */
   maxAttempts?: number;
   /** Retry delay: random(0, min(maxMs, baseMs·2^(attempt-1))). Default 500 ms … 5 min. */
   backoff?: BackoffOptions;
@@ -83,6 +87,8 @@ const DEFAULT_RETENTION: OutboxRetention = { sentMs: 24 * 60 * 60 * 1000, interv
 // this long before looking again instead of spinning.
 const CONTENDED_WAIT_MS = 25;
 const ERROR_TEXT_LIMIT = 2000;
+// The event itself is refused: sending it again gives the same answer.
+const PERMANENT = new Set(["VALIDATION_FAILED", "UNKNOWN_TOPIC", "EVENT_TOO_LARGE", "MALFORMED_MESSAGE"]);
 
 function positiveInt(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
@@ -103,7 +109,7 @@ export function describeError(error: unknown): string {
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { store, publisher } = options;
   const batchSize = positiveInt("batchSize", options.batchSize ?? 100, 1);
-  const maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 10, 1);
+  const maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 25, 1);
   const pollIntervalMs = positiveInt("pollIntervalMs", options.pollIntervalMs ?? 1000, 1);
   const backoff = options.backoff ?? { baseMs: 500, maxMs: 5 * 60 * 1000 };
   const retention = options.retention === false ? undefined : { ...DEFAULT_RETENTION, ...options.retention };
@@ -132,7 +138,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   function outcomeFor(row: ClaimedRow, error: unknown): RowOutcome {
     const attempts = row.attempts + 1;
     const text = describeError(error);
-    if (attempts >= maxAttempts) return { seq: row.seq, status: "dead", attempts, error: text };
+    const permanent = EventsError.isInstance(error) && PERMANENT.has(error.code);
+    if (permanent || attempts >= maxAttempts) return { seq: row.seq, status: "dead", attempts, error: text };
     return { seq: row.seq, status: "retry", attempts, error: text, delayMs: backoffDelay(attempts - 1, backoff, random) };
   }
 
@@ -153,12 +160,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           outcomes[i] = { seq: row.seq, status: "dead", attempts: row.attempts + 1, error: `unreadable payload: ${describeError(error)}` };
         }
       });
-      let results: PromiseSettledResult<PublishResult>[];
-      try {
-        results = await publisher.publishBatch(events);
-      } catch (error) {
-        results = events.map(() => ({ status: "rejected", reason: error }));
-      }
+      // publishBatch settles each event on its own and rejects as a whole only when the publisher is
+      // closed (the Publisher contract): that says nothing about these events, so no attempt is
+      // counted — the claim is abandoned below and the rows wait, untouched, for a working publisher.
+      const results = await publisher.publishBatch(events);
       results.forEach((result, j) => {
         const i = slots[j] as number;
         const row = rows[i] as ClaimedRow;
@@ -239,31 +244,43 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         sleeper = undefined;
         continue;
       }
+      // Yield to the event loop between batches: with a synchronous store (SQLite) and an in-process
+      // backend a tick is all microtasks, and back-to-back ticks would starve timers and the app's I/O.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (handled >= batchSize) continue;
       await idle(handled);
     }
   }
 
+  async function begin(): Promise<void> {
+    if (options.migrate !== false) await store.migrate();
+    offEnqueue = store.onEnqueue(wake);
+    if (store.listen) {
+      unlisten = await store.listen(wake, (error) =>
+        logger.warn(`[outbox] LISTEN connection lost, polling until it is back: ${describeError(error)}`),
+      );
+    }
+    for (const signal of options.stopOnSignals ?? []) {
+      const handler = () => {
+        logger.info(`[outbox] ${signal}: finishing the in-flight batch, then stopping`);
+        void relay.stop();
+      };
+      process.once(signal, handler);
+      signalHandlers.push([signal, handler]);
+    }
+    running = true;
+    loop = run();
+  }
+
   const relay: OutboxRelay = {
     start() {
       starting ??= (async () => {
-        if (options.migrate !== false) await store.migrate();
-        offEnqueue = store.onEnqueue(wake);
-        if (store.listen) {
-          unlisten = await store.listen(wake, (error) =>
-            logger.warn(`[outbox] LISTEN connection lost, polling until it is back: ${describeError(error)}`),
-          );
+        try {
+          await begin();
+        } catch (error) {
+          starting = undefined; // a failed start (database down) may be retried
+          throw error;
         }
-        for (const signal of options.stopOnSignals ?? []) {
-          const handler = () => {
-            logger.info(`[outbox] ${signal}: finishing the in-flight batch, then stopping`);
-            void relay.stop();
-          };
-          process.once(signal, handler);
-          signalHandlers.push([signal, handler]);
-        }
-        running = true;
-        loop = run();
       })();
       return starting;
     },

@@ -196,14 +196,17 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
         await client.query("BEGIN");
         // 1. Which keys could send now: the oldest pending rows, in order, skipping keys whose head waits for a retry.
         const scan = await client.query(
-          `SELECT partition_key, next_attempt_at <= clock_timestamp() AS ready FROM ${t}
+          `SELECT seq, partition_key, next_attempt_at <= clock_timestamp() AS ready FROM ${t}
            WHERE status = 'pending' ORDER BY seq LIMIT $1`,
           [Math.max(limit * 2, 256)],
         );
-        const scanned = scan.rows.map((r) => ({ partitionKey: r.partition_key as string, ready: r.ready as boolean }));
-        const keys = [
-          ...new Set(selectSendable(scanned, limit, new Set()).map((i) => (scanned[i] as { partitionKey: string }).partitionKey)),
-        ];
+        const scanned = scan.rows.map((r) => ({
+          seq: r.seq as string,
+          partitionKey: r.partition_key as string,
+          ready: r.ready as boolean,
+        }));
+        const chosen = selectSendable(scanned, limit, new Set()).map((i) => scanned[i] as (typeof scanned)[number]);
+        const keys = [...new Set(chosen.map((r) => r.partitionKey))];
         if (keys.length === 0) {
           await rollback(client);
           return emptyClaim;
@@ -219,11 +222,13 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
           await rollback(client);
           return emptyClaim;
         }
-        // 3. Re-read those keys now that they are ours: another relay may have sent or retried rows meanwhile.
+        // 3. Re-read the chosen rows of those keys now that they are ours (by primary key): another relay
+        // may have sent some (no longer pending) or scheduled a retry (not due: blocks the key again).
+        const held = new Set(mine);
         const fresh = await client.query(
           `SELECT seq, event_id, partition_key, payload, attempts, next_attempt_at <= clock_timestamp() AS ready FROM ${t}
-           WHERE status = 'pending' AND partition_key = ANY($1::text[]) ORDER BY seq LIMIT $2`,
-          [mine, limit],
+           WHERE seq = ANY($1::bigint[]) AND status = 'pending' ORDER BY seq`,
+          [chosen.filter((r) => held.has(r.partitionKey)).map((r) => r.seq)],
         );
         const candidates = fresh.rows.map((r) => ({ partitionKey: r.partition_key as string, ready: r.ready as boolean }));
         const rows: ClaimedRow[] = selectSendable(candidates, limit, new Set()).map((i) => {

@@ -46,11 +46,15 @@ export interface SqliteOutbox extends OutboxStore {
 
 interface ScanRow {
   seq: number;
-  event_id: string;
   partition_key: string;
+  next_attempt_at: number;
+}
+
+interface PayloadRow {
+  seq: number;
+  event_id: string;
   payload: string;
   attempts: number;
-  next_attempt_at: number;
 }
 
 const SCHEMA_VERSION = 1;
@@ -94,11 +98,17 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
   function prepare() {
     return {
       insert: db.prepare(insertSql(t)),
+      // The scan reads no payload: rows of blocked keys are skipped without building their JSON strings.
       scan: db.prepare(
-        `SELECT seq, event_id, partition_key, payload, attempts, next_attempt_at FROM ${t}
+        `SELECT seq, partition_key, next_attempt_at FROM ${t}
          WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
       ),
-      sent: db.prepare(`UPDATE ${t} SET status = 'sent', sent_at = ?, updated_at = ?, attempts = attempts + 1 WHERE seq = ?`),
+      payloads: db.prepare(`SELECT seq, event_id, payload, attempts FROM ${t} WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`),
+      // One statement for the whole batch (the common case): the seqs as a JSON array.
+      sent: db.prepare(
+        `UPDATE ${t} SET status = 'sent', sent_at = ?, updated_at = ?, attempts = attempts + 1
+         WHERE seq IN (SELECT value FROM json_each(?))`,
+      ),
       retry: db.prepare(`UPDATE ${t} SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
       dead: db.prepare(`UPDATE ${t} SET status = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
       nextDue: db.prepare(`SELECT min(next_attempt_at) AS due FROM ${t} WHERE status = 'pending'`),
@@ -119,12 +129,14 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
   const complete = (outcomes: readonly RowOutcome[]) => {
     const s = stmts();
     const at = now();
+    const sent: number[] = [];
     db.transaction(() => {
       for (const o of outcomes) {
-        if (o.status === "sent") s.sent.run(at, at, o.seq);
+        if (o.status === "sent") sent.push(o.seq);
         else if (o.status === "retry") s.retry.run(o.attempts, at + o.delayMs, o.error, at, o.seq);
         else s.dead.run(o.attempts, o.error, at, o.seq);
       }
+      if (sent.length > 0) s.sent.run(at, at, JSON.stringify(sent));
     })();
   };
 
@@ -173,28 +185,31 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       const s = stmts();
       const at = now();
       const blocked = new Set<string>();
-      const rows: ClaimedRow[] = [];
+      const picked: ScanRow[] = [];
       // Scan windows of pending rows in order until the batch is full; keys blocked by a row waiting
       // for retry stay blocked across windows. Bounded so a huge blocked backlog cannot stall a tick.
-      const window = Math.max(limit, 256);
+      const window = Math.min(Math.max(limit, 32), 2000);
+      const maxScan = Math.max(limit * 8, 4096);
       let after = 0;
-      for (let scanned = 0; rows.length < limit && scanned < window * 8; ) {
+      for (let scanned = 0; picked.length < limit && scanned < maxScan; ) {
         const scan = s.scan.all(after, window) as ScanRow[];
         if (scan.length === 0) break;
         scanned += scan.length;
-        const picked = selectSendable(
-          scan.map((r) => ({ partitionKey: r.partition_key, ready: r.next_attempt_at <= at })),
-          limit - rows.length,
-          blocked,
-        );
-        for (const i of picked) {
-          const r = scan[i] as ScanRow;
-          rows.push({ seq: r.seq, eventId: r.event_id, partitionKey: r.partition_key, payload: r.payload, attempts: r.attempts });
-        }
+        const ready = scan.map((r) => ({ partitionKey: r.partition_key, ready: r.next_attempt_at <= at }));
+        for (const i of selectSendable(ready, limit - picked.length, blocked)) picked.push(scan[i] as ScanRow);
         if (scan.length < window) break;
         after = (scan[scan.length - 1] as ScanRow).seq;
       }
-      if (rows.length === 0) return emptyClaim;
+      if (picked.length === 0) return emptyClaim;
+      // Same synchronous call as the scan: nothing can change these rows in between.
+      const loaded = s.payloads.all(JSON.stringify(picked.map((r) => r.seq))) as PayloadRow[];
+      const rows: ClaimedRow[] = loaded.map((r, i) => ({
+        seq: r.seq,
+        eventId: r.event_id,
+        partitionKey: (picked[i] as ScanRow).partition_key,
+        payload: r.payload,
+        attempts: r.attempts,
+      }));
       return {
         rows,
         complete: async (outcomes) => complete(outcomes),

@@ -5,6 +5,7 @@
 import {
   createEvent,
   type DomainEvent,
+  EventsError,
   MemoryBus,
   MemoryPublisher,
   type Publisher,
@@ -50,7 +51,7 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -172,7 +173,7 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(delivered).toHaveLength(0);
       expect((await r.metrics()).backlog).toBe(10_000);
       bus.setOutage(false);
-      await until("an empty backlog", async () => (await h.store.stats()).backlog === 0, 60_000);
+      await until("an empty backlog", async () => (await h.store.stats()).backlog === 0, 240_000);
       await r.stop();
 
       const ids = delivered.map((e) => e.id);
@@ -186,7 +187,7 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(rows.some((row) => row.attempts > 1)).toBe(true);
       // Order per key held across the retries.
       assertOrderPerKey(events, delivered);
-    });
+    }, 300_000);
 
     it("a send that reached the broker but was not confirmed is retried: duplicates only for retried rows", async () => {
       // Mock on purpose: a lost acknowledgement (delivered, then reported failed) is what no real
@@ -239,6 +240,44 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(await h.store.requeueDead([poisoned.id])).toBe(1);
       r.notify();
       await until("the requeued event", () => delivered.some((e) => e.id === poisoned.id));
+    });
+
+    it("parks an event the broker refuses for itself (EVENT_TOO_LARGE) at once, without retrying", async () => {
+      // Mock on purpose: the in-memory backend has no size limit; Kafka/Kinesis refuse oversized records like this.
+      const tooLarge = makeEvent("big");
+      const refusing: Publisher = new Proxy(publisher, {
+        get(target, prop, receiver) {
+          if (prop !== "publishBatch") return Reflect.get(target, prop, receiver);
+          return async (events: readonly DomainEvent[]) => {
+            const results = await target.publishBatch(events.filter((e) => e.id !== tooLarge.id));
+            return events.map((e) =>
+              e.id === tooLarge.id
+                ? {
+                    status: "rejected",
+                    reason: new EventsError({ code: "EVENT_TOO_LARGE", backend: "memory", message: "[memory] too large" }),
+                  }
+                : results.shift(),
+            );
+          };
+        },
+      });
+      const r = relay({ publisher: refusing, maxAttempts: 50 });
+      const ok = makeEvent("small");
+      await h.transaction([{ enqueue: [tooLarge, ok] }]);
+      await r.start();
+      await until("a dead row", async () => (await h.store.stats()).deadRows === 1);
+      expect((await h.rows()).find((row) => row.eventId === tooLarge.id)).toMatchObject({ status: "dead", attempts: 1 });
+      await until("the other event", () => delivered.some((e) => e.id === ok.id));
+      expect((await r.metrics()).retried).toBe(0);
+    });
+
+    it("a closed publisher counts no attempt: rows wait untouched for a working one", async () => {
+      await publisher.close();
+      const r = relay({ maxAttempts: 1 });
+      const event = makeEvent();
+      await h.transaction([{ enqueue: event }]);
+      await expect(r.runOnce()).rejects.toMatchObject({ code: "PUBLISHER_CLOSED" });
+      expect(await h.rows()).toMatchObject([{ eventId: event.id, status: "pending", attempts: 0 }]);
     });
 
     it("keeps order per key when sends fail and are retried", async () => {
