@@ -1,3 +1,4 @@
+import Module from "node:module";
 import { describe, expect, it } from "vitest";
 import {
   BackendNotInstalledError,
@@ -27,7 +28,22 @@ describe("loadPublisher", () => {
   });
 
   it("names the package to install when the backend is missing", async () => {
-    const error = await loadPublisher({ EVENT_PUBLISHER: "kinesis" }, { resolveFrom: "/nonexistent/app.js" }).catch((e) => e);
+    // The loader also resolves from the main script and NODE_PATH. Under pnpm + vitest both lead to
+    // node_modules/.pnpm/node_modules, where every workspace package is hoisted, so an existing
+    // backend package would be found from anywhere. Hide both for this test.
+    const nodePath = process.env.NODE_PATH;
+    const main = process.argv[1];
+    const cjs = Module as unknown as { _initPaths(): void };
+    delete process.env.NODE_PATH;
+    process.argv[1] = "/nonexistent/app.js";
+    cjs._initPaths();
+    const error = await loadPublisher({ EVENT_PUBLISHER: "kinesis" }, { resolveFrom: "/nonexistent/app.js" })
+      .catch((e) => e)
+      .finally(() => {
+        if (nodePath !== undefined) process.env.NODE_PATH = nodePath;
+        process.argv[1] = main as string;
+        cjs._initPaths();
+      });
     expect(error).toBeInstanceOf(BackendNotInstalledError);
     expect(EventsError.isInstance(error)).toBe(true);
     expect(error.code).toBe("BACKEND_NOT_INSTALLED");

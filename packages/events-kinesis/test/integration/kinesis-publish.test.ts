@@ -2,7 +2,7 @@
 // that sees every HTTP attempt, so SDK-level retries would be counted too.
 
 import { KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
-import { createEvent, type DomainEvent } from "@kaireon/events-core";
+import { createEvent, type DomainEvent, loadPublisher, loadSubscriber, silentLogger } from "@kaireon/events-core";
 import { createEventSpy, sampleDecision, sampleInteraction, uniqueTenant } from "@kaireon/events-testkit";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +97,27 @@ describe("kinesis publisher against moto", () => {
     await subscriber().subscribe(["interaction.recorded.v1"], spy.handler, { from: "earliest", onError: spy.onError, group: tenantId });
     const got = await spy.waitFor("interaction.recorded.v1", (e) => e.id === result.id, 20_000);
     expect(got.partitionkey).toBe(`${tenantId}:${customerId}`);
+  });
+});
+
+describe("from the environment", () => {
+  it("EVENT_PUBLISHER=kinesis with KINESIS_STREAM and AWS_ENDPOINT_URL publishes and reads back through the loader", async () => {
+    const env = { EVENT_PUBLISHER: "kinesis", KINESIS_STREAM: stream, AWS_ENDPOINT_URL: endpoint, KINESIS_POLL_INTERVAL_MS: "200" };
+    const options = { logger: silentLogger, resolveFrom: new URL("../../package.json", import.meta.url) };
+    const p = await loadPublisher(env, options);
+    const s = await loadSubscriber(env, options);
+    closers.push(async () => {
+      await p.close();
+      await s.close();
+    });
+    expect(p.backend).toBe("kinesis");
+    expect(await p.ready()).toMatchObject({ ready: true });
+    const spy = createEventSpy();
+    await s.subscribe(["decision.made.v1"], spy.handler, { onError: spy.onError });
+    const tenantId = uniqueTenant();
+    const result = await p.publish("decision.made.v1", sampleDecision({ tenantId }));
+    expect(result.position).toMatch(/^shardId-\d+:\d+$/);
+    await spy.waitFor("decision.made.v1", (e) => e.id === result.id, 20_000);
   });
 });
 

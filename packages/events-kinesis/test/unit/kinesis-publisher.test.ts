@@ -146,6 +146,51 @@ describe("PutRecords partial failures (aws-sdk-client-mock: no emulator produces
   });
 });
 
+/** Deterministic "random": the same record and attempt always get the same verdict. */
+function throttled(id: string, attempt: number, percent: number): boolean {
+  let h = 2166136261;
+  for (const c of `${id}/${attempt}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return (h >>> 0) % 100 < percent;
+}
+
+describe("heavy throttling", () => {
+  it("1,000 events with 40% of attempts throttled: each retry carries only failed records; every event stored exactly once", async () => {
+    const stream = fakeStream((id, attempt) =>
+      attempt < 6 && throttled(id, attempt, 40) ? (attempt % 2 ? "ProvisionedThroughputExceededException" : "InternalFailure") : undefined,
+    );
+    clients.push(stream.client);
+    const p = createKinesisPublisher({ ...options({ maxAttempts: 6 }), client: stream.client, logger: silentLogger });
+    const batch = events(Array.from({ length: 1000 }, (_, i) => `c${i % 37}#${i}`));
+    const results = await Promise.all(batch.map((e) => p.publishEvent(e)));
+    expect(results.every((r) => r.status === "published")).toBe(true);
+    const storedIds = stream.stored.map((e) => e.id);
+    expect(storedIds).toHaveLength(1000);
+    expect(new Set(storedIds)).toEqual(new Set(batch.map((e) => e.id)));
+    // Every record was sent once more than it was rejected: nothing that succeeded was sent again.
+    const sent = stream.requests.flat();
+    expect(sent.length).toBe(1000 + [...stream.attempts.values()].reduce((n, a) => n + a - 1, 0));
+    expect(stream.requests.length).toBeGreaterThan(2);
+    await p.close();
+  });
+
+  it("strict mode under the same throttling: every key's events stored in publish order, exactly once", async () => {
+    const stream = fakeStream((id, attempt) =>
+      attempt < 6 && throttled(id, attempt, 40) ? "ProvisionedThroughputExceededException" : undefined,
+    );
+    clients.push(stream.client);
+    const p = createKinesisPublisher({ ...options({ ordering: "strict", maxAttempts: 6 }), client: stream.client, logger: silentLogger });
+    const batch = events(Array.from({ length: 300 }, (_, i) => `c${i % 10}#${i}`));
+    const results = await Promise.all(batch.map((e) => p.publishEvent(e)));
+    expect(results.every((r) => r.status === "published")).toBe(true);
+    expect(stream.stored).toHaveLength(300);
+    for (let k = 0; k < 10; k++) {
+      const stored = stream.stored.filter((e) => e.subject === `c${k}`).map((e) => e.id);
+      expect(stored).toEqual(batch.filter((e) => e.subject === `c${k}`).map((e) => e.id));
+    }
+    await p.close();
+  });
+});
+
 describe("ordering", () => {
   it("default mode: a retried record lands after a later record of its key — why it promises no per-key order", async () => {
     const stream = fakeStream((id, attempt) => (id === "a#1" && attempt === 1 ? "ProvisionedThroughputExceededException" : undefined));
