@@ -10,6 +10,8 @@ start_redis() {
     apt_install redis-server redis-tools
     # The package's systemd unit may start a server on 6379; the tests never use it.
   fi
+  # The TLS test makes a self-signed certificate.
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
   REDIS_SERVER_BIN="$(command -v redis-server)"
   export REDIS_SERVER_BIN
   if [[ -n "${REDIS_URL:-}" ]]; then

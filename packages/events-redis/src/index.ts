@@ -8,6 +8,7 @@ import { createRedisSubscriber } from "./redis-subscriber.js";
 export { keyOf as redisKeyOf } from "./redis-client.js";
 export {
   parseRedisEnv,
+  type RedisConfig,
   type RedisMode,
   type RedisOptions,
   redisDisabledReason,
@@ -15,6 +16,7 @@ export {
   redisModes,
   redisOptions,
   redisOptionsFromEnv,
+  resolveRedisConfig,
 } from "./redis-options.js";
 export { createRedisPublisher, RedisPublisher, type RedisPublisherContext } from "./redis-publisher.js";
 export { groupStartId } from "./redis-stream-ids.js";

@@ -79,12 +79,16 @@ export function createClient(options: RedisOptions, role: "publisher" | "subscri
   return client;
 }
 
+export function isAuthError(error: unknown): boolean {
+  return /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username/i.test((error as Error)?.message ?? "");
+}
+
 /** Maps an ioredis error to a coded EventsError whose message names the server without its password. */
 export function toEventsError(options: RedisOptions, error: unknown): EventsError {
   if (EventsError.isInstance(error)) return error;
   const message = safeText(options, (error as Error)?.message ?? String(error));
   const where = describeServer(options);
-  if (/WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username/i.test(message)) {
+  if (isAuthError(error)) {
     return new ConnectionError({
       backend: BACKEND,
       code: "AUTH_FAILED",

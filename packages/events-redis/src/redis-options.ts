@@ -92,7 +92,17 @@ export function parseRedisEnv(env: Env): RedisOptions {
   return options;
 }
 
+/** What code that configures the backend itself passes: a URL, and any option to override. */
+export type RedisConfig = Pick<RedisOptions, "url"> & Partial<RedisOptions>;
+
 /** Options for code that configures the backend itself: REDIS_URL's value plus any overrides. */
 export function redisOptions(url: string, overrides: Partial<RedisOptions> = {}): RedisOptions {
-  return { ...parseRedisEnv({ REDIS_URL: url }), ...overrides };
+  // An override left undefined keeps the default.
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return { ...parseRedisEnv({ REDIS_URL: url }), ...given };
+}
+
+/** Fills in the defaults (the same as the environment's) around what was given. */
+export function resolveRedisConfig({ url, ...overrides }: RedisConfig): RedisOptions {
+  return redisOptions(url, overrides);
 }

@@ -17,8 +17,8 @@ import {
   serializeEvent,
 } from "@kaireon/events-core";
 import type { Redis } from "ioredis";
-import { BACKEND, createClient, describeServer, keyOf, safeText, toEventsError } from "./redis-client.js";
-import type { RedisOptions } from "./redis-options.js";
+import { BACKEND, createClient, describeServer, isAuthError, keyOf, safeText, toEventsError } from "./redis-client.js";
+import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
 
 interface Outgoing {
   key: string;
@@ -42,13 +42,22 @@ export class RedisPublisher extends PublisherBase {
   private readonly batcher: Batcher<Outgoing, Delivery>;
   private readonly batches = new Set<Promise<unknown>>();
   private batchPending = 0;
+  private lastError: Error | undefined;
 
-  constructor(
-    private readonly options: RedisOptions,
-    context: RedisPublisherContext = {},
-  ) {
+  private readonly options: RedisOptions;
+
+  constructor(config: RedisConfig, context: RedisPublisherContext = {}) {
     super({ backend: BACKEND, ...context });
+    const options = resolveRedisConfig(config);
+    this.options = options;
     this.client = createClient(options, "publisher", this.logger);
+    // Remembered so a publish that gave up waiting can say why (a wrong password is AUTH_FAILED).
+    this.client.on("error", (error: Error) => {
+      this.lastError = error;
+    });
+    this.client.on("ready", () => {
+      this.lastError = undefined;
+    });
     this.client.connect().catch(() => {
       // Reported by the client's error listener; publishes wait for `ready` within their bound.
     });
@@ -59,6 +68,7 @@ export class RedisPublisher extends PublisherBase {
       maxBatchSize: options.pipelineSize,
       lingerMs: 0,
       maxQueued: options.maxPending,
+      maxQueuedName: "REDIS_MAX_PENDING",
       maxInFlight: PIPELINES_IN_FLIGHT,
       timeoutMs: options.publishTimeoutMs,
     });
@@ -154,11 +164,13 @@ export class RedisPublisher extends PublisherBase {
         () => {
           client.off("ready", onReady);
           reject(
-            new ConnectionError({
-              backend: BACKEND,
-              message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
-              details: { sent: false },
-            }),
+            this.lastError && isAuthError(this.lastError)
+              ? toEventsError(this.options, this.lastError)
+              : new ConnectionError({
+                  backend: BACKEND,
+                  message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
+                  details: { sent: false },
+                }),
           );
         },
         Math.max(0, deadline - Date.now()),
@@ -188,7 +200,8 @@ export class RedisPublisher extends PublisherBase {
     const where = describeServer(this.options);
     if (this.closed) return { ready: false, backend: BACKEND, detail: "publisher is closed" };
     if (this.client.status !== "ready") {
-      return { ready: false, backend: BACKEND, detail: `not connected to ${where} (${this.client.status})` };
+      const why = this.lastError ? `: ${safeText(this.options, this.lastError.message)}` : "";
+      return { ready: false, backend: BACKEND, detail: `not connected to ${where} (${this.client.status})${why}` };
     }
     try {
       await this.client.ping();
@@ -203,6 +216,6 @@ export class RedisPublisher extends PublisherBase {
   }
 }
 
-export function createRedisPublisher(options: RedisOptions, context: RedisPublisherContext = {}): RedisPublisher {
-  return new RedisPublisher(options, context);
+export function createRedisPublisher(config: RedisConfig, context: RedisPublisherContext = {}): RedisPublisher {
+  return new RedisPublisher(config, context);
 }

@@ -24,7 +24,7 @@ import {
 } from "@kaireon/events-core";
 import type { Redis } from "ioredis";
 import { BACKEND, createClient, keyOf, safeText, toEventsError } from "./redis-client.js";
-import type { RedisOptions } from "./redis-options.js";
+import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
 import { groupStartId } from "./redis-stream-ids.js";
 
 export interface RedisSubscriberContext {
@@ -45,10 +45,10 @@ export class RedisSubscriber implements Subscriber {
   private readonly subscriptions = new Set<Subscription>();
   private closed = false;
 
-  constructor(
-    private readonly options: RedisOptions,
-    context: RedisSubscriberContext = {},
-  ) {
+  private readonly options: RedisOptions;
+
+  constructor(config: RedisConfig, context: RedisSubscriberContext = {}) {
+    this.options = resolveRedisConfig(config);
     this.logger = context.logger ?? consoleLogger;
   }
 
@@ -105,8 +105,12 @@ function report(onError: OnError, failure: SubscriptionError): void {
   }
 }
 
+// Messages received and waiting for a pub/sub handler, at most.
+const MAX_QUEUED_MESSAGES = 10_000;
+
 class PubSubSubscription implements Subscription {
   private open = true;
+  private queued = 0;
   private chain: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -135,8 +139,26 @@ class PubSubSubscription implements Subscription {
     client.on("message", (channel: string, message: string) => {
       if (!subscription.open) return;
       const context: MessageContext = { source: channel };
+      // Pub/sub has no backpressure: a handler slower than the publishers would queue messages here
+      // without end. Beyond the bound they are dropped and reported (streams mode has no such limit).
+      if (subscription.queued >= MAX_QUEUED_MESSAGES) {
+        report(onError, {
+          error: new EventsError({
+            code: "QUEUE_FULL",
+            backend: BACKEND,
+            message: `[redis] ${MAX_QUEUED_MESSAGES} messages are waiting for the handler; this one was dropped — make the handler faster or use REDIS_MODE=streams`,
+          }),
+          raw: message,
+          context,
+        });
+        return;
+      }
+      subscription.queued++;
       // One message at a time, in arrival order, like a broker consumer.
-      subscription.chain = subscription.chain.then(() => (subscription.open ? handle(message, context, handler, onError) : undefined));
+      subscription.chain = subscription.chain.then(async () => {
+        subscription.queued--;
+        if (subscription.open) await handle(message, context, handler, onError);
+      });
     });
     try {
       await client.connect();
@@ -309,6 +331,6 @@ class StreamSubscription implements Subscription {
   }
 }
 
-export function createRedisSubscriber(options: RedisOptions, context: RedisSubscriberContext = {}): RedisSubscriber {
-  return new RedisSubscriber(options, context);
+export function createRedisSubscriber(config: RedisConfig, context: RedisSubscriberContext = {}): RedisSubscriber {
+  return new RedisSubscriber(config, context);
 }

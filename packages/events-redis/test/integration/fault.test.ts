@@ -74,6 +74,64 @@ async function killServer(): Promise<void> {
 afterAll(killServer);
 
 describe("redis fault: the server is killed mid-run and comes back", () => {
+  it("streams: a subscriber carries on after Redis restarts empty (the group is recreated from the start)", async () => {
+    const port = await freePort();
+    await startServer(port);
+    const options = redisOptions(`redis://default:${PASSWORD}@127.0.0.1:${port}`, { mode: "streams", publishTimeoutMs: TIMEOUT_MS });
+    const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    const publisher = createRedisPublisher(options, { logger: quiet });
+    const subscriber = createRedisSubscriber(options, { logger: quiet });
+    const spy = createEventSpy();
+    const tenantId = uniqueTenant("restart");
+    await subscriber.subscribe(["decision.made.v1"], spy.handler, { group: "restart-group", onError: spy.onError });
+    try {
+      const before = await publisher.publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "before" }));
+      await spy.waitFor("decision.made.v1", (e) => e.id === before.id);
+      await killServer();
+      await startServer(port); // no persistence: stream and group are gone
+      const after: string[] = [];
+      for (let i = 0; i < 100 && after.length < 20; i++) {
+        const r = await publisher
+          .publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "after" }))
+          .catch(() => undefined);
+        if (r) after.push(r.id);
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(after).toHaveLength(20);
+      // Every event stored after the restart arrives, also those added before the group was recreated.
+      const got = await spy.waitForCount(20, (e) => (e.data as { recommendationId: string }).recommendationId === "after", 20_000);
+      expect(got.map((e) => e.id)).toEqual(after);
+    } finally {
+      await publisher.close();
+      await subscriber.close();
+      await killServer();
+    }
+  }, 60_000);
+
+  it("a wrong password is AUTH_FAILED, and neither password is printed", async () => {
+    const port = await freePort();
+    await startServer(port);
+    const lines: string[] = [];
+    const log = (message: string) => lines.push(message);
+    const wrong = "not-the-Pa55word";
+    const publisher = createRedisPublisher(redisOptions(`redis://default:${wrong}@127.0.0.1:${port}`, { publishTimeoutMs: 1_000 }), {
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    try {
+      const error = (await publisher.publish("decision.made.v1", sampleDecision()).catch((e: unknown) => e)) as EventsError;
+      expect(error.code).toBe("AUTH_FAILED");
+      expect(error.message).toContain("REDIS_URL");
+      const ready = await publisher.ready();
+      expect(ready.ready).toBe(false);
+      const text = [error.message, ready.detail, ...lines].join("\n");
+      expect(text).not.toContain(wrong);
+      expect(text).not.toContain(PASSWORD);
+    } finally {
+      await publisher.close();
+      await killServer();
+    }
+  });
+
   it("settles every publish within the bound, stays bounded, and resumes on the same publisher", async () => {
     const port = await freePort();
     await startServer(port);

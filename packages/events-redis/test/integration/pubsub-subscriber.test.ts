@@ -29,7 +29,7 @@ describe("redis pub/sub subscriber", () => {
       expect(before.receivers).toBe(1);
       await spy.waitFor("decision.made.v1", (e) => e.id === before.id);
 
-      const killed = Number(await raw.client("KILL", "TYPE", "pubsub"));
+      const killed = Number(await raw.call("CLIENT", "KILL", "TYPE", "pubsub"));
       expect(killed).toBeGreaterThanOrEqual(1);
 
       // Events published before the resubscription lands are lost (pub/sub keeps nothing):

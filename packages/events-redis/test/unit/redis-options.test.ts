@@ -2,7 +2,7 @@
 // password never echoed. Nothing running is needed.
 import { ConfigError, EventsError, loadPublisher, silentLogger } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
-import { backend, groupStartId, parseRedisEnv, redisOptionsFromEnv } from "../../src/index.js";
+import { backend, groupStartId, parseRedisEnv, redisOptionsFromEnv, resolveRedisConfig } from "../../src/index.js";
 
 describe("redis options", () => {
   it("REDIS_URL unset disables the stream (fromEnv → undefined) and says how to turn it on", () => {
@@ -91,6 +91,14 @@ describe("redis options", () => {
     });
     expect(result.status).toBe("disabled");
     await publisher.close();
+  });
+});
+
+describe("options in code", () => {
+  it("fills the defaults around what was given; undefined keeps the default", () => {
+    const options = resolveRedisConfig({ url: "redis://h:1", mode: "streams", maxPending: undefined });
+    expect(options).toMatchObject({ url: "redis://h:1", mode: "streams", maxPending: 10_000, prefix: "" });
+    expect(() => resolveRedisConfig({ url: "nope" })).toThrow(ConfigError);
   });
 });
 

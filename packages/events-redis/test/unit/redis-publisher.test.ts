@@ -66,10 +66,14 @@ describe("redis publisher with Redis unreachable", () => {
       },
     );
     publishers.push(p);
+    const messages = new Set<string>();
     const settled = Array.from({ length: 200 }, () =>
       p.publish("decision.made.v1", sampleDecision()).then(
         () => "ok",
-        (e: EventsError) => e.code,
+        (e: EventsError) => {
+          messages.add(e.message);
+          return e.code;
+        },
       ),
     );
     // Queued entries plus the pipelines in flight, never the 200 fired.
@@ -77,7 +81,8 @@ describe("redis publisher with Redis unreachable", () => {
     const codes = await Promise.all(settled);
     expect(codes.filter((c) => c === "QUEUE_FULL").length).toBeGreaterThanOrEqual(200 - 30);
     expect(codes).not.toContain("ok");
-    // The last pipeline stops waiting for the connection at its oldest entry's deadline.
+    expect([...messages].some((m) => m.includes("REDIS_MAX_PENDING"))).toBe(true);
+    // The last pipeline stops waiting for the connection at its newest entry's deadline.
     await vi.waitFor(() => expect(p.metrics().pending).toBe(0), { timeout: 2_000 });
     const tooMany = await p.publishBatch(Array.from({ length: 21 }, () => createEvent("decision.made.v1", sampleDecision())));
     expect(tooMany.every((r) => r.status === "rejected" && (r.reason as EventsError).code === "QUEUE_FULL")).toBe(true);
