@@ -40,7 +40,7 @@ _kafka_fetch_jars() {
   </dependencies>
 </project>
 POM
-  (cd "$dir" && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime) >&2 || {
+  (cd "$dir" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime) >&2 || {
     log "kafka: mvn could not resolve the broker jars (network? Maven Central?)"
     return 1
   }

@@ -181,7 +181,13 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
       return {
         connect: () => admin.connect(),
         disconnect: () => admin.disconnect(),
-        createTopics: (topics) => admin.createTopics({ topics, waitForLeaders: true }),
+        // A topic just created may briefly be unknown to the metadata kafkajs waits on for leaders.
+        createTopics: (topics) =>
+          retryRetriable(connection.retryBudgetMs, async () => {
+            const existing = new Set(await admin.listTopics());
+            const missing = topics.filter((t) => !existing.has(t.topic));
+            return missing.length === 0 ? false : admin.createTopics({ topics: missing, waitForLeaders: true });
+          }),
         listTopics: () => admin.listTopics(),
         // Right after a broker starts or a topic is created, leaders and the group coordinator may
         // not be known yet; kafkajs's admin does not retry NOT_LEADER / NOT_COORDINATOR here.

@@ -2,6 +2,7 @@
 // SASL SCRAM-SHA-512, TLS), and a raw kafkajs producer for writing what our publisher never would.
 
 import { readFileSync } from "node:fs";
+import { silentLogger } from "@kaireon/events-core";
 import { requireService } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { ensureTopics, type KafkaOptions, resolveKafkaOptions } from "../../src/index.js";
@@ -48,7 +49,7 @@ export function uniquePrefix(name: string): string {
 }
 
 export async function prepareTopics(options: KafkaOptions, partitions = 3): Promise<void> {
-  await ensureTopics(options, { partitions, replicationFactor: 1 });
+  await ensureTopics(options, { partitions, replicationFactor: 1, logger: silentLogger });
 }
 
 /** Writes raw bytes with plain kafkajs, bypassing the publisher (for malformed-record tests). */
