@@ -59,6 +59,13 @@ export function safeParseEventBridgeEvent(input: unknown): SafeParseEventBridgeR
       return invalid(`message is not JSON: ${(cause as Error).message}`, "", "MALFORMED_MESSAGE", cause);
     }
   }
+  if (Array.isArray((value as { Records?: unknown } | null)?.Records)) {
+    return invalid(
+      "this is an SQS (Lambda trigger) event, not one EventBridge event — parse each record's body: event.Records.map((r) => parseEventBridgeEvent(r.body))",
+      "Records",
+      "MALFORMED_MESSAGE",
+    );
+  }
   const outer = eventBridgeEventSchema.safeParse(value);
   if (!outer.success) {
     const issues = outer.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));

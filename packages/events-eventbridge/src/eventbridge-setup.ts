@@ -20,6 +20,8 @@ export interface RuleToQueueOptions {
   source?: string;
   /** Create a dead-letter queue `<name>-dlq` and move a message there after this many receives. */
   deadLetterAfterReceives?: number;
+  /** The queue's visibility timeout: how long a received, undeleted message stays hidden (SQS default 30 s). */
+  visibilityTimeoutSeconds?: number;
 }
 
 export interface RuleToQueue {
@@ -53,6 +55,7 @@ export async function ensureRuleToQueue(options: RuleToQueueOptions): Promise<Ru
   const { eventBridge, sqs, name, bus = "default", topics = topicNames, source } = options;
   let dlq: { queueUrl: string; queueArn: string } | undefined;
   const attributes: Record<string, string> = {};
+  if (options.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(options.visibilityTimeoutSeconds);
   if (options.deadLetterAfterReceives !== undefined) {
     dlq = await createQueue(sqs, `${name}-dlq`);
     attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: options.deadLetterAfterReceives });

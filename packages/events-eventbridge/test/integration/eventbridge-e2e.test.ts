@@ -4,7 +4,13 @@
 // on the wire instead), leaves `account` out of the delivered event, and checks no queue policy.
 
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import {
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+} from "@aws-sdk/client-sqs";
 import { createEvent, type DomainEvent, loadPublisher, loadSubscriber, silentLogger } from "@kaireon/events-core";
 import { createEventSpy, sampleDecision, sampleInteraction, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, describe, expect, it } from "vitest";
@@ -63,7 +69,8 @@ function countPutEvents(p: EventBridgePublisher) {
     (next, context) => async (args) => {
       if (context.commandName === "PutEventsCommand") {
         counter.calls++;
-        const body = String((args.request as { body?: unknown }).body ?? "");
+        const raw = (args.request as { body?: unknown }).body;
+        const body = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw ?? "");
         counter.entries += (JSON.parse(body) as { Entries: unknown[] }).Entries.length;
         counter.bodies.push(body);
       }
@@ -212,6 +219,30 @@ describe("eventbridge end to end (moto server)", () => {
       // The good event was deleted after its handler; the malformed one stays only with "leave".
       expect(await queueDepth(queue.queueUrl)).toBe(malformed === "leave" ? 1 : 0);
     }
+  });
+
+  it("a malformed message left in the queue goes to the dead-letter queue after maxReceiveCount (ensureRuleToQueue)", async () => {
+    const queue = await freshQueue(endpoint, ["decision.made.v1"], bus.name, { deadLetterAfterReceives: 1, visibilityTimeoutSeconds: 1 });
+    expect(queue.deadLetterQueueUrl).toBeDefined();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: "{broken json" }));
+    const subscriber = createEventBridgeSubscriber({
+      queueUrl: queue.queueUrl,
+      sqsEndpoint: endpoint,
+      region: region(),
+      waitTimeSeconds: 1,
+    });
+    closers.push(() => subscriber.close());
+    const spy = createEventSpy();
+    const subscription = await subscriber.subscribe(["decision.made.v1"], spy.handler, { onError: spy.onError });
+    const [failure] = await spy.waitForErrors(1, 60_000);
+    expect(failure).toMatchObject({ raw: "{broken json", error: { code: "MALFORMED_MESSAGE" } });
+    // Left, not deleted: once visible again, the redrive policy moves it on the next receive.
+    const deadline = Date.now() + 60_000;
+    while ((await queueDepth(queue.deadLetterQueueUrl as string)) === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 500));
+    await subscription.close();
+    expect(await queueDepth(queue.deadLetterQueueUrl as string)).toBe(1);
+    expect(spy.errors).toHaveLength(1);
   });
 
   it("a failing handler leaves the message in the queue; SQS delivers it again and it is deleted once handled", async () => {

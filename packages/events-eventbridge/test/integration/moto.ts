@@ -5,7 +5,7 @@ import { CreateEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventb
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { TopicName } from "@kaireon/events-core";
 import { requireService } from "@kaireon/events-testkit";
-import { ensureRuleToQueue, type RuleToQueue } from "../../src/index.js";
+import { ensureRuleToQueue, type RuleToQueue, type RuleToQueueOptions } from "../../src/index.js";
 
 export async function motoEndpoint(): Promise<string> {
   return requireService({ variable: "AWS_ENDPOINT_URL", name: "AWS emulator (moto server)" });
@@ -25,7 +25,12 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-export async function freshQueue(endpoint: string, topics?: readonly TopicName[], bus?: string): Promise<RuleToQueue> {
+export async function freshQueue(
+  endpoint: string,
+  topics?: readonly TopicName[],
+  bus?: string,
+  extra: Pick<RuleToQueueOptions, "deadLetterAfterReceives" | "visibilityTimeoutSeconds"> = {},
+): Promise<RuleToQueue> {
   const { eventBridge, sqs } = clients(endpoint);
   try {
     return await ensureRuleToQueue({
@@ -34,6 +39,7 @@ export async function freshQueue(endpoint: string, topics?: readonly TopicName[]
       name: uniqueName("kaireon-it"),
       ...(topics ? { topics } : {}),
       ...(bus ? { bus } : {}),
+      ...extra,
     });
   } finally {
     eventBridge.destroy();

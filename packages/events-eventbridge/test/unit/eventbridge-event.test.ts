@@ -43,6 +43,8 @@ describe("parseEventBridgeEvent", () => {
     const bare = safeParseEventBridgeEvent(JSON.stringify(event)); // the envelope without the EventBridge wrapper
     expect(!bare.ok && bare.error.code).toBe("MALFORMED_MESSAGE");
     expect(!bare.ok && bare.error.message).toContain("detail");
+    const sqsEvent = safeParseEventBridgeEvent({ Records: [{ body: JSON.stringify(delivered) }] });
+    expect(!sqsEvent.ok && sqsEvent.error.message).toContain("r.body");
   });
 
   it("validates the detail with the topic schema and names the field", () => {

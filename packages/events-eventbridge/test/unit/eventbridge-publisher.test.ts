@@ -101,9 +101,11 @@ describe("EventBridgePublisher partial failures (scripted with aws-sdk-client-mo
       if (call === 1) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });
       return entries.map(ok);
     });
-    const results = await Promise.all(events(3).map((e) => publisher.publishEvent(e)));
+    const sent = events(3);
+    const results = await Promise.all(sent.map((e) => publisher.publishEvent(e)));
     expect(results.every((r) => r.status === "published")).toBe(true);
     expect(calls.map((c) => c.length)).toEqual([3, 3]);
+    expect(calls[1]?.map(idOf)).toEqual(sent.map((e) => e.id)); // the throttled call accepted nothing, so all three go once more
   });
 
   it("stops after EVENTBRIDGE_MAX_ATTEMPTS and reports each still-failing event; the rest succeed", async () => {
@@ -181,6 +183,14 @@ describe("EventBridgePublisher batching and size (scripted with aws-sdk-client-m
     const { publisher, calls } = setup((entries) => entries.map(ok), { maxInFlight: 1 });
     await Promise.all(events(25).map((e) => publisher.publishEvent(e)));
     expect(calls.map((c) => c.length)).toEqual([10, 10, 5]);
+  });
+
+  it("1,000 concurrent publishes with the default settings make exactly 100 full calls", async () => {
+    const { publisher, calls } = setup((entries) => entries.map(ok));
+    const results = await Promise.all(events(1000).map((e) => publisher.publishEvent(e)));
+    expect(calls).toHaveLength(100);
+    expect(calls.every((c) => c.length === 10)).toBe(true);
+    expect(new Set(calls.flat().map(idOf))).toEqual(new Set(results.map((r) => r.id)));
   });
 
   it("splits by the byte budget measured the way AWS measures entries", async () => {
