@@ -81,7 +81,7 @@ export function mskAuthFailureMessage(options: MskOptions): string {
   const brokers = options.brokers.join(",");
   if (options.auth.mode === "iam_role") {
     const who = options.auth.roleArn ? "the role MSK_ROLE_ARN" : "the credentials of the default chain";
-    return `[msk] SASL OAUTHBEARER (IAM) authentication failed at ${brokers} — the broker rejected the IAM token: check that ${who} may kafka-cluster:Connect (and the topic/group actions) on this cluster, that MSK_REGION is the cluster's region, and that MSK_BROKERS are the IAM brokers (port 9098)`;
+    return `[msk] SASL OAUTHBEARER (IAM) authentication failed at ${brokers} — the broker refused IAM authentication: check that ${who} may kafka-cluster:Connect (and the topic/group actions) on this cluster, that MSK_REGION is the cluster's region, and that MSK_BROKERS are the IAM brokers (port 9098)`;
   }
   return `[msk] SASL SCRAM-SHA-512 authentication failed at ${brokers} — check MSK_SASL_USERNAME and MSK_SASL_PASSWORD, that their AmazonMSK_ secret is associated with the cluster, and that MSK_BROKERS are the SCRAM brokers (port 9096)`;
 }
@@ -100,6 +100,11 @@ export function toMskError(error: unknown, options: MskOptions): unknown {
   });
 }
 
+/** A token the brokers refused is not offered again: the next authentication signs a new one. */
+function forgetRefusedToken(error: unknown, provider: MskIamTokenProvider | undefined): void {
+  if (provider && EventsError.isInstance(error) && error.code === "AUTH_FAILED" && !tokenFailure(error)) provider.invalidate();
+}
+
 /** The Kafka publisher with MSK's auth; errors name the MSK variables. */
 export class MskPublisher extends KafkaPublisher {
   readonly tokenProvider: MskIamTokenProvider | undefined;
@@ -114,7 +119,9 @@ export class MskPublisher extends KafkaPublisher {
   }
 
   protected override fail(error: unknown): EventsError {
-    return super.fail(toMskError(error, this.mskOptions));
+    const mapped = toMskError(error, this.mskOptions);
+    forgetRefusedToken(mapped, this.tokenProvider);
+    return super.fail(mapped);
   }
 
   override async ready() {
@@ -144,7 +151,9 @@ export class MskSubscriber extends KafkaSubscriber {
     try {
       return await super.subscribe(...args);
     } catch (error) {
-      throw toMskError(error, this.mskOptions);
+      const mapped = toMskError(error, this.mskOptions);
+      forgetRefusedToken(mapped, this.tokenProvider);
+      throw mapped;
     }
   }
 }

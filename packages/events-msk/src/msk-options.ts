@@ -42,28 +42,33 @@ export const mskEnvSchema = z
     MSK_TLS_ENABLED: envBoolean(true),
     MSK_TLS_CA_FILE: envString(),
   })
-  .superRefine((env, ctx) => {
-    if (env.MSK_AUTH_MODE === "sasl_scram") {
-      if (!env.MSK_SASL_USERNAME)
+  .superRefine(
+    (env, ctx) => {
+      if (env.MSK_AUTH_MODE === "sasl_scram") {
+        if (!env.MSK_SASL_USERNAME)
+          ctx.addIssue({
+            code: "custom",
+            path: ["MSK_SASL_USERNAME"],
+            message: "is required when MSK_AUTH_MODE=sasl_scram — set it to the user of the AmazonMSK_ secret associated with the cluster",
+          });
+        if (!env.MSK_SASL_PASSWORD)
+          ctx.addIssue({
+            code: "custom",
+            path: ["MSK_SASL_PASSWORD"],
+            message: "is required when MSK_AUTH_MODE=sasl_scram — set it to the password of that secret",
+          });
+      }
+      if (env.MSK_AUTH_MODE === "iam_role" && env.MSK_TLS_ENABLED === false)
         ctx.addIssue({
           code: "custom",
-          path: ["MSK_SASL_USERNAME"],
-          message: "is required when MSK_AUTH_MODE=sasl_scram — set it to the user of the AmazonMSK_ secret associated with the cluster",
+          path: ["MSK_TLS_ENABLED"],
+          message:
+            "cannot be false with MSK_AUTH_MODE=iam_role — IAM auth sends a bearer token and MSK accepts it only over TLS (port 9098)",
         });
-      if (!env.MSK_SASL_PASSWORD)
-        ctx.addIssue({
-          code: "custom",
-          path: ["MSK_SASL_PASSWORD"],
-          message: "is required when MSK_AUTH_MODE=sasl_scram — set it to the password of that secret",
-        });
-    }
-    if (env.MSK_AUTH_MODE === "iam_role" && !env.MSK_TLS_ENABLED)
-      ctx.addIssue({
-        code: "custom",
-        path: ["MSK_TLS_ENABLED"],
-        message: "cannot be false with MSK_AUTH_MODE=iam_role — IAM auth sends a bearer token and MSK accepts it only over TLS (port 9098)",
-      });
-  })
+      // Run even when another variable failed, so one run of the app names every problem.
+    },
+    { when: () => true },
+  )
   .transform((env) => ({
     brokers: env.MSK_BROKERS,
     region: env.MSK_REGION ?? DEFAULT_MSK_REGION,

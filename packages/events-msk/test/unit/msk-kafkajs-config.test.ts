@@ -50,6 +50,43 @@ describe("the kafkajs configuration of MSK", () => {
     await publisher.close();
   });
 
+  it("a publisher alive for 3 days of fake time hands kafkajs only fresh tokens, made before the old ones expire", async () => {
+    const clock = { now: Date.UTC(2026, 5, 1) };
+    const issued: Array<{ at: number; expiryTime: number }> = [];
+    let credentialsExpire = 0;
+    const publisher = createMskPublisher(readMskOptions({ MSK_BROKERS: "b-1:9098", MSK_ROLE_ARN: "arn:aws:iam::123456789012:role/p" }), {
+      logger: quiet,
+      token: {
+        now: () => clock.now,
+        // Role credentials last 1 h and are renewed 5 min before they expire (as the SDK's providers
+        // do); the signer caps the token at 15 min and at the credentials' expiry.
+        generate: async ({ roleArn }) => {
+          expect(roleArn).toBe("arn:aws:iam::123456789012:role/p");
+          if (credentialsExpire - clock.now < 300_000) credentialsExpire = clock.now + 3_600_000;
+          const expiryTime = Math.min(clock.now + 900_000, credentialsExpire);
+          issued.push({ at: clock.now, expiryTime });
+          return { token: `t${issued.length}:${expiryTime}`, expiryTime };
+        },
+      },
+    });
+    const provider = ((configs.at(-1) as KafkaConfig).sasl as { oauthBearerProvider: () => Promise<{ value: string }> })
+      .oauthBearerProvider;
+    const end = clock.now + 3 * 24 * 3_600_000;
+    let calls = 0;
+    while (clock.now < end && calls < 50_000) {
+      const { value } = await provider(); // what kafkajs does on every (re)authentication
+      calls++;
+      const expiry = Number(value.split(":")[1]);
+      expect(expiry - clock.now).toBeGreaterThanOrEqual(10_000);
+      clock.now += 37_000; // connections (re)authenticating all the time
+    }
+    // One token per ~12 min (refreshed 3 min before the 15 min expiry), more around the hourly credential change.
+    expect(issued.length).toBeGreaterThan((3 * 24 * 60) / 15);
+    expect(issued.length).toBeLessThan(calls / 5);
+    for (let i = 1; i < issued.length; i++) expect(issued[i]?.at).toBeLessThan(issued[i - 1]?.expiryTime as number);
+    await publisher.close();
+  });
+
   it("SCRAM mode: SASL SCRAM-SHA-512 over TLS; the descriptor maps EVENT_PUBLISHER=aws_msk env to it", async () => {
     const env = {
       MSK_BROKERS: "b-1.demo.kafka.eu-west-1.amazonaws.com:9096,b-2.demo.kafka.eu-west-1.amazonaws.com:9096",
@@ -65,6 +102,24 @@ describe("the kafkajs configuration of MSK", () => {
     expect(config.brokers).toHaveLength(2);
     expect(subscriber.backend).toBe("msk");
     await subscriber.close();
+  });
+
+  it("a token the brokers refused is dropped: the next authentication signs a new one", async () => {
+    const { ConnectionError } = await import("@kaireon/events-core");
+    let made = 0;
+    const publisher = createMskPublisher(readMskOptions({ MSK_BROKERS: "b-1:9098" }), {
+      logger: quiet,
+      token: { generate: async () => ({ token: `t${++made}`, expiryTime: Date.now() + 900_000 }) },
+    });
+    const provider = publisher.tokenProvider as NonNullable<typeof publisher.tokenProvider>;
+    expect((await provider.token()).value).toBe("t1");
+    // What the Kafka layer reports when the SASL exchange is refused (as in msk-iam-wire.test.ts).
+    const refused = new ConnectionError({ backend: "msk", code: "AUTH_FAILED", message: "[msk] SASL OAUTHBEARER authentication failed" });
+    const mapped = (publisher as unknown as { fail(e: unknown): { code: string; message: string } }).fail(refused);
+    expect(mapped.code).toBe("AUTH_FAILED");
+    expect(mapped.message).toContain("kafka-cluster:Connect");
+    expect((await provider.token()).value).toBe("t2");
+    await publisher.close();
   });
 
   it("a subscriber has its own provider; one can be shared", async () => {

@@ -59,6 +59,15 @@ describe("readMskOptions", () => {
     expect(bad.message).not.toContain("s3cr3t-pw");
   });
 
+  it("names every problem at once", () => {
+    const error = configError({ MSK_AUTH_MODE: "sasl_scram", MSK_TLS_ENABLED: "maybe" });
+    expect(error.message).toContain("MSK_BROKERS: is required");
+    expect(error.message).toContain("MSK_SASL_USERNAME: is required");
+    expect(error.message).toContain("MSK_SASL_PASSWORD: is required");
+    expect(error.message).toContain("MSK_TLS_ENABLED: must be true or false");
+    expect(error.details?.variables).toEqual(["MSK_BROKERS", "MSK_TLS_ENABLED", "MSK_SASL_USERNAME", "MSK_SASL_PASSWORD"]);
+  });
+
   it("an unknown MSK_AUTH_MODE is a config error listing both modes", () => {
     const error = configError({ MSK_BROKERS: brokers, MSK_AUTH_MODE: "sasl_plain" });
     expect(error.message).toContain("MSK_AUTH_MODE: must be one of: iam_role, sasl_scram");
