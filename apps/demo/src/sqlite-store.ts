@@ -101,18 +101,54 @@ export function createSqliteStore(db: SqliteDatabase, file: string, options: Sql
   });
   const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
+  // Group commit: the writes that arrive in one turn of the event loop share one COMMIT (one WAL
+  // append of the pages they dirty). Each write runs in its own SAVEPOINT — better-sqlite3 nests
+  // transactions that way — so a failing write rolls back only itself, row and outbox entry together,
+  // and every request still answers only after its own data is committed.
+  interface QueuedWrite {
+    write: () => void;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+    error?: unknown;
+  }
+  let queue: QueuedWrite[] = [];
+  const commitBatch = db.transaction((batch: QueuedWrite[]) => {
+    for (const item of batch) {
+      try {
+        item.write();
+      } catch (error) {
+        item.error = error ?? new Error("write failed");
+      }
+    }
+  });
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return;
+    try {
+      commitBatch(batch);
+    } catch (error) {
+      for (const item of batch) item.error ??= error;
+    }
+    for (const item of batch) item.error === undefined ? item.resolve() : item.reject(item.error);
+  };
+  const enqueueWrite = (write: () => void) =>
+    new Promise<void>((resolve, reject) => {
+      if (queue.push({ write, resolve, reject }) === 1) setImmediate(flush);
+    });
+
   let closed = false;
   return {
     kind: "sqlite",
     location: file,
     async recordInteraction(input, event) {
       const row: InteractionRow = { ...input, eventId: event?.id ?? null };
-      recordInteraction(row, event);
+      await enqueueWrite(() => recordInteraction(row, event));
       return row;
     },
     async recordDecision(input, event) {
       const row: DecisionRow = { ...input, eventId: event?.id ?? null };
-      recordDecision(row, event);
+      await enqueueWrite(() => recordDecision(row, event));
       return row;
     },
     async recordBehaviourEvent(input) {
@@ -125,7 +161,7 @@ export function createSqliteStore(db: SqliteDatabase, file: string, options: Sql
         occurredAt: input.occurredAt,
         receivedAt: input.receivedAt,
       };
-      insertBehaviour.run({ ...row, propertiesJson: JSON.stringify(row.properties) });
+      await enqueueWrite(() => insertBehaviour.run({ ...row, propertiesJson: JSON.stringify(row.properties) }));
       return row;
     },
     async getInteraction(interactionId) {
@@ -143,6 +179,7 @@ export function createSqliteStore(db: SqliteDatabase, file: string, options: Sql
     async close() {
       if (closed) return;
       closed = true;
+      flush();
       db.close();
     },
   };
