@@ -1,0 +1,195 @@
+// Load benchmark (a script, not a test): POST /api/v1/respond on loopback with autocannon, against
+// two demo servers started in this same run — events disabled (rows only) and events enabled (row +
+// outbox entry in one transaction, the relay draining to the backend in the same process). Prints
+// requests/s and p99 for both and their ratio, then checks that every event of the run was relayed.
+//
+//   pnpm --filter @kaireon/demo bench                      # backend: REDIS_URL when set, else in-memory
+//   BENCH_SECONDS=20 BENCH_CONNECTIONS=32 pnpm --filter @kaireon/demo bench
+//
+// The servers run one after the other (never at the same time: the machine may have 2 cores).
+// BENCH_SECONDS (12), BENCH_CONNECTIONS (16), BENCH_ROUNDS (2).
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const main = join(here, "..", "dist", "main.js");
+const seconds = Number(process.env.BENCH_SECONDS ?? 12);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const backendEnv = process.env.EVENT_PUBLISHER ? {} : process.env.REDIS_URL ? { EVENT_PUBLISHER: "redis" } : { EVENT_PUBLISHER: "memory" };
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function startServer(extraEnv) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-bench-"));
+  const env = {
+    ...process.env,
+    ...backendEnv,
+    PORT: String(port),
+    DEMO_DATA_DIR: dataDir,
+    DEMO_TAIL: "false",
+    DEMO_LIVE_VIEW: "false",
+    ...extraEnv,
+  };
+  const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "inherit"] });
+  // DEMO_RELAY=separate: the relay runs in its own process (relay-main.js) on the same database.
+  const relayChild =
+    extraEnv.DEMO_RELAY === "separate"
+      ? spawn(process.execPath, [join(here, "..", "dist", "relay-main.js")], {
+          env: { ...env, OUTBOX_POLL_INTERVAL_MS: "20" },
+          stdio: ["ignore", "pipe", "inherit"],
+        })
+      : undefined;
+  let relayOutput = "";
+  relayChild?.stdout.on("data", (d) => {
+    relayOutput += d;
+  });
+  let output = "";
+  child.stdout.on("data", (d) => {
+    output += d;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (child.exitCode !== null) throw new Error(`demo exited: ${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    health: () => fetch(`${url}/health`).then((r) => r.json()),
+    relayOutput: () => relayOutput,
+    async stop() {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      if (relayChild) {
+        const relayExited = new Promise((r) => relayChild.once("exit", r));
+        relayChild.kill("SIGTERM");
+        await relayExited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let n = 0;
+function load(url, duration) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${url}/api/v1/respond`,
+        method: "POST",
+        connections,
+        duration,
+        headers: { "content-type": "application/json" },
+        // Vary the customer so rows and partition keys differ, like real traffic.
+        requests: [
+          {
+            setupRequest: (req) => {
+              n++;
+              req.body = JSON.stringify({
+                tenantId: `tenant-${n % 5}`,
+                customerId: `cust-${n % 5000}`,
+                offerId: "offer-cashback-2pct",
+                creativeId: "cr-cashback-banner",
+                channelId: "web",
+                interactionType: n % 3 === 0 ? "click" : "impression",
+                recommendationId: null,
+              });
+              return req;
+            },
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+async function run(label, env) {
+  const server = await startServer(env);
+  let stopped = false;
+  try {
+    const warmupTotal = (await load(server.url, 3)).requests.total; // warm-up: JIT, SQLite pages, broker connection
+    const result = await load(server.url, seconds);
+    const non2xx = result.non2xx + result.errors + result.timeouts;
+    let relayed = "n/a";
+    if (env.DEMO_RELAY === "separate") {
+      // Wait for the relay process to drain the outbox (sent rows stay until retention prunes them).
+      await new Promise((r) => setTimeout(r, 3000));
+      await server.stop();
+      stopped = true;
+      relayed = `requests ${result.requests.total + warmupTotal}, relay process: ${(/stopped (\{.*\})/.exec(server.relayOutput())?.[1] ?? "no report").slice(0, 200)}`;
+    } else if (env.DEMO_EVENTS !== "false") {
+      // Wait for the relay to drain what the run enqueued.
+      for (let i = 0; i < 600; i++) {
+        const h = await server.health();
+        if ((h.relay?.backlog ?? 0) === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const h = await server.health();
+      relayed = `relay sent ${h.relay?.sent} in ${h.relay?.batches} batches, backlog ${h.relay?.backlog}, retried ${h.relay?.retried}, dead ${h.relay?.dead}; publisher ${JSON.stringify(h.publisher)}`;
+    }
+    return {
+      label,
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      p50: result.latency.p50,
+      total: result.requests.total,
+      non2xx,
+      relayed,
+    };
+  } finally {
+    if (!stopped) await server.stop();
+  }
+}
+
+console.log(
+  `respond-load: ${seconds}s per run, ${connections} connections, backend ${backendEnv.EVENT_PUBLISHER ?? process.env.EVENT_PUBLISHER}, store ${process.env.DATABASE_URL ? "postgres" : "sqlite"}`,
+);
+// Rounds alternate (disabled, publishing, disabled, publishing…) so a machine whose load drifts
+// during the run (other jobs) biases neither side; the ratio is of the summed requests.
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const results = { off: [], on: [], apart: [] };
+for (let round = 1; round <= rounds; round++) {
+  for (const [key, label, env] of [
+    ["off", "events disabled", { DEMO_EVENTS: "false" }],
+    ["on", "outbox + relay", { DEMO_EVENTS: "true", DEMO_RELAY: "inprocess" }],
+    ["apart", "relay apart", { DEMO_EVENTS: "true", DEMO_RELAY: "separate" }],
+  ]) {
+    const r = await run(label, env);
+    results[key].push(r);
+    console.log(
+      `round ${round} ${r.label.padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${r.total} requests, ${r.non2xx} not 2xx)${r.relayed !== "n/a" ? `  after run: ${r.relayed}` : ""}`,
+    );
+  }
+}
+const sum = (list, f) => list.reduce((a, r) => a + f(r), 0);
+const rps = (key) => sum(results[key], (r) => r.rps) / results[key].length;
+const p99 = (key) => Math.max(...results[key].map((r) => r.p99));
+console.log(`events disabled: ${rps("off").toFixed(0)} req/s (mean), p99 ${p99("off")} ms (worst round)`);
+console.log(`outbox + relay:  ${rps("on").toFixed(0)} req/s (mean), p99 ${p99("on")} ms (worst round)`);
+console.log(`relay apart:     ${rps("apart").toFixed(0)} req/s (mean), p99 ${p99("apart")} ms (worst round)`);
+for (const [key, label] of [
+  ["on", "relay in-process"],
+  ["apart", "relay in its own process"],
+]) {
+  const ratio = rps(key) / rps("off");
+  console.log(`ratio (${label} / disabled): ${ratio.toFixed(3)} ${ratio >= 0.9 ? "≥ 0.9 target met" : "< 0.9 target NOT met"}`);
+}

@@ -1,0 +1,184 @@
+// The HTTP API (Hono). Every body is validated by a zod schema before anything else runs: a bad body
+// is a 400 naming each field path, and nothing is stored or published. A route never publishes to the
+// broker itself: it hands the event to the store, which puts it in the outbox in the row's transaction.
+
+import { zValidator } from "@hono/zod-validator";
+import { createEvent, type DecisionMadeV1, type InteractionRecordedV1, type Logger, uuidv7 } from "@kaireon/events-core";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { streamSSE } from "hono/streaming";
+import type { z } from "zod";
+import { livePage } from "./live-page.js";
+import type { LiveView } from "./live-view.js";
+import { DEFAULT_DECISION_FLOW, rankOffers } from "./ranking.js";
+import { behaviourEventBodySchema, recommendBodySchema, respondBodySchema } from "./schemas.js";
+import type { DemoStore } from "./store.js";
+
+export interface AppDeps {
+  store: DemoStore;
+  /** False: rows are stored without events (the benchmark's baseline). */
+  eventsEnabled: boolean;
+  /** Envelope `source` (EVENT_SOURCE). */
+  source: string;
+  bodyLimit: number;
+  logger: Logger;
+  liveView?: LiveView | undefined;
+  /** What /health reports beyond the basics (backend, relay backlog…). */
+  health?: () => Promise<Record<string, unknown>>;
+  /** Aborted at shutdown: open live streams end so the server can close. */
+  closing?: AbortSignal;
+}
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+function fieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
+  const at = (path: readonly PropertyKey[]) => path.map(String).join(".") || "(body)";
+  return issues.flatMap((issue) =>
+    // An unknown field is reported at its own path, so the caller sees which one to remove.
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: "unknown field" }))
+      : [{ path: at(issue.path), message: issue.message }],
+  );
+}
+
+function validated<S extends z.ZodType>(schema: S) {
+  return zValidator("json", schema, (result, c) => {
+    if (!result.success) {
+      const issues = fieldIssues(result.error.issues);
+      return c.json({ error: "VALIDATION_FAILED", message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues }, 400);
+    }
+  });
+}
+
+export function createApp(deps: AppDeps) {
+  const { store, eventsEnabled, source, logger } = deps;
+  const app = new Hono();
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: deps.bodyLimit,
+      onError: (c) => c.json({ error: "PAYLOAD_TOO_LARGE", message: `request body is over ${deps.bodyLimit} bytes` }, 413),
+    }),
+  );
+  // The validator reads JSON only from a JSON request; say so instead of reporting every field missing.
+  app.use("/api/*", async (c, next) => {
+    if (c.req.method === "POST" && !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(c.req.header("content-type") ?? "")) {
+      return c.json({ error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as JSON with content-type: application/json" }, 415);
+    }
+    await next();
+  });
+
+  app.get("/health", async (c) => {
+    const extra = (await deps.health?.().catch((error: unknown) => ({ healthError: String(error) }))) ?? {};
+    return c.json({ status: "ok", store: store.kind, events: eventsEnabled, ...extra });
+  });
+
+  app.post("/api/v1/respond", validated(respondBodySchema), async (c) => {
+    const body = c.req.valid("json");
+    const data: InteractionRecordedV1 = {
+      tenantId: body.tenantId,
+      customerId: body.customerId,
+      offerId: body.offerId,
+      creativeId: body.creativeId ?? null,
+      channelId: body.channelId,
+      interactionType: body.interactionType,
+      outcomeTypeKey: body.outcomeTypeKey ?? body.interactionType,
+      campaignId: body.campaignId ?? null,
+      recommendationId: body.recommendationId ?? null,
+      // One canonical form (UTC, milliseconds), so the row read back and the event carry the same text.
+      timestamp: (body.timestamp ? new Date(body.timestamp) : new Date()).toISOString(),
+    };
+    const event = eventsEnabled ? createEvent("interaction.recorded.v1", data, { source }) : null;
+    const interaction = await store.recordInteraction({ interactionId: uuidv7(), ...data }, event);
+    return c.json({ interaction }, 201);
+  });
+
+  app.post("/api/v1/recommend", validated(recommendBodySchema), async (c) => {
+    const body = c.req.valid("json");
+    const decisionFlowKey = body.decisionFlowKey ?? DEFAULT_DECISION_FLOW;
+    const offers = rankOffers({ ...body, decisionFlowKey }, body.limit ?? 3);
+    const top = offers[0];
+    const decision: DecisionMadeV1 = {
+      tenantId: body.tenantId,
+      customerId: body.customerId,
+      recommendationId: uuidv7(),
+      offersReturned: offers.length,
+      topOfferId: top?.offerId ?? null,
+      topPropensity: top?.propensity ?? null,
+      decisionFlowKey,
+      timestamp: new Date().toISOString(),
+    };
+    const event = eventsEnabled ? createEvent("decision.made.v1", decision, { source }) : null;
+    const row = await store.recordDecision({ ...decision, offers }, event);
+    return c.json({ decision: row }, 201);
+  });
+
+  // Inbound customer behaviour events: stored for the platform, never fed to the domain event stream.
+  app.post("/api/v1/events", validated(behaviourEventBodySchema), async (c) => {
+    const body = c.req.valid("json");
+    const receivedAt = new Date().toISOString();
+    const row = await store.recordBehaviourEvent({
+      eventId: uuidv7(),
+      tenantId: body.tenantId,
+      customerId: body.customerId,
+      eventType: body.eventType,
+      properties: body.properties ?? {},
+      occurredAt: body.occurredAt ? new Date(body.occurredAt).toISOString() : receivedAt,
+      receivedAt,
+    });
+    return c.json({ accepted: row }, 202);
+  });
+
+  app.get("/", (c) => c.redirect("/live"));
+  app.get("/live", (c) => {
+    if (!deps.liveView) return c.json({ error: "NOT_FOUND", message: "the live view is off (DEMO_LIVE_VIEW=false)" }, 404);
+    return c.html(livePage);
+  });
+  app.get("/live/stream", (c) => {
+    const live = deps.liveView;
+    if (!live) return c.json({ error: "NOT_FOUND", message: "the live view is off (DEMO_LIVE_VIEW=false)" }, 404);
+    return streamSSE(c, async (stream) => {
+      await stream.writeSSE({ event: "snapshot", data: JSON.stringify(live.snapshot()) });
+      let writing = Promise.resolve();
+      const off = live.onEvent((event, totals) => {
+        // Writes are chained so a slow browser sees events in order; a closed one is simply dropped.
+        writing = writing.then(() => stream.writeSSE({ event: "event", data: JSON.stringify({ event, ...totals }) })).catch(() => {});
+      });
+      const heartbeat = setInterval(() => {
+        writing = writing
+          .then(() => stream.write(": keep-alive\n\n"))
+          .then(
+            () => undefined,
+            () => {},
+          );
+      }, 15_000);
+      await new Promise<void>((resolve) => {
+        stream.onAbort(resolve);
+        if (deps.closing?.aborted) resolve();
+        deps.closing?.addEventListener("abort", () => resolve(), { once: true });
+      });
+      clearInterval(heartbeat);
+      off();
+      await writing;
+    });
+  });
+
+  app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const code = status === 400 ? "MALFORMED_BODY" : status === 413 ? "PAYLOAD_TOO_LARGE" : "HTTP_ERROR";
+      return c.json({ error: code, message: error.message || "bad request" }, status);
+    }
+    logger.error(`[demo] ${c.req.method} ${c.req.path} failed: ${(error as Error)?.message}`);
+    return c.json({ error: "INTERNAL", message: "the request failed on the server; nothing was committed" }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,146 @@
+// The infrastructure container: the one place that reads the environment and wires the demo —
+// publisher (core's loadPublisher, whatever EVENT_PUBLISHER selects), store + outbox, relay, live view,
+// HTTP server — and owns start-up and graceful shutdown (stop accepting, drain the relay, close the
+// publisher, close the database). Nothing else in the demo reads process.env.
+
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import {
+  consoleLogger,
+  type Env,
+  type Logger,
+  loadPublisher,
+  loadSubscriber,
+  MemoryBus,
+  type Publisher,
+  readCoreConfig,
+} from "@kaireon/events-core";
+import { createApp } from "./app.js";
+import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
+import { LiveView } from "./live-view.js";
+import { openStore, startRelay } from "./outbox.js";
+import type { DemoStore } from "./store.js";
+
+export interface ContainerOptions {
+  logger?: Logger;
+  /** Where the terminal tail goes (default stdout); tests pass their own. */
+  tail?: (line: string) => void;
+  /** The in-process bus of EVENT_PUBLISHER=memory (tests pass one to simulate an outage). */
+  memoryBus?: MemoryBus;
+}
+
+export interface Container {
+  readonly options: DemoOptions;
+  readonly publisher: Publisher;
+  readonly store: DemoStore;
+  readonly liveView: LiveView | undefined;
+  /** The address the server listens on, e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemo(env: Env = process.env, containerOptions: ContainerOptions = {}): Promise<Container> {
+  const logger = containerOptions.logger ?? consoleLogger;
+  const options = readDemoOptions(env);
+  const eventEnv = backendEnv(env);
+  const core = readCoreConfig(eventEnv);
+  // One bus per container: the embedded backend's publisher and the live view share it.
+  const memoryBus = containerOptions.memoryBus ?? new MemoryBus(1000);
+  const loadOptions = { logger, memoryBus, resolveFrom: import.meta.url };
+
+  const publisher = await loadPublisher(eventEnv, loadOptions);
+  const cleanups: Array<() => Promise<void>> = [() => publisher.close()];
+  const undo = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+
+  try {
+    const { store, outbox } = await openStore(options);
+    cleanups.push(() => store.close());
+    // With events disabled nothing is enqueued, but a backlog left by an earlier run still drains.
+    const relay = options.DEMO_RELAY === "inprocess" ? await startRelay(outbox, publisher, env, logger) : undefined;
+    if (relay) cleanups.push(() => relay.stop());
+
+    let liveView: LiveView | undefined;
+    if (options.DEMO_LIVE_VIEW) {
+      try {
+        const subscriber = await loadSubscriber(eventEnv, loadOptions);
+        const tail = containerOptions.tail ?? (options.DEMO_TAIL ? (line: string) => process.stdout.write(`${line}\n`) : undefined);
+        const view = new LiveView(subscriber, { ...(tail ? { tail } : {}), onError: (m) => logger.warn(m) });
+        liveView = view;
+        cleanups.push(() => view.close());
+        await view.start().catch((error: Error) => {
+          // E.g. Kafka topics that do not exist until the first publish: keep trying in the background.
+          logger.warn(`[demo] live view not subscribed yet (${error.message}); retrying every 5 s`);
+          const retry = setInterval(() => {
+            view.start().then(
+              () => {
+                clearInterval(retry);
+                logger.info("[demo] live view subscribed");
+              },
+              () => {},
+            );
+          }, 5000);
+          retry.unref();
+          cleanups.push(async () => clearInterval(retry));
+        });
+      } catch (error) {
+        // The view is a convenience: the API keeps working when the backend cannot be read.
+        logger.warn(`[demo] live view off: ${(error as Error).message}`);
+        liveView = undefined;
+      }
+    }
+
+    const closing = new AbortController();
+    const app = createApp({
+      store,
+      eventsEnabled: options.DEMO_EVENTS,
+      source: core.source,
+      bodyLimit: options.DEMO_BODY_LIMIT,
+      logger,
+      liveView,
+      closing: closing.signal,
+      health: async () => ({
+        backend: publisher.backend,
+        requested: core.requested,
+        publisher: await publisher.ready(),
+        relay: relay ? await relay.metrics() : "separate process",
+        counts: await store.counts(),
+      }),
+    });
+
+    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: options.PORT, hostname: options.HOST }, () => resolve(s));
+      s.once("error", reject);
+    });
+    // A server error after start-up (e.g. EMFILE) is logged, never a crash.
+    server.on("error", (error) => logger.error(`[demo] server error: ${error.message}`));
+    const address = server.address() as AddressInfo;
+    const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        // 1. stop accepting; end live streams so open connections do not hold the close.
+        closing.abort();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        (server as import("node:http").Server).closeIdleConnections?.();
+        await closed;
+        // 2. drain the relay (in-flight batch), 3. close the live view, publisher and database.
+        await undo();
+      })();
+      return stopping;
+    };
+
+    logger.info(
+      `[demo] listening on ${url} — backend ${publisher.backend}` +
+        `${core.requested !== publisher.backend ? ` (${core.requested})` : ""}, store ${store.kind} ${store.location}` +
+        `, relay ${relay ? "in-process" : "separate (pnpm --filter @kaireon/demo relay)"}${options.DEMO_EVENTS ? "" : ", events disabled"}` +
+        `${liveView ? `, live view ${url}/live` : ""}`,
+    );
+    return { options, publisher, store, liveView, url, stop };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}

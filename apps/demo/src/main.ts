@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Starts the demo from the environment and stops it cleanly on SIGTERM/SIGINT.
+
+import { startDemo } from "./container.js";
+
+const container = await startDemo(process.env).catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
+
+// A stray rejection (a client gone mid-stream, a driver callback) is logged; it never takes the server down.
+process.on("unhandledRejection", (reason) => {
+  console.error(`[demo] unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`);
+});
+
+let signals = 0;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (++signals > 1) {
+      console.error("[demo] second signal: exiting now");
+      process.exit(1);
+    }
+    console.info(`[demo] ${signal}: stopping (no new requests, draining the relay, closing the publisher)`);
+    container.stop().then(
+      () => {
+        console.info("[demo] stopped");
+        process.exit(0);
+      },
+      (error: Error) => {
+        console.error(`[demo] stop failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,69 @@
+// Opens the store the environment asks for (SQLite file by default, PostgreSQL with DATABASE_URL)
+// together with its @kaireon/events-outbox table, and starts the relay that drains that outbox to
+// the loaded Publisher. Shared by the server (relay in-process) and relay-main.ts (relay apart).
+
+import { type Env, type Logger, type Publisher, redactUrl } from "@kaireon/events-core";
+import {
+  createOutboxRelay,
+  createPostgresOutbox,
+  createSqliteOutbox,
+  type OutboxRelay,
+  type OutboxStore,
+  readOutboxConfig,
+} from "@kaireon/events-outbox";
+import pg from "pg";
+import type { DemoOptions } from "./config.js";
+import { createPostgresStore } from "./postgres-store.js";
+import { createSqliteStore, openSqlite } from "./sqlite-store.js";
+import type { DemoStore } from "./store.js";
+
+/** The outbox table (the package's default name, spelled out because counts() reads it). */
+export const OUTBOX_TABLE = "kaireon_outbox";
+
+export interface OpenedStore {
+  store: DemoStore;
+  outbox: OutboxStore;
+}
+
+export async function openStore(options: Pick<DemoOptions, "DATABASE_URL" | "DEMO_DATA_DIR">): Promise<OpenedStore> {
+  if (options.DATABASE_URL) {
+    const pool = new pg.Pool({ connectionString: options.DATABASE_URL, max: 10 });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on("error", () => {});
+    try {
+      const outbox = createPostgresOutbox({ pool, table: OUTBOX_TABLE });
+      await outbox.migrate();
+      const store = await createPostgresStore({
+        pool,
+        location: redactUrl(options.DATABASE_URL),
+        enqueue: (client, event) => outbox.enqueue(client, event),
+        outboxSize: async () => Number((await pool.query(`SELECT count(*)::int AS n FROM ${OUTBOX_TABLE}`)).rows[0]?.n ?? 0),
+      });
+      return { store, outbox };
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
+    }
+  }
+  const { db, file } = openSqlite(options.DEMO_DATA_DIR);
+  try {
+    const outbox = createSqliteOutbox({ db, table: OUTBOX_TABLE });
+    await outbox.migrate();
+    const countOutbox = db.prepare(`SELECT count(*) AS n FROM ${OUTBOX_TABLE}`);
+    const store = createSqliteStore(db, file, {
+      enqueue: (tx, event) => outbox.enqueue(tx, event),
+      outboxSize: () => (countOutbox.get() as { n: number }).n,
+    });
+    return { store, outbox };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Starts a relay on `outbox` → `publisher`, tuned by the OUTBOX_* variables. */
+export async function startRelay(outbox: OutboxStore, publisher: Publisher, env: Env, logger: Logger): Promise<OutboxRelay> {
+  const relay = createOutboxRelay({ store: outbox, publisher, logger, migrate: false, ...readOutboxConfig(env) });
+  await relay.start();
+  return relay;
+}

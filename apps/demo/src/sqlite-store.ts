@@ -1,0 +1,206 @@
+// The embedded default store: one SQLite file under the data folder, created on first start.
+// better-sqlite3 is synchronous, so a transaction is one uninterrupted block of the event loop:
+// the row and its outbox entry commit together or not at all.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { DomainEvent } from "@kaireon/events-core";
+import Database from "better-sqlite3";
+import type { BehaviourEventRow, DecisionRow, DemoStore, InteractionRow, StoreCounts } from "./store.js";
+
+export type SqliteDatabase = Database.Database;
+
+/** Writes one event into the outbox inside the caller's open transaction (the outbox package's enqueue). */
+export type SqliteEnqueue = (db: SqliteDatabase, event: DomainEvent) => void;
+
+const schema = `
+CREATE TABLE IF NOT EXISTS interaction_history (
+  interaction_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  offer_id TEXT NOT NULL,
+  creative_id TEXT,
+  channel_id TEXT NOT NULL,
+  interaction_type TEXT NOT NULL,
+  outcome_type_key TEXT NOT NULL,
+  campaign_id TEXT,
+  recommendation_id TEXT,
+  occurred_at TEXT NOT NULL,
+  event_id TEXT
+);
+CREATE INDEX IF NOT EXISTS interaction_history_customer ON interaction_history (tenant_id, customer_id);
+CREATE TABLE IF NOT EXISTS decisions (
+  recommendation_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  decision_flow_key TEXT NOT NULL,
+  offers_returned INTEGER NOT NULL,
+  top_offer_id TEXT,
+  top_propensity REAL,
+  offers_json TEXT NOT NULL,
+  decided_at TEXT NOT NULL,
+  event_id TEXT
+);
+CREATE TABLE IF NOT EXISTS customer_events (
+  event_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  properties_json TEXT NOT NULL,
+  occurred_at TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
+`;
+
+export interface SqliteStoreOptions {
+  enqueue: SqliteEnqueue;
+  /** How many rows the outbox holds, whatever their state (for counts()). */
+  outboxSize?: () => number;
+}
+
+export function openSqlite(dataDir: string): { db: SqliteDatabase; file: string } {
+  if (dataDir === ":memory:") return { db: new Database(":memory:"), file: ":memory:" };
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, "demo.sqlite");
+  const db = new Database(file);
+  // WAL: readers (the relay) never block the writer (the routes); NORMAL sync is durable at each checkpoint.
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  return { db, file };
+}
+
+export function createSqliteStore(db: SqliteDatabase, file: string, options: SqliteStoreOptions): DemoStore {
+  db.exec(schema);
+
+  const insertInteraction = db.prepare(
+    `INSERT INTO interaction_history (interaction_id, tenant_id, customer_id, offer_id, creative_id, channel_id, interaction_type,
+       outcome_type_key, campaign_id, recommendation_id, occurred_at, event_id)
+     VALUES (@interactionId, @tenantId, @customerId, @offerId, @creativeId, @channelId, @interactionType,
+       @outcomeTypeKey, @campaignId, @recommendationId, @timestamp, @eventId)`,
+  );
+  const insertDecision = db.prepare(
+    `INSERT INTO decisions (recommendation_id, tenant_id, customer_id, decision_flow_key, offers_returned, top_offer_id,
+       top_propensity, offers_json, decided_at, event_id)
+     VALUES (@recommendationId, @tenantId, @customerId, @decisionFlowKey, @offersReturned, @topOfferId,
+       @topPropensity, @offersJson, @timestamp, @eventId)`,
+  );
+  const insertBehaviour = db.prepare(
+    `INSERT INTO customer_events (event_id, tenant_id, customer_id, event_type, properties_json, occurred_at, received_at)
+     VALUES (@eventId, @tenantId, @customerId, @eventType, @propertiesJson, @occurredAt, @receivedAt)`,
+  );
+  const selectInteraction = db.prepare("SELECT * FROM interaction_history WHERE interaction_id = ?");
+
+  const recordInteraction = db.transaction((row: InteractionRow, event: DomainEvent | null) => {
+    insertInteraction.run(row);
+    if (event) options.enqueue(db, event);
+  });
+  const recordDecision = db.transaction((row: DecisionRow, event: DomainEvent | null) => {
+    insertDecision.run({ ...row, offersJson: JSON.stringify(row.offers) });
+    if (event) options.enqueue(db, event);
+  });
+  const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+  // Group commit: the writes that arrive in one turn of the event loop share one COMMIT (one WAL
+  // append of the pages they dirty). Each write runs in its own SAVEPOINT — better-sqlite3 nests
+  // transactions that way — so a failing write rolls back only itself, row and outbox entry together,
+  // and every request still answers only after its own data is committed.
+  interface QueuedWrite {
+    write: () => void;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+    error?: unknown;
+  }
+  let queue: QueuedWrite[] = [];
+  const commitBatch = db.transaction((batch: QueuedWrite[]) => {
+    for (const item of batch) {
+      try {
+        item.write();
+      } catch (error) {
+        item.error = error ?? new Error("write failed");
+      }
+    }
+  });
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return;
+    try {
+      commitBatch(batch);
+    } catch (error) {
+      for (const item of batch) item.error ??= error;
+    }
+    for (const item of batch) item.error === undefined ? item.resolve() : item.reject(item.error);
+  };
+  const enqueueWrite = (write: () => void) =>
+    new Promise<void>((resolve, reject) => {
+      if (queue.push({ write, resolve, reject }) === 1) setImmediate(flush);
+    });
+
+  let closed = false;
+  return {
+    kind: "sqlite",
+    location: file,
+    async recordInteraction(input, event) {
+      const row: InteractionRow = { ...input, eventId: event?.id ?? null };
+      await enqueueWrite(() => recordInteraction(row, event));
+      return row;
+    },
+    async recordDecision(input, event) {
+      const row: DecisionRow = { ...input, eventId: event?.id ?? null };
+      await enqueueWrite(() => recordDecision(row, event));
+      return row;
+    },
+    async recordBehaviourEvent(input) {
+      const row: BehaviourEventRow = {
+        eventId: input.eventId,
+        tenantId: input.tenantId,
+        customerId: input.customerId,
+        eventType: input.eventType,
+        properties: input.properties,
+        occurredAt: input.occurredAt,
+        receivedAt: input.receivedAt,
+      };
+      await enqueueWrite(() => insertBehaviour.run({ ...row, propertiesJson: JSON.stringify(row.properties) }));
+      return row;
+    },
+    async getInteraction(interactionId) {
+      const r = selectInteraction.get(interactionId) as Record<string, string | null> | undefined;
+      return r ? interactionFromRow(r) : undefined;
+    },
+    async counts(): Promise<StoreCounts> {
+      return {
+        interactions: count("interaction_history"),
+        decisions: count("decisions"),
+        behaviourEvents: count("customer_events"),
+        outbox: options.outboxSize?.() ?? 0,
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      flush();
+      db.close();
+    },
+  };
+}
+
+/** Maps a row of interaction_history (snake_case, either database) back to the API/event shape. */
+export function interactionFromRow(r: Record<string, unknown>): InteractionRow {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const occurred = r.occurred_at instanceof Date ? r.occurred_at.toISOString() : String(r.occurred_at);
+  return {
+    interactionId: String(r.interaction_id),
+    tenantId: String(r.tenant_id),
+    customerId: String(r.customer_id),
+    offerId: String(r.offer_id),
+    creativeId: text(r.creative_id),
+    channelId: String(r.channel_id),
+    interactionType: String(r.interaction_type) as InteractionRow["interactionType"],
+    outcomeTypeKey: String(r.outcome_type_key),
+    campaignId: text(r.campaign_id),
+    recommendationId: text(r.recommendation_id),
+    timestamp: occurred,
+    eventId: text(r.event_id),
+  };
+}
