@@ -18,15 +18,6 @@ export class DisabledPublisher extends PublisherBase {
   protected deliver(): Promise<Delivery> {
     return Promise.resolve({ status: "disabled" });
   }
-  protected drain(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected pendingCount(): number {
-    return 0;
-  }
   ready(): Promise<ReadinessReport> {
     // The application is healthy without the stream; readiness says so but does not fail.
     return Promise.resolve({ ready: true, backend: this.backend, detail: `disabled: ${this.reason}` });

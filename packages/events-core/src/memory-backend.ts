@@ -87,15 +87,6 @@ export class MemoryPublisher extends PublisherBase {
       return Promise.reject(error);
     }
   }
-  protected drain(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected pendingCount(): number {
-    return 0;
-  }
   ready(): Promise<ReadinessReport> {
     return Promise.resolve({ ready: true, backend: "memory" });
   }

@@ -1,8 +1,10 @@
 // What every publisher shares, so a backend only writes its transport: build + validate before any
 // I/O, the closed check, counting, error normalisation, idempotent close. A backend implements
-// `deliver` (and `deliverBatch` when it can do one round trip), `drain`, `shutdown` and `ready`.
+// `deliver` (and `deliverBatch` when it can do one round trip), `ready`, and `release` for its
+// connections. A backend that gathers publishes creates its Batcher with `useBatcher`, and flush,
+// pending and close then follow that batcher without more code.
 
-import type { ItemOutcome } from "./batcher.js";
+import { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.js";
 import { type CreateEventOptions, createEvent, DEFAULT_SOURCE, type DomainEvent, parseEvent } from "./envelope.js";
 import { EventsError, PublishError } from "./errors.js";
 import { consoleLogger } from "./logger.js";
@@ -32,6 +34,7 @@ export abstract class PublisherBase implements Publisher {
   private closing: Promise<void> | undefined;
   private readonly counts = { published: 0, failed: 0, disabled: 0 };
   private readonly failures: Record<string, number> = {};
+  #batcher: Batcher<any, any> | undefined;
 
   constructor(options: PublisherBaseOptions) {
     this.backend = options.backend;
@@ -41,13 +44,33 @@ export abstract class PublisherBase implements Publisher {
 
   /** Send one valid event; resolve when the broker confirmed it. */
   protected abstract deliver(event: DomainEvent): Promise<Delivery>;
-  /** Wait for everything in flight. */
-  protected abstract drain(): Promise<void>;
-  /** Release connections (after drain). */
-  protected abstract shutdown(): Promise<void>;
-  /** Events accepted and not yet settled. */
-  protected abstract pendingCount(): number;
   abstract ready(): Promise<ReadinessReport>;
+
+  /** Creates the batcher this publisher gathers publishes with; flush, pending and close follow it. */
+  protected useBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R> {
+    const batcher = new Batcher<T, R>(options);
+    this.#batcher = batcher;
+    return batcher;
+  }
+
+  /** Wait for everything in flight. */
+  protected drain(): Promise<void> {
+    return this.#batcher ? this.#batcher.flush() : Promise.resolve();
+  }
+
+  /** Events accepted and not yet settled. */
+  protected pendingCount(): number {
+    return this.#batcher?.pending ?? 0;
+  }
+
+  /** Stop taking events, then release connections (close() calls it once, after drain). */
+  protected async shutdown(): Promise<void> {
+    await this.#batcher?.close();
+    await this.release();
+  }
+
+  /** Release the backend's connections. */
+  protected release(): void | Promise<void> {}
 
   /** Send many valid events; default: each on its own (backends override for one round trip). */
   protected deliverBatch(events: readonly DomainEvent[]): Promise<ItemOutcome<Delivery>[]> {

@@ -12,7 +12,7 @@ import {
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
 import {
-  Batcher,
+  type Batcher,
   type Delivery,
   type DomainEvent,
   type EntryResult,
@@ -83,7 +83,7 @@ export class EventBridgePublisher extends PublisherBase {
     this.sleep = sleep;
     this.ownsClient = client === undefined;
     this.client = client ?? new EventBridgeClient(eventBridgeClientConfig(this.options));
-    this.batcher = new Batcher<Pending, Delivery>({
+    this.batcher = this.useBatcher<Pending, Delivery>({
       backend: BACKEND,
       send: (items) => this.putEvents(items),
       maxBatchSize: MAX_ENTRIES_PER_CALL,
@@ -172,17 +172,8 @@ export class EventBridgePublisher extends PublisherBase {
     });
   }
 
-  protected drain(): Promise<void> {
-    return this.batcher.flush();
-  }
-
-  protected async shutdown(): Promise<void> {
-    await this.batcher.close();
+  protected override release(): void {
     if (this.ownsClient) this.client.destroy();
-  }
-
-  protected pendingCount(): number {
-    return this.batcher.pending;
   }
 
   async ready(): Promise<ReadinessReport> {

@@ -3,7 +3,7 @@
 // per-key order — holds (kafkajs#598). A batch resolves only when every partition acked with acks=all.
 
 import {
-  Batcher,
+  type Batcher,
   CLOUDEVENTS_CONTENT_TYPE,
   type Delivery,
   type DomainEvent,
@@ -39,7 +39,7 @@ export class KafkaPublisher extends PublisherBase {
   ) {
     super({ backend: options.backend ?? "kafka", ...deps });
     this.client = createKafkaClient(options, this.logger);
-    this.batcher = new Batcher<Item, Delivery>({
+    this.batcher = this.useBatcher<Item, Delivery>({
       backend: this.backend,
       send: (items) => this.sendBatch(items),
       maxBatchSize: options.batchSize,
@@ -103,19 +103,10 @@ export class KafkaPublisher extends PublisherBase {
     return items.map(() => ({ ok: true as const, value: {} }));
   }
 
-  protected drain(): Promise<void> {
-    return this.batcher.flush();
-  }
-
-  protected async shutdown(): Promise<void> {
-    await this.batcher.close();
+  protected override async release(): Promise<void> {
     await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
     this.producer = undefined;
     this.admin = undefined;
-  }
-
-  protected pendingCount(): number {
-    return this.batcher.pending;
   }
 
   async ready(): Promise<ReadinessReport> {

@@ -6,7 +6,7 @@
 
 import { DescribeStreamSummaryCommand, type KinesisClient, PutRecordsCommand, type PutRecordsResultEntry } from "@aws-sdk/client-kinesis";
 import {
-  Batcher,
+  type Batcher,
   type Delivery,
   type DomainEvent,
   type EntryResult,
@@ -55,7 +55,7 @@ export class KinesisPublisher extends PublisherBase {
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? createKinesisClient(options);
     const strict = options.ordering === "strict";
-    this.batcher = new Batcher<OutgoingRecord, Delivery>({
+    this.batcher = this.useBatcher<OutgoingRecord, Delivery>({
       backend: BACKEND,
       send: (records) => this.putRecords(records),
       maxBatchSize: options.maxRecordsPerRequest,
@@ -131,17 +131,8 @@ export class KinesisPublisher extends PublisherBase {
     });
   }
 
-  protected drain(): Promise<void> {
-    return this.batcher.flush();
-  }
-
-  protected async shutdown(): Promise<void> {
-    await this.batcher.close();
+  protected override release(): void {
     if (this.ownsClient) this.client.destroy();
-  }
-
-  protected pendingCount(): number {
-    return this.batcher.pending;
   }
 
   async ready(): Promise<ReadinessReport> {

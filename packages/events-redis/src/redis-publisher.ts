@@ -5,7 +5,7 @@
 // REDIS_PUBLISH_TIMEOUT_MS — ioredis's offline queue is off, so nothing piles up while Redis is down.
 
 import {
-  Batcher,
+  type Batcher,
   ConnectionError,
   type Delivery,
   type DomainEvent,
@@ -61,7 +61,7 @@ export class RedisPublisher extends PublisherBase {
     this.client.connect().catch(() => {
       // Reported by the client's error listener; publishes wait for `ready` within their bound.
     });
-    this.batcher = new Batcher<Outgoing, Delivery>({
+    this.batcher = this.useBatcher<Outgoing, Delivery>({
       backend: BACKEND,
       // The newest entry's deadline: older ones are settled by the Batcher at their own.
       send: (items) => this.sendPipeline(items, (items[items.length - 1]?.at ?? Date.now()) + options.publishTimeoutMs),
@@ -179,12 +179,11 @@ export class RedisPublisher extends PublisherBase {
     });
   }
 
-  protected async drain(): Promise<void> {
-    await Promise.all([this.batcher.flush(), ...this.batches]);
+  protected override async drain(): Promise<void> {
+    await Promise.all([super.drain(), ...this.batches]);
   }
 
-  protected async shutdown(): Promise<void> {
-    await this.batcher.close();
+  protected override async release(): Promise<void> {
     if (this.client.status === "ready") {
       await this.client.quit().catch(() => this.client.disconnect());
     } else {
@@ -192,8 +191,8 @@ export class RedisPublisher extends PublisherBase {
     }
   }
 
-  protected pendingCount(): number {
-    return this.batcher.pending + this.batchPending;
+  protected override pendingCount(): number {
+    return super.pendingCount() + this.batchPending;
   }
 
   async ready(): Promise<ReadinessReport> {
