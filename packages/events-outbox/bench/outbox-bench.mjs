@@ -3,12 +3,14 @@
 // (file, WAL) and on PostgreSQL when DATABASE_URL is set. "raw" is the same publisher fed directly
 // with publishBatch (no database): the ratio is what the outbox costs. Also: latency of one event
 // from its COMMIT to its publish with the relay idle (woken by enqueue / NOTIFY, not by polling).
+// With REDIS_URL set, the SQLite relay also drains to the real Redis backend (events/s until Redis
+// confirmed every PUBLISH), next to the same Redis publisher fed directly with publishBatch.
 //   pnpm --filter @kaireon/events-outbox bench      (BENCH_SCALE=0.2 for a quicker run)
 
 import { mkdtempSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEvent, MemoryBus, MemoryPublisher, silentLogger, topicNames } from "@kaireon/events-core";
+import { createEvent, loadPublisher, MemoryBus, MemoryPublisher, silentLogger, topicNames } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { createOutboxRelay, createPostgresOutbox, createSqliteOutbox } from "../dist/index.js";
 
@@ -200,7 +202,51 @@ async function postgres(url) {
   }
 }
 
+async function untilPublished(publisher, n) {
+  while (publisher.metrics().published < n) await new Promise((r) => setTimeout(r, 2));
+}
+
+async function redis(url) {
+  const env = { EVENT_PUBLISHER: "redis", REDIS_URL: url };
+  const dir = mkdtempSync(join(tmpdir(), "outbox-bench-redis-"));
+  try {
+    for (const batch of [1, 100, 1000]) {
+      const n = Math.max(1000, Math.round(sizes.sqlite[batch] * scale));
+      const db = new Database(join(dir, `b${batch}.db`));
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      const store = createSqliteOutbox({ db });
+      await store.migrate();
+      const list = events(n);
+      for (let i = 0; i < list.length; i += 1000) db.transaction(() => store.enqueue(db, list.slice(i, i + 1000)))();
+      const publisher = await loadPublisher(env, { logger: silentLogger });
+      const relay = createOutboxRelay({ store, publisher, batchSize: batch, retention: false, migrate: false, logger: silentLogger });
+      const t0 = performance.now();
+      await relay.start();
+      await untilPublished(publisher, n);
+      const rate = n / ((performance.now() - t0) / 1000);
+      await relay.stop();
+      await publisher.close();
+      const direct = await loadPublisher(env, { logger: silentLogger });
+      const fresh = events(n);
+      const d0 = performance.now();
+      for (let i = 0; i < n; i += batch) await direct.publishBatch(fresh.slice(i, i + batch));
+      const baseline = n / ((performance.now() - d0) / 1000);
+      await direct.close();
+      console.log(
+        `sqlite→redis batch ${String(batch).padStart(4)}  ${fmt(n).padStart(7)} events  relay ${fmt(rate).padStart(8)} ev/s  ` +
+          `redis publishBatch directly ${fmt(baseline).padStart(8)} ev/s  ratio ${(rate / baseline).toFixed(3)}  load ${load()}`,
+      );
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 console.log(`outbox relay → in-memory backend (node ${process.version}, ${os.cpus().length} CPUs, load ${load()}, scale ${scale})`);
 await sqlite();
 if (process.env.DATABASE_URL) await postgres(process.env.DATABASE_URL);
-else console.log("postgres: skipped (DATABASE_URL not set; run through tooling/with-services.sh)");
+else console.log("postgres: not run (DATABASE_URL not set; run through tooling/with-services.sh)");
+if (process.env.REDIS_URL) await redis(process.env.REDIS_URL);
+else console.log("redis: not run (REDIS_URL not set; run through tooling/with-services.sh)");
