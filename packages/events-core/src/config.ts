@@ -1,5 +1,6 @@
 // One config path: environment → zod → options. Errors name the variable and say the fix.
 
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEFAULT_SOURCE } from "./envelope.js";
 import { ConfigError } from "./errors.js";
@@ -130,4 +131,21 @@ export function envString() {
     .string()
     .optional()
     .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+}
+
+/**
+ * Reads a file a variable points at (a CA bundle, say). A missing or unreadable file is a
+ * ConfigError naming the variable, the path and `fix`.
+ */
+export function readConfigFile(path: string, where: { backend: string; variable: string; fix: string }): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new ConfigError({
+      backend: where.backend,
+      message: `[${where.backend}] ${where.variable}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? "error"}) — ${where.fix}`,
+      details: { variable: where.variable },
+      cause,
+    });
+  }
 }

@@ -12,6 +12,7 @@ export {
   envString,
   eventPublisherValues,
   parseEnv,
+  readConfigFile,
   readCoreConfig,
 } from "./config.js";
 export { DisabledPublisher } from "./disabled-publisher.js";

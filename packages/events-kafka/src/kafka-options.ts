@@ -2,8 +2,7 @@
 // one place the variables are read; KafkaOptions is also what other packages (MSK) build themselves,
 // with their own SASL (an OAUTHBEARER provider) and TLS.
 
-import { readFileSync } from "node:fs";
-import { ConfigError, type Env, envBoolean, envInt, envList, envString, parseEnv } from "@kaireon/events-core";
+import { type Env, envBoolean, envInt, envList, envString, parseEnv, readConfigFile } from "@kaireon/events-core";
 import { z } from "zod";
 import type { KafkaCompression, KafkaConnection, KafkaSasl } from "./kafka-client.js";
 
@@ -104,23 +103,21 @@ export const kafkaEnvSchema = z
       connectionTimeoutMs: env.KAFKA_CONNECTION_TIMEOUT_MS,
       retryBudgetMs: Math.floor(env.KAFKA_PUBLISH_TIMEOUT_MS / 2),
     };
-    if (env.KAFKA_TLS_ENABLED) options.ssl = env.KAFKA_TLS_CA_FILE ? { ca: [readCa(env.KAFKA_TLS_CA_FILE)] } : true;
+    if (env.KAFKA_TLS_ENABLED)
+      options.ssl = env.KAFKA_TLS_CA_FILE
+        ? {
+            ca: [
+              readConfigFile(env.KAFKA_TLS_CA_FILE, {
+                backend: "kafka",
+                variable: "KAFKA_TLS_CA_FILE",
+                fix: "point it at a PEM file of your CA",
+              }),
+            ],
+          }
+        : true;
     if (sasl) options.sasl = sasl;
     return options;
   });
-
-function readCa(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (cause) {
-    throw new ConfigError({
-      backend: "kafka",
-      message: `[kafka] KAFKA_TLS_CA_FILE: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? "error"}) — point it at a PEM file of your CA`,
-      details: { variable: "KAFKA_TLS_CA_FILE" },
-      cause,
-    });
-  }
-}
 
 /** Reads the KAFKA_* variables; throws ConfigError naming each bad one (values are never echoed). */
 export function kafkaOptionsFromEnv(env: Env = process.env): KafkaOptions {

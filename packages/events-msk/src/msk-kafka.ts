@@ -4,8 +4,7 @@
 // errors name the MSK variables and the likely fix through its `hints`; the token provider's own coded
 // errors pass through it unchanged.
 
-import { readFileSync } from "node:fs";
-import { ConfigError, EventsError, type Logger } from "@kaireon/events-core";
+import { EventsError, type Logger, readConfigFile } from "@kaireon/events-core";
 import {
   type KafkaErrorHints,
   type KafkaOptions,
@@ -31,7 +30,19 @@ export interface MskKafkaDeps {
 
 /** The Kafka options MSK's publisher and subscriber run with, and the IAM token provider (IAM mode). */
 export function toKafkaOptions(options: MskOptions, deps: MskKafkaDeps = {}): { kafka: KafkaOptions; tokenProvider?: MskIamTokenProvider } {
-  const tls = options.tls.enabled ? (options.tls.caFile ? { ca: [readCa(options.tls.caFile)] } : true) : undefined;
+  const tls = options.tls.enabled
+    ? options.tls.caFile
+      ? {
+          ca: [
+            readConfigFile(options.tls.caFile, {
+              backend: "msk",
+              variable: "MSK_TLS_CA_FILE",
+              fix: "point it at a PEM file of your CA, or unset it (MSK's certificates chain to public CAs)",
+            }),
+          ],
+        }
+      : true
+    : undefined;
   const base = {
     clientId: MSK_CLIENT_ID,
     ...deps.kafka,
@@ -58,19 +69,6 @@ export function toKafkaOptions(options: MskOptions, deps: MskKafkaDeps = {}): { 
     kafka: resolveKafkaOptions({ ...base, sasl: { mechanism: "oauthbearer", oauthBearerProvider: tokenProvider.oauthBearerProvider } }),
     tokenProvider,
   };
-}
-
-function readCa(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (cause) {
-    throw new ConfigError({
-      backend: "msk",
-      message: `[msk] MSK_TLS_CA_FILE: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? "error"}) — point it at a PEM file of your CA, or unset it (MSK's certificates chain to public CAs)`,
-      details: { variable: "MSK_TLS_CA_FILE" },
-      cause,
-    });
-  }
 }
 
 /** What an MSK auth or connection failure tells the user to check, per mode. Never contains a secret. */

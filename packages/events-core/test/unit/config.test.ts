@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { envBoolean, envInt, envList, parseEnv, readCoreConfig } from "../../src/index.js";
+import { envBoolean, envInt, envList, parseEnv, readConfigFile, readCoreConfig } from "../../src/index.js";
 
 describe("readCoreConfig", () => {
   it("defaults to redis and maps aliases to their backend", () => {
@@ -46,5 +46,15 @@ describe("parseEnv", () => {
       expect(message).not.toContain("maybe");
       expect(message).not.toContain("hunter2");
     }
+  });
+});
+
+describe("readConfigFile", () => {
+  it("reads the file, and names the variable, the path and the fix when it cannot", () => {
+    const where = { backend: "kafka", variable: "KAFKA_TLS_CA_FILE", fix: "point it at a PEM file of your CA" };
+    expect(readConfigFile(new URL(import.meta.url).pathname, where)).toContain("readConfigFile");
+    expect(() => readConfigFile("/nonexistent/ca.pem", where)).toThrow(
+      "[kafka] KAFKA_TLS_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT) — point it at a PEM file of your CA",
+    );
   });
 });
