@@ -17,6 +17,13 @@ export interface BatcherOptions<T, R> {
   /** Byte budget of one batch, measured with `sizeOf`. */
   maxBatchBytes?: number;
   sizeOf?: (item: T) => number;
+  /**
+   * `sizeOf` does real work (it serialises): call it when a batch is formed instead of in add(), and
+   * for the next batch while the current one is in flight, so that work fills the wait for the
+   * broker instead of the caller's turn. An event over `maxBatchBytes` is then rejected when it is
+   * reached (still never sent), not inside add().
+   */
+  sizeAhead?: boolean;
   /** How long the first item of a batch waits for company. 0 = the next turn of the event loop. */
   lingerMs: number;
   /** Items waiting (queued, not in flight) at most; beyond it add() rejects with QUEUE_FULL. */
@@ -39,7 +46,8 @@ export interface BatcherOptions<T, R> {
 
 interface Entry<T, R> {
   item: T;
-  size: number;
+  /** undefined until measured (sizeAhead). */
+  size: number | undefined;
   key: string | undefined;
   deadline: number;
   settled: boolean;
@@ -55,6 +63,7 @@ export class Batcher<T, R> {
   private sweepTimer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  private measureScheduled = false;
   private readonly maxInFlight: number;
 
   constructor(private readonly options: BatcherOptions<T, R>) {
@@ -85,16 +94,10 @@ export class Batcher<T, R> {
         }),
       );
     }
-    const size = sizeOf ? sizeOf(item) : 0;
-    if (maxBatchBytes !== undefined && size > maxBatchBytes) {
-      return Promise.reject(
-        new PublishError({
-          backend,
-          code: "EVENT_TOO_LARGE",
-          message: `[${backend}] event is ${size} bytes, over the ${maxBatchBytes}-byte limit of one request — make the payload smaller`,
-          details: { size, limit: maxBatchBytes },
-        }),
-      );
+    let size: number | undefined;
+    if (!this.options.sizeAhead) {
+      size = sizeOf ? sizeOf(item) : 0;
+      if (maxBatchBytes !== undefined && size > maxBatchBytes) return Promise.reject(this.tooLarge(size, maxBatchBytes));
     }
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, size, key: orderKey?.(item), deadline: Date.now() + timeoutMs, settled: false, resolve, reject });
@@ -121,7 +124,9 @@ export class Batcher<T, R> {
 
   private schedule(): void {
     this.ensureSweeper();
-    if (this.queue.length >= this.options.maxBatchSize) {
+    if (this.inFlight.size >= this.maxInFlight) {
+      this.measureSoon(); // the entry waits for a batch slot: prepare it meanwhile
+    } else if (this.queue.length >= this.options.maxBatchSize) {
       this.dispatch(true);
     } else if (this.lingerTimer === undefined && this.inFlight.size < this.maxInFlight) {
       const fire = () => {
@@ -142,6 +147,61 @@ export class Batcher<T, R> {
     }
   }
 
+  private tooLarge(size: number, limit: number): PublishError {
+    const { backend } = this.options;
+    return new PublishError({
+      backend,
+      code: "EVENT_TOO_LARGE",
+      message: `[${backend}] event is ${size} bytes, over the ${limit}-byte limit of one request — make the payload smaller`,
+      details: { size, limit },
+    });
+  }
+
+  /** The entry's size, measured now if it was not yet; false when it is over the limit (then rejected). */
+  private measure(entry: Entry<T, R>): number | false {
+    if (entry.size === undefined) {
+      const { sizeOf, maxBatchBytes } = this.options;
+      try {
+        entry.size = sizeOf ? sizeOf(entry.item) : 0;
+      } catch (error) {
+        entry.settled = true;
+        entry.reject(error);
+        return false;
+      }
+      if (maxBatchBytes !== undefined && entry.size > maxBatchBytes) {
+        entry.settled = true;
+        entry.reject(this.tooLarge(entry.size, maxBatchBytes));
+        return false;
+      }
+    }
+    return entry.size;
+  }
+
+  /** sizeAhead: once the current turn is over, measure what waits for a batch slot. */
+  private measureSoon(): void {
+    if (!this.options.sizeAhead || this.measureScheduled || this.queue.length === 0) return;
+    this.measureScheduled = true;
+    setImmediate(() => {
+      this.measureScheduled = false;
+      this.measureAhead();
+    });
+  }
+
+  /** sizeAhead: measure the entries of the next batch while the current one is in flight. */
+  private measureAhead(): void {
+    const { maxBatchSize, maxBatchBytes } = this.options;
+    let bytes = 0;
+    for (let i = 0, n = 0; i < this.queue.length && n < maxBatchSize; i++) {
+      const entry = this.queue[i] as Entry<T, R>;
+      if (entry.settled) continue;
+      const size = this.measure(entry);
+      if (size === false) continue;
+      n++;
+      bytes += size;
+      if (maxBatchBytes !== undefined && bytes >= maxBatchBytes) break;
+    }
+  }
+
   private take(): Entry<T, R>[] {
     const { maxBatchSize, maxBatchBytes } = this.options;
     const batch: Entry<T, R>[] = [];
@@ -158,8 +218,10 @@ export class Batcher<T, R> {
         left.push(entry);
         continue;
       }
-      if (maxBatchBytes !== undefined && batch.length > 0 && bytes + entry.size > maxBatchBytes) break;
-      bytes += entry.size;
+      const size = this.measure(entry);
+      if (size === false) continue;
+      if (maxBatchBytes !== undefined && batch.length > 0 && bytes + size > maxBatchBytes) break;
+      bytes += size;
       batch.push(entry);
       if (entry.key !== undefined) batchKeys?.add(entry.key);
     }
@@ -174,7 +236,10 @@ export class Batcher<T, R> {
     this.inFlight.add(batch);
     const { backend } = this.options;
     try {
-      const outcomes = await this.options.send(batch.map((e) => e.item));
+      const sending = this.options.send(batch.map((e) => e.item));
+      // After send() has started its request, before its answer: the wait is the time to prepare.
+      this.measureSoon();
+      const outcomes = await sending;
       batch.forEach((entry, index) => {
         const outcome = outcomes[index];
         if (outcome === undefined)

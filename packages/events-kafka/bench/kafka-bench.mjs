@@ -4,7 +4,7 @@
 //                settings (idempotent, acks=all, maxInFlightRequests 1), one batch after the other
 //   naive      — one awaited kafkajs send() per event (what a straightforward integration does)
 // Targets: publisher ≥ 0.9 × raw batch, ≥ 5 × naive. Needs KAFKA_BROKERS (tooling/with-services.sh).
-//   BENCH_EVENTS (default 50000), BENCH_NAIVE_EVENTS (default 2000), KAFKA_BATCH_SIZE (default 500)
+//   BENCH_EVENTS (default 120000), BENCH_NAIVE_EVENTS (default 2000), KAFKA_BATCH_SIZE (default 500)
 import { CLOUDEVENTS_CONTENT_TYPE, createEvent, serializeEvent, silentLogger } from "@kaireon/events-core";
 import { Kafka, logLevel } from "kafkajs";
 import { createKafkaPublisher, ensureTopics, resolveKafkaOptions } from "../dist/index.js";
@@ -14,7 +14,7 @@ if (!brokers) {
   console.error("KAFKA_BROKERS is not set — run: bash tooling/with-services.sh pnpm --filter @kaireon/events-kafka bench");
   process.exit(1);
 }
-const N = Number(process.env.BENCH_EVENTS ?? 50_000);
+const N = Number(process.env.BENCH_EVENTS ?? 120_000);
 const NAIVE = Number(process.env.BENCH_NAIVE_EVENTS ?? 2_000);
 const batchSize = Number(process.env.KAFKA_BATCH_SIZE ?? 500);
 const topicPrefix = `bench-${Date.now().toString(36)}.`;
@@ -60,24 +60,35 @@ async function runNaive(messages) {
   return messages.length / ((performance.now() - t0) / 1000);
 }
 
-// Warm up connections, metadata and the JIT on both paths.
 // Warm both paths (JIT, kafkajs buffers) with a full round each before measuring.
-await runPublisher(makeEvents(N / 5, "warm"));
-await runRawBatch(makeEvents(N / 5, "warm-raw").map(toMessage));
+await runPublisher(makeEvents(20_000, "warm"));
+await runRawBatch(makeEvents(20_000, "warm-raw").map(toMessage));
 
-// Five rounds; which side goes first alternates, so neither always runs on a warmer (or busier)
-// broker. Each side's figure is its total events over its total time.
-const ROUNDS = 5;
+// Each timed run gets its own data, built just before it, and starts from a collected heap (node is
+// started with --expose-gc): otherwise whichever side runs second in a round finds the other side's
+// garbage, and the first side pays for promoting both sides' fresh data. Six rounds, first side
+// alternating, so each side goes first equally often. Each side's figure is its total events over
+// its total time.
+const collect = () => globalThis.gc?.();
+const timedPublisher = (round) => {
+  const events = makeEvents(N / ROUNDS, `p${round}`);
+  collect();
+  return runPublisher(events);
+};
+const timedRaw = (round) => {
+  const messages = makeEvents(N / ROUNDS, `r${round}`).map(toMessage); // pre-serialized: raw does no JSON work
+  collect();
+  return runRawBatch(messages);
+};
+const ROUNDS = 6;
 const rounds = [];
 for (let round = 0; round < ROUNDS; round++) {
-  const events = makeEvents(N / ROUNDS, `p${round}`);
-  const messages = makeEvents(N / ROUNDS, `r${round}`).map(toMessage); // pre-serialized: raw does no JSON work
   if (round % 2 === 0) {
-    const publisherRate = await runPublisher(events);
-    rounds.push({ publisher: publisherRate, raw: await runRawBatch(messages) });
+    const publisherRate = await timedPublisher(round);
+    rounds.push({ publisher: publisherRate, raw: await timedRaw(round) });
   } else {
-    const rawRate = await runRawBatch(messages);
-    rounds.push({ publisher: await runPublisher(events), raw: rawRate });
+    const rawRate = await timedRaw(round);
+    rounds.push({ publisher: await timedPublisher(round), raw: rawRate });
   }
 }
 const naive = await runNaive(makeEvents(NAIVE, "naive").map(toMessage));
@@ -86,7 +97,7 @@ const overall = (k) => rounds.length / rounds.reduce((sum, r) => sum + 1 / r[k],
 const pub = overall("publisher");
 const rawAll = overall("raw");
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
-console.log(`kafka bench: ${N} events per side (${ROUNDS} rounds of ${N / ROUNDS}), batch size ${batchSize}, broker ${brokers.join(",")}`);
+console.log(`kafka bench: ${N} events per side (${ROUNDS} rounds of ${Math.round(N / ROUNDS)}), batch size ${batchSize}, broker ${brokers.join(",")}`);
 for (const [i, r] of rounds.entries())
   console.log(`  round ${i + 1}: publisher ${fmt(r.publisher)} ev/s, raw sendBatch ${fmt(r.raw)} ev/s`);
 console.log(`  publisher        ${fmt(pub)} events/s`);

@@ -33,7 +33,7 @@ export interface KafkaConnection {
 export interface OutgoingRecord {
   key: string;
   value: string;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
 }
 
 export interface IncomingRecord {

@@ -16,10 +16,7 @@ import { type AdminPort, createKafkaClient, type KafkaClient, type OutgoingRecor
 import { describeSasl, toEventsError } from "./kafka-errors.js";
 import type { KafkaOptions } from "./kafka-options.js";
 
-interface Item {
-  topic: string;
-  record: OutgoingRecord;
-}
+const CONTENT_TYPE_HEADER: Readonly<Record<string, string>> = Object.freeze({ "content-type": CLOUDEVENTS_CONTENT_TYPE });
 
 export interface KafkaPublisherDeps {
   source?: string;
@@ -28,10 +25,12 @@ export interface KafkaPublisherDeps {
 
 export class KafkaPublisher extends PublisherBase {
   private readonly client: KafkaClient;
-  private readonly batcher: Batcher<Item, Delivery>;
+  /** Queued items are the events themselves: topic, key, value and headers are made when a batch is formed. */
+  private readonly batcher: Batcher<DomainEvent, Delivery>;
   private producer: ProducerPort | undefined;
   private connecting: Promise<ProducerPort> | undefined;
   private admin: AdminPort | undefined;
+  private readonly topics = new Map<string, string>();
 
   constructor(
     private readonly options: KafkaOptions,
@@ -39,12 +38,15 @@ export class KafkaPublisher extends PublisherBase {
   ) {
     super({ backend: options.backend ?? "kafka", ...deps });
     this.client = createKafkaClient(options, this.logger);
-    this.batcher = this.useBatcher<Item, Delivery>({
+    this.batcher = this.useBatcher<DomainEvent, Delivery>({
       backend: this.backend,
       send: (items) => this.sendBatch(items),
       maxBatchSize: options.batchSize,
       maxBatchBytes: options.maxBatchBytes,
-      sizeOf: (item) => Buffer.byteLength(item.record.value) + item.record.key.length + 128,
+      // Serialising is the sizing: sizeAhead does it for the next batch while one is in flight, and
+      // the envelope caches its JSON, so sendBatch finds it ready.
+      sizeOf: (event) => Buffer.byteLength(serializeEvent(event)) + event.partitionkey.length + 128,
+      sizeAhead: true,
       lingerMs: options.lingerMs,
       maxQueued: options.maxQueued,
       maxInFlight: 1,
@@ -53,12 +55,17 @@ export class KafkaPublisher extends PublisherBase {
   }
 
   protected deliver(event: DomainEvent): Promise<Delivery> {
-    const headers: Record<string, string> = { "content-type": CLOUDEVENTS_CONTENT_TYPE };
-    if (event.traceparent) headers.traceparent = event.traceparent;
-    return this.batcher.add({
-      topic: this.options.topicPrefix + event.type,
-      record: { key: event.partitionkey, value: serializeEvent(event), headers },
-    });
+    return this.batcher.add(event);
+  }
+
+  /** `<prefix><type>`, built once per type: the same string each time also makes grouping by topic cheap. */
+  private topicOf(type: string): string {
+    let topic = this.topics.get(type);
+    if (topic === undefined) {
+      topic = this.options.topicPrefix + type;
+      this.topics.set(type, topic);
+    }
+    return topic;
   }
 
   private connect(): Promise<ProducerPort> {
@@ -79,9 +86,13 @@ export class KafkaPublisher extends PublisherBase {
     return this.connecting;
   }
 
-  private async sendBatch(items: Item[]): Promise<Array<{ ok: true; value: Delivery }>> {
+  private async sendBatch(items: DomainEvent[]): Promise<Array<{ ok: true; value: Delivery }>> {
     const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const { topic, record } of items) {
+    for (const event of items) {
+      const topic = this.topicOf(event.type);
+      // kafkajs only reads headers, so events without a traceparent share one object.
+      const headers = event.traceparent ? { ...CONTENT_TYPE_HEADER, traceparent: event.traceparent } : CONTENT_TYPE_HEADER;
+      const record: OutgoingRecord = { key: event.partitionkey, value: serializeEvent(event), headers };
       const list = byTopic.get(topic);
       if (list) list.push(record);
       else byTopic.set(topic, [record]);

@@ -39,6 +39,45 @@ describe("Batcher", () => {
     await expect(b.add(11)).rejects.toMatchObject({ code: "EVENT_TOO_LARGE" });
   });
 
+  it("with sizeAhead, measures the next batch while one is in flight, not in add()", async () => {
+    const measured: number[] = [];
+    const doneWhenMeasured: number[] = [];
+    const batches: number[][] = [];
+    let done = 0;
+    const b = new Batcher<number, number>({
+      backend: "test",
+      send: async (items) => {
+        batches.push(items);
+        await new Promise((r) => setTimeout(r, 20));
+        done++;
+        return items.map((value) => ({ ok: true, value }));
+      },
+      maxBatchSize: 3,
+      maxBatchBytes: 100,
+      sizeOf: (n) => {
+        measured.push(n);
+        doneWhenMeasured.push(done);
+        return n === 7 ? 1000 : 10;
+      },
+      sizeAhead: true,
+      lingerMs: 0,
+      maxQueued: 100,
+      timeoutMs: 5000,
+    });
+    const adds = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => b.add(n));
+    const settled = Promise.allSettled(adds);
+    // Only the first batch, formed when the third add filled it, has been measured so far.
+    expect(measured).toEqual([1, 2, 3]);
+    const outcomes = await settled;
+    // Batch 2 (4, 5, 6) was measured while batch 1 was in flight, not when batch 2 was formed.
+    expect(measured.slice(0, 6)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(doneWhenMeasured.slice(3, 6)).toEqual([0, 0, 0]);
+    expect(measured.filter((n) => n === 4)).toHaveLength(1); // measured once
+    // The oversize item is rejected with the usual code and never sent; the others all are, in order.
+    expect(outcomes[6]).toMatchObject({ status: "rejected", reason: { code: "EVENT_TOO_LARGE" } });
+    expect(batches.flat()).toEqual([1, 2, 3, 4, 5, 6, 8]);
+  });
+
   it("fails fast with QUEUE_FULL instead of growing without bound", async () => {
     const b = new Batcher<number, number>({
       backend: "test",
