@@ -15,6 +15,10 @@ export class ValidEnvelope {
     return typeof value === "object" && value !== null && #json in value;
   }
 
+  static keep(value: ValidEnvelope, json: string): void {
+    value.#json = json;
+  }
+
   static json(value: ValidEnvelope): string {
     if (value.#json === undefined) {
       const e = value as unknown as DomainEvent;
@@ -29,9 +33,14 @@ export class ValidEnvelope {
   }
 }
 
-/** Copies the fields (in order) into a trusted envelope. */
-export function trusted<E extends DomainEvent>(fields: E): E {
-  return Object.assign(new ValidEnvelope(), fields) as unknown as E;
+/**
+ * Copies the fields (in order) into a trusted envelope. `json`: the text the fields were parsed from
+ * (an event this library validated and serialised earlier, e.g. an outbox row), kept as its wire form.
+ */
+export function trusted<E extends DomainEvent>(fields: E, json?: string): E {
+  const envelope = Object.assign(new ValidEnvelope(), fields);
+  if (json !== undefined) ValidEnvelope.keep(envelope, json);
+  return envelope as unknown as E;
 }
 
 export function isTrusted(event: unknown): boolean {

@@ -8,6 +8,7 @@ export const outboxEnvSchema = z.object({
   OUTBOX_BATCH_SIZE: envInt(100, 1, 10_000),
   OUTBOX_MAX_ATTEMPTS: envInt(25, 1, 1_000),
   OUTBOX_POLL_INTERVAL_MS: envInt(1000, 10, 3_600_000),
+  OUTBOX_LINGER_MS: envInt(0, 0, 10_000),
   OUTBOX_RETRY_BASE_MS: envInt(500, 1, 3_600_000),
   OUTBOX_RETRY_MAX_MS: envInt(300_000, 1, 86_400_000),
   /** 0 keeps sent rows forever. */
@@ -23,6 +24,7 @@ export function readOutboxConfig(env: Env = process.env) {
     batchSize: e.OUTBOX_BATCH_SIZE,
     maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
     pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: e.OUTBOX_LINGER_MS,
     backoff: { baseMs: e.OUTBOX_RETRY_BASE_MS, maxMs: Math.max(e.OUTBOX_RETRY_BASE_MS, e.OUTBOX_RETRY_MAX_MS) },
     retention: e.OUTBOX_RETENTION_HOURS === 0 ? (false as const) : { sentMs: e.OUTBOX_RETENTION_HOURS * 3_600_000 },
   };

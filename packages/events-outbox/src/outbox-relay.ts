@@ -39,6 +39,12 @@ export interface OutboxRelayOptions {
   maxAttempts?: number;
   /** Retry delay: random(0, min(maxMs, baseMs·2^(attempt-1))). Default 500 ms … 5 min. */
   backoff?: BackoffOptions;
+  /**
+   * After a batch that was not full, how long a wake-up (a new row) waits before the next claim, so
+   * rows arriving together go out in one batch: fewer round trips and database writes per event
+   * under load, at most this much added latency. Default 0 (claim at once).
+   */
+  lingerMs?: number;
   /** Longest sleep between checks when no wake-up arrives. Default 1000 ms. */
   pollIntervalMs?: number;
   /** Deletion of sent rows; `false` keeps them forever. */
@@ -111,6 +117,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = positiveInt("batchSize", options.batchSize ?? 100, 1);
   const maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 25, 1);
   const pollIntervalMs = positiveInt("pollIntervalMs", options.pollIntervalMs ?? 1000, 1);
+  const lingerMs = options.lingerMs === undefined ? 0 : positiveInt("lingerMs", options.lingerMs, 0);
   const backoff = options.backoff ?? { baseMs: 500, maxMs: 5 * 60 * 1000 };
   const retention = options.retention === false ? undefined : { ...DEFAULT_RETENTION, ...options.retention };
   const logger = options.logger ?? consoleLogger;
@@ -123,6 +130,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let loop: Promise<void> | undefined;
   let woken = false;
   let sleeper: AbortController | undefined;
+  let lingerer: AbortController | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   let offEnqueue: (() => void) | undefined;
   let lastPrune = 0;
@@ -249,6 +257,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (handled >= batchSize) continue;
       await idle(handled);
+      if (lingerMs > 0 && !stopping) {
+        // Woken by a new row (or the poll): let its company arrive before claiming. Further
+        // wake-ups do not cut this short; stop() does.
+        lingerer = new AbortController();
+        await sleep(lingerMs, lingerer.signal);
+        lingerer = undefined;
+      }
     }
   }
 
@@ -289,6 +304,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopping ??= (async () => {
         await starting?.catch(() => {});
         sleeper?.abort();
+        lingerer?.abort();
         await loop;
         await inFlight;
         offEnqueue?.();

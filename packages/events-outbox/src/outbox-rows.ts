@@ -21,9 +21,12 @@ export function toRows(events: EventOrEvents): NewRow[] {
   });
 }
 
-/** Turns a stored row back into an event without a second schema pass (it was validated at enqueue). */
+/**
+ * Turns a stored row back into an event without a second schema pass (it was validated at enqueue).
+ * The stored text is kept as the event's wire form, so the publisher sends it without serialising again.
+ */
 export function fromPayload(payload: string): DomainEvent {
-  return trusted(JSON.parse(payload) as DomainEvent);
+  return trusted(JSON.parse(payload) as DomainEvent, payload);
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,50}$/;

@@ -163,6 +163,21 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(delivered[0]?.id).toBe(event.id);
     });
 
+    it("lingerMs: rows committed within the linger after a wake-up go out in one batch", async () => {
+      const r = relay({ pollIntervalMs: 600_000, lingerMs: 400 });
+      await r.start();
+      await new Promise((res) => setTimeout(res, 100)); // the relay is asleep now
+      const events = Array.from({ length: 5 }, (_, i) => makeEvent(`c-${i}`));
+      for (const event of events) {
+        await h.transaction([{ enqueue: event }]);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      await until("5 events", () => delivered.length === 5, 10_000);
+      // Without the linger the first commit's wake-up claims it alone: two batches or more.
+      expect((await r.metrics()).batches).toBe(1);
+      expect(delivered.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+    });
+
     it("broker outage: 10,000 events enqueued while it is down are all delivered after it returns", async () => {
       bus.setOutage(true);
       const r = relay({ batchSize: 500, backoff: { baseMs: 5, maxMs: 100 }, maxAttempts: 1_000_000 });

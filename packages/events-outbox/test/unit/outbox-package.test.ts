@@ -2,9 +2,24 @@
 // per key, and the env options are checked.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createEvent, serializeEvent } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
 import { readOutboxConfig } from "../../src/index.js";
+import { fromPayload } from "../../src/outbox-rows.js";
 import { selectSendable } from "../../src/outbox-select.js";
+
+const interactionData = () => ({
+  tenantId: "tenant-1",
+  customerId: "cust-1",
+  offerId: "offer-1",
+  creativeId: null,
+  channelId: "web",
+  interactionType: "click" as const,
+  outcomeTypeKey: "click",
+  campaignId: null,
+  recommendationId: null,
+  timestamp: new Date().toISOString(),
+});
 
 describe("@kaireon/events-outbox", () => {
   it("never imports better-sqlite3 or pg at run time (an app brings only the driver of its store)", () => {
@@ -36,14 +51,27 @@ describe("@kaireon/events-outbox", () => {
     expect(selectSendable([{ partitionKey: "c", ready: true }], 5, new Set(["c"]))).toEqual([]);
   });
 
+  it("a stored payload is sent as stored: the relay does not serialise it again", () => {
+    const event = createEvent("interaction.recorded.v1", interactionData(), {});
+    // Same event, different key order than the library writes: only a kept text comes back unchanged.
+    const { data, ...attributes } = event;
+    const stored = JSON.stringify({ data, ...attributes });
+    const restored = fromPayload(stored);
+    expect(restored).toEqual({ ...event });
+    expect(serializeEvent(restored)).toBe(stored);
+  });
+
   it("reads OUTBOX_* variables and names the bad one", () => {
     expect(readOutboxConfig({})).toMatchObject({
       batchSize: 100,
       maxAttempts: 25,
       pollIntervalMs: 1000,
+      lingerMs: 0,
       retention: { sentMs: 86_400_000 },
     });
     expect(readOutboxConfig({ OUTBOX_RETENTION_HOURS: "0", OUTBOX_BATCH_SIZE: "500" })).toMatchObject({ batchSize: 500, retention: false });
+    expect(readOutboxConfig({ OUTBOX_LINGER_MS: "25" })).toMatchObject({ lingerMs: 25 });
+    expect(() => readOutboxConfig({ OUTBOX_LINGER_MS: "-1" })).toThrow(/OUTBOX_LINGER_MS/);
     expect(() => readOutboxConfig({ OUTBOX_MAX_ATTEMPTS: "zero" })).toThrow(/OUTBOX_MAX_ATTEMPTS/);
   });
 });
