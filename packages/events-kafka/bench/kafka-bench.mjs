@@ -97,7 +97,9 @@ const overall = (k) => rounds.length / rounds.reduce((sum, r) => sum + 1 / r[k],
 const pub = overall("publisher");
 const rawAll = overall("raw");
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
-console.log(`kafka bench: ${N} events per side (${ROUNDS} rounds of ${Math.round(N / ROUNDS)}), batch size ${batchSize}, broker ${brokers.join(",")}`);
+console.log(
+  `kafka bench: ${N} events per side (${ROUNDS} rounds of ${Math.round(N / ROUNDS)}), batch size ${batchSize}, broker ${brokers.join(",")}`,
+);
 for (const [i, r] of rounds.entries())
   console.log(`  round ${i + 1}: publisher ${fmt(r.publisher)} ev/s, raw sendBatch ${fmt(r.raw)} ev/s`);
 console.log(`  publisher        ${fmt(pub)} events/s`);
