@@ -30,7 +30,6 @@ export class KafkaPublisher extends PublisherBase {
   private producer: ProducerPort | undefined;
   private connecting: Promise<ProducerPort> | undefined;
   private admin: AdminPort | undefined;
-  private readonly topics = new Map<string, string>();
 
   constructor(
     private readonly options: KafkaOptions,
@@ -58,16 +57,6 @@ export class KafkaPublisher extends PublisherBase {
     return this.batcher.add(event);
   }
 
-  /** `<prefix><type>`, built once per type: the same string each time also makes grouping by topic cheap. */
-  private topicOf(type: string): string {
-    let topic = this.topics.get(type);
-    if (topic === undefined) {
-      topic = this.options.topicPrefix + type;
-      this.topics.set(type, topic);
-    }
-    return topic;
-  }
-
   private connect(): Promise<ProducerPort> {
     if (this.producer) return Promise.resolve(this.producer);
     this.connecting ??= (async () => {
@@ -89,7 +78,7 @@ export class KafkaPublisher extends PublisherBase {
   private async sendBatch(items: DomainEvent[]): Promise<Array<{ ok: true; value: Delivery }>> {
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const event of items) {
-      const topic = this.topicOf(event.type);
+      const topic = this.options.topicPrefix + event.type;
       // kafkajs only reads headers, so events without a traceparent share one object.
       const headers = event.traceparent ? { ...CONTENT_TYPE_HEADER, traceparent: event.traceparent } : CONTENT_TYPE_HEADER;
       const record: OutgoingRecord = { key: event.partitionkey, value: serializeEvent(event), headers };

@@ -2,24 +2,12 @@
 // per key, and the env options are checked.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createEvent, serializeEvent } from "@kaireon/events-core";
+import { serializeEvent } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
 import { readOutboxConfig } from "../../src/index.js";
 import { fromPayload } from "../../src/outbox-rows.js";
 import { selectSendable } from "../../src/outbox-select.js";
-
-const interactionData = () => ({
-  tenantId: "tenant-1",
-  customerId: "cust-1",
-  offerId: "offer-1",
-  creativeId: null,
-  channelId: "web",
-  interactionType: "click" as const,
-  outcomeTypeKey: "click",
-  campaignId: null,
-  recommendationId: null,
-  timestamp: new Date().toISOString(),
-});
+import { makeEvent } from "../support/outbox-suite.js";
 
 describe("@kaireon/events-outbox", () => {
   it("never imports better-sqlite3 or pg at run time (an app brings only the driver of its store)", () => {
@@ -52,7 +40,7 @@ describe("@kaireon/events-outbox", () => {
   });
 
   it("a stored payload is sent as stored: the relay does not serialise it again", () => {
-    const event = createEvent("interaction.recorded.v1", interactionData(), {});
+    const event = makeEvent();
     // Same event, different key order than the library writes: only a kept text comes back unchanged.
     const { data, ...attributes } = event;
     const stored = JSON.stringify({ data, ...attributes });
