@@ -1,8 +1,18 @@
 // The SQLite store (better-sqlite3 v12, the embedded default). The app passes its own Database; this
 // file never imports the driver, so `import "@kaireon/events-outbox"` works without it installed.
-// better-sqlite3 is synchronous: `db.transaction(fn)` runs start to commit without yielding, so the
-// relay (same connection, same event loop) can never see or join a caller's open transaction. One
-// relay per database file: SQLite has a single writer, so a second relay adds nothing.
+//
+// Layout (schema v2): the outbox is an append-only log plus a cursor. `enqueue` is one INSERT into a
+// table with no secondary index — the only cost the app's transaction pays. The relay reads rows
+// after the cursor in `seq` order and, per batch, advances the cursor in one small write: a sent row
+// is never updated or indexed again. The rare rows that must wait (a failed send, and the later rows
+// of its key) move to a side table `<table>_retry` with their attempts, due time and last error;
+// dead letters stay there. Fewer writes per event also means the relay, in another thread or
+// process, rarely invalidates the app connection's page cache.
+//
+// better-sqlite3 is synchronous: `db.transaction(fn)` runs start to commit without yielding, so a
+// relay on the same connection can never see or join a caller's open transaction. SQLite has one
+// writer, so rows commit in `seq` order and the cursor never skips a row committed later. One relay
+// per database file: a second one would send the same rows.
 
 import { checkTableName, EnqueueListeners, toRows } from "./outbox-rows.js";
 import { selectSendable } from "./outbox-select.js";
@@ -44,29 +54,39 @@ export interface SqliteOutbox extends OutboxStore {
   notify(): void;
 }
 
-interface ScanRow {
+interface LogRow {
+  seq: number;
+  event_id: string;
+  partition_key: string;
+  payload: string;
+  created_at: number;
+}
+
+interface RetryScanRow {
   seq: number;
   partition_key: string;
   next_attempt_at: number;
 }
 
-interface PayloadRow {
+interface RetryPayloadRow {
   seq: number;
   event_id: string;
+  partition_key: string;
   payload: string;
   attempts: number;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+// Rows read per scan of the log or the retry table, and the most one claim looks at.
+const MAX_WINDOW = 2000;
 
 function insertSql(t: string): string {
-  return `INSERT INTO ${t} (event_id, topic, partition_key, payload, status, attempts, next_attempt_at, created_at, updated_at)
-          VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)`;
+  return `INSERT INTO ${t} (event_id, topic, partition_key, payload, created_at) VALUES (?, ?, ?, ?, ?)`;
 }
 
 function migrations(t: string): string[] {
   return [
-    // v1: the outbox table. Times are epoch milliseconds; seq is the insertion order.
+    // v1 (0.x): one table, a status per row and partial indexes; kept so older files upgrade in order.
     `CREATE TABLE IF NOT EXISTS ${t} (
        seq INTEGER PRIMARY KEY AUTOINCREMENT,
        event_id TEXT NOT NULL UNIQUE,
@@ -84,6 +104,50 @@ function migrations(t: string): string[] {
      CREATE INDEX IF NOT EXISTS ${t}_pending ON ${t} (seq) WHERE status = 'pending';
      CREATE INDEX IF NOT EXISTS ${t}_due ON ${t} (next_attempt_at) WHERE status = 'pending';
      CREATE INDEX IF NOT EXISTS ${t}_sent ON ${t} (sent_at) WHERE status = 'sent';`,
+    // v2: the append-only log, the relay's cursor, the retry table, and a view with every row's state.
+    // v1 rows move over: sent and dead ones first (behind the cursor; dead ones also into the retry
+    // table), then pending ones in their order, to be sent again from the first attempt.
+    `ALTER TABLE ${t} RENAME TO ${t}_v1;
+     CREATE TABLE ${t} (
+       seq INTEGER PRIMARY KEY,
+       event_id TEXT NOT NULL,
+       topic TEXT NOT NULL,
+       partition_key TEXT NOT NULL,
+       payload TEXT NOT NULL,
+       created_at INTEGER NOT NULL
+     );
+     CREATE TABLE ${t}_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), relayed_seq INTEGER NOT NULL);
+     CREATE TABLE ${t}_retry (
+       seq INTEGER PRIMARY KEY,
+       event_id TEXT NOT NULL,
+       topic TEXT NOT NULL,
+       partition_key TEXT NOT NULL,
+       payload TEXT NOT NULL,
+       status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'dead')),
+       attempts INTEGER NOT NULL,
+       next_attempt_at INTEGER NOT NULL,
+       last_error TEXT,
+       created_at INTEGER NOT NULL,
+       updated_at INTEGER NOT NULL
+     );
+     CREATE INDEX ${t}_retry_pending ON ${t}_retry (seq) WHERE status = 'pending';
+     CREATE INDEX ${t}_retry_key ON ${t}_retry (partition_key, seq) WHERE status = 'pending';
+     CREATE INDEX ${t}_retry_event ON ${t}_retry (event_id);
+     INSERT INTO ${t} (event_id, topic, partition_key, payload, created_at)
+       SELECT event_id, topic, partition_key, payload, created_at FROM ${t}_v1 WHERE status <> 'pending' ORDER BY seq;
+     INSERT INTO ${t}_retry (seq, event_id, topic, partition_key, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at)
+       SELECT n.seq, o.event_id, o.topic, o.partition_key, o.payload, 'dead', o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.updated_at
+       FROM ${t}_v1 o JOIN ${t} n ON n.event_id = o.event_id WHERE o.status = 'dead';
+     INSERT INTO ${t}_cursor (id, relayed_seq) VALUES (1, coalesce((SELECT max(seq) FROM ${t}), 0));
+     INSERT INTO ${t} (event_id, topic, partition_key, payload, created_at)
+       SELECT event_id, topic, partition_key, payload, created_at FROM ${t}_v1 WHERE status = 'pending' ORDER BY seq;
+     DROP TABLE ${t}_v1;
+     CREATE VIEW ${t}_rows AS
+       SELECT o.seq, o.event_id, o.topic, o.partition_key, o.payload,
+              coalesce(r.status, CASE WHEN o.seq <= c.relayed_seq THEN 'sent' ELSE 'pending' END) AS status,
+              coalesce(r.attempts, CASE WHEN o.seq <= c.relayed_seq THEN 1 ELSE 0 END) AS attempts,
+              r.next_attempt_at, r.last_error, o.created_at
+       FROM ${t} o CROSS JOIN ${t}_cursor c LEFT JOIN ${t}_retry r ON r.seq = o.seq;`,
   ];
 }
 
@@ -93,30 +157,53 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
   const now = options.now ?? Date.now;
   const listeners = new EnqueueListeners();
   let wakeScheduled = false;
+  let claimOpen = false;
   let statements: ReturnType<typeof prepare> | undefined;
 
   function prepare() {
+    const retryColumns =
+      "seq, event_id, topic, partition_key, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at";
     return {
       insert: db.prepare(insertSql(t)),
-      // The scan reads no payload: rows of blocked keys are skipped without building their JSON strings.
-      scan: db.prepare(
-        `SELECT seq, partition_key, next_attempt_at FROM ${t}
-         WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+      cursor: db.prepare(`SELECT relayed_seq AS seq FROM ${t}_cursor WHERE id = 1`),
+      maxSeq: db.prepare(`SELECT max(seq) AS seq FROM ${t}`),
+      setCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = max(relayed_seq, ?) WHERE id = 1`),
+      resetCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = ? WHERE id = 1`),
+      log: db.prepare(`SELECT seq, event_id, partition_key, payload, created_at FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`),
+      anyRetry: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending') AS yes`),
+      keyWaits: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending' AND partition_key = ?) AS yes`),
+      retryScan: db.prepare(
+        `SELECT seq, partition_key, next_attempt_at FROM ${t}_retry WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
       ),
-      payloads: db.prepare(`SELECT seq, event_id, payload, attempts FROM ${t} WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`),
-      // One statement for the whole batch (the common case): the seqs as a JSON array.
-      sent: db.prepare(
-        `UPDATE ${t} SET status = 'sent', sent_at = ?, updated_at = ?, attempts = attempts + 1
-         WHERE seq IN (SELECT value FROM json_each(?))`,
+      retryPayloads: db.prepare(
+        `SELECT seq, event_id, partition_key, payload, attempts FROM ${t}_retry WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
       ),
-      retry: db.prepare(`UPDATE ${t} SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
-      dead: db.prepare(`UPDATE ${t} SET status = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
-      nextDue: db.prepare(`SELECT min(next_attempt_at) AS due FROM ${t} WHERE status = 'pending'`),
-      prune: db.prepare(`DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE status = 'sent' AND sent_at < ? LIMIT ?)`),
+      // A failed row, or a later row of a key that waits behind one (attempts 0, due at once).
+      park: db.prepare(
+        `INSERT OR IGNORE INTO ${t}_retry (${retryColumns}) SELECT seq, event_id, topic, partition_key, payload, ?, ?, ?, ?, created_at, ? FROM ${t} WHERE seq = ?`,
+      ),
+      // Sent at last: kept (with its attempts) until its log row is pruned.
+      retrySent: db.prepare(
+        `UPDATE ${t}_retry SET status = 'sent', attempts = attempts + 1, updated_at = ? WHERE seq IN (SELECT value FROM json_each(?))`,
+      ),
+      retryAgain: db.prepare(`UPDATE ${t}_retry SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
+      retryDead: db.prepare(`UPDATE ${t}_retry SET status = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
+      // Due time of the first waiting row of each key (the later ones wait behind it, whatever their own).
+      nextRetryDue: db.prepare(
+        `SELECT min(next_attempt_at) AS due FROM ${t}_retry r WHERE status = 'pending'
+         AND NOT EXISTS (SELECT 1 FROM ${t}_retry p WHERE p.status = 'pending' AND p.partition_key = r.partition_key AND p.seq < r.seq)`,
+      ),
+      pruneScan: db.prepare(`SELECT seq, created_at FROM ${t} WHERE seq < ? ORDER BY seq LIMIT ?`),
+      pruneLog: db.prepare(
+        `DELETE FROM ${t} WHERE seq BETWEEN ? AND ?
+         AND NOT EXISTS (SELECT 1 FROM ${t}_retry r WHERE r.seq = ${t}.seq AND r.status <> 'sent')`,
+      ),
+      pruneRetry: db.prepare(`DELETE FROM ${t}_retry WHERE status = 'sent' AND seq BETWEEN ? AND ?`),
       stats: db.prepare(
-        `SELECT (SELECT count(*) FROM ${t} WHERE status = 'pending') AS backlog,
-                (SELECT min(created_at) FROM ${t} WHERE status = 'pending') AS oldest,
-                (SELECT count(*) FROM ${t} WHERE status = 'dead') AS dead`,
+        `SELECT (SELECT count(*) FROM ${t} WHERE seq > ?) + (SELECT count(*) FROM ${t}_retry WHERE status = 'pending') AS backlog,
+                min(coalesce((SELECT created_at FROM ${t} WHERE seq > ? ORDER BY seq LIMIT 1), 9e15),
+                    coalesce((SELECT min(created_at) FROM ${t}_retry WHERE status = 'pending'), 9e15)) AS oldest,
+                (SELECT count(*) FROM ${t}_retry WHERE status = 'dead') AS dead`,
       ),
     };
   }
@@ -126,19 +213,39 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     return statements;
   }
 
-  const complete = (outcomes: readonly RowOutcome[]) => {
+  /** The relay's position; rows at or before it were sent or moved to the retry table. */
+  function readCursor(): number {
     const s = stmts();
-    const at = now();
-    const sent: number[] = [];
-    db.transaction(() => {
-      for (const o of outcomes) {
-        if (o.status === "sent") sent.push(o.seq);
-        else if (o.status === "retry") s.retry.run(o.attempts, at + o.delayMs, o.error, at, o.seq);
-        else s.dead.run(o.attempts, o.error, at, o.seq);
-      }
-      if (sent.length > 0) s.sent.run(at, at, JSON.stringify(sent));
-    })();
-  };
+    const cursor = (s.cursor.get() as { seq: number } | undefined)?.seq ?? 0;
+    // Rows deleted by hand past the cursor would let new rows reuse lower seqs: follow them down.
+    const max = (s.maxSeq.get() as { seq: number | null }).seq ?? 0;
+    if (max < cursor) {
+      s.resetCursor.run(max);
+      return max;
+    }
+    return cursor;
+  }
+
+  const waiting = (): boolean => (stmts().anyRetry.get() as { yes: number }).yes === 1;
+
+  /** Retry-table rows due now, each key's in order; `blocked` collects keys that must wait. */
+  function claimRetries(limit: number, at: number, blocked: Set<string>): RetryScanRow[] {
+    const s = stmts();
+    const picked: RetryScanRow[] = [];
+    let after = 0;
+    for (let scanned = 0; picked.length < limit && scanned < Math.max(limit * 8, 4096); ) {
+      const scan = s.retryScan.all(after, MAX_WINDOW) as RetryScanRow[];
+      if (scan.length === 0) break;
+      scanned += scan.length;
+      const ready = scan.map((r) => ({ partitionKey: r.partition_key, ready: r.next_attempt_at <= at }));
+      for (const i of selectSendable(ready, limit - picked.length, blocked)) picked.push(scan[i] as RetryScanRow);
+      // Every key still in the table waits, picked or not: its later log rows queue behind it.
+      for (const r of scan) blocked.add(r.partition_key);
+      if (scan.length < MAX_WINDOW) break;
+      after = (scan[scan.length - 1] as RetryScanRow).seq;
+    }
+    return picked;
+  }
 
   const outbox: SqliteOutbox = {
     kind: "sqlite",
@@ -163,7 +270,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       // Usually the relay's own Database; another connection to the same file works too.
       const insert = tx === db ? stmts().insert : tx.prepare(insertSql(t));
       const at = now();
-      for (const r of rows) insert.run(r.eventId, r.topic, r.partitionKey, r.payload, at, at, at);
+      for (const r of rows) insert.run(r.eventId, r.topic, r.partitionKey, r.payload, at);
       // Wake relays once the caller's synchronous transaction is over (committed or rolled back).
       if (!wakeScheduled) {
         wakeScheduled = true;
@@ -180,67 +287,149 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async claim(limit) {
       // A caller that opened a transaction by hand (BEGIN … await … COMMIT) shares this connection:
-      // claiming now would read its uncommitted rows. Wait for it to finish.
-      if (db.inTransaction) return emptyClaim;
+      // claiming now would read its uncommitted rows. Wait for it to finish. One claim at a time.
+      if (db.inTransaction || claimOpen) return emptyClaim;
       const s = stmts();
       const at = now();
       const blocked = new Set<string>();
-      const picked: ScanRow[] = [];
-      // Scan windows of pending rows in order until the batch is full; keys blocked by a row waiting
-      // for retry stay blocked across windows. Bounded so a huge blocked backlog cannot stall a tick.
-      const window = Math.min(Math.max(limit, 32), 2000);
-      const maxScan = Math.max(limit * 8, 4096);
-      let after = 0;
-      for (let scanned = 0; picked.length < limit && scanned < maxScan; ) {
-        const scan = s.scan.all(after, window) as ScanRow[];
+      const retries = waiting() ? claimRetries(limit, at, blocked) : [];
+      const from = readCursor();
+      // The log after the cursor, in order. Rows of a key that waits in the retry table join it (in
+      // order) instead of being sent; they are recorded at complete(), with the cursor. When a whole
+      // window is such rows, they are moved at once so the claim can look further.
+      let cursor = from;
+      const picked: LogRow[] = [];
+      const deferred: number[] = [];
+      for (let scanned = 0; retries.length + picked.length < limit && scanned < Math.max(limit * 8, 4096); ) {
+        const scan = s.log.all(cursor, Math.min(limit - retries.length - picked.length, MAX_WINDOW)) as LogRow[];
         if (scan.length === 0) break;
         scanned += scan.length;
-        const ready = scan.map((r) => ({ partitionKey: r.partition_key, ready: r.next_attempt_at <= at }));
-        for (const i of selectSendable(ready, limit - picked.length, blocked)) picked.push(scan[i] as ScanRow);
-        if (scan.length < window) break;
-        after = (scan[scan.length - 1] as ScanRow).seq;
+        for (const row of scan) {
+          if (blocked.size > 0 && (blocked.has(row.partition_key) || (s.keyWaits.get(row.partition_key) as { yes: number }).yes)) {
+            blocked.add(row.partition_key);
+            deferred.push(row.seq);
+          } else picked.push(row);
+        }
+        cursor = (scan[scan.length - 1] as LogRow).seq;
+        if (picked.length === 0 && retries.length === 0) {
+          db.transaction(() => {
+            for (const seq of deferred) s.park.run("pending", 0, at, null, at, seq);
+            s.setCursor.run(cursor);
+          })();
+          deferred.length = 0;
+        }
       }
-      if (picked.length === 0) return emptyClaim;
-      // Same synchronous call as the scan: nothing can change these rows in between.
-      const loaded = s.payloads.all(JSON.stringify(picked.map((r) => r.seq))) as PayloadRow[];
-      const rows: ClaimedRow[] = loaded.map((r, i) => ({
-        seq: r.seq,
-        eventId: r.event_id,
-        partitionKey: (picked[i] as ScanRow).partition_key,
-        payload: r.payload,
-        attempts: r.attempts,
-      }));
+      if (retries.length + picked.length === 0) return emptyClaim;
+
+      const retryRows = retries.length
+        ? (s.retryPayloads.all(JSON.stringify(retries.map((r) => r.seq))) as RetryPayloadRow[]).map(
+            (r): ClaimedRow => ({
+              seq: r.seq,
+              eventId: r.event_id,
+              partitionKey: r.partition_key,
+              payload: r.payload,
+              attempts: r.attempts,
+            }),
+          )
+        : [];
+      const retrySeqs = new Set(retryRows.map((r) => r.seq));
+      const rows: ClaimedRow[] = retryRows.concat(
+        picked.map((r) => ({ seq: r.seq, eventId: r.event_id, partitionKey: r.partition_key, payload: r.payload, attempts: 0 })),
+      );
+      const deferredSet = new Set(deferred);
+      claimOpen = true;
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        claimOpen = false;
+      };
+
       return {
         rows,
-        complete: async (outcomes) => complete(outcomes),
-        abandon: async () => {},
+        async complete(outcomes) {
+          if (settled) return;
+          const bySeq = new Map<number, RowOutcome>(outcomes.map((o) => [o.seq, o]));
+          const done = now();
+          try {
+            db.transaction(() => {
+              const sentRetries: number[] = [];
+              for (const seq of retrySeqs) {
+                const o = bySeq.get(seq);
+                if (!o) continue;
+                if (o.status === "sent") sentRetries.push(seq);
+                else if (o.status === "retry") s.retryAgain.run(o.attempts, done + o.delayMs, o.error, done, seq);
+                else s.retryDead.run(o.attempts, o.error, done, seq);
+              }
+              if (sentRetries.length > 0) s.retrySent.run(done, JSON.stringify(sentRetries));
+              // Walk the log range this claim covered, in order; stop at a row without an outcome
+              // (it and everything after it stay after the cursor, to be claimed again).
+              let reached = from;
+              const log = [...picked.map((r) => r.seq), ...deferredSet].sort((a, b) => a - b);
+              for (const seq of log) {
+                if (deferredSet.has(seq)) s.park.run("pending", 0, done, null, done, seq);
+                else {
+                  const o = bySeq.get(seq);
+                  if (!o) break;
+                  if (o.status === "retry") s.park.run("pending", o.attempts, done + o.delayMs, o.error, done, seq);
+                  else if (o.status === "dead") s.park.run("dead", o.attempts, done, o.error, done, seq);
+                }
+                reached = seq;
+              }
+              if (reached > from) s.setCursor.run(reached);
+            })();
+          } finally {
+            settle();
+          }
+        },
+        async abandon() {
+          settle();
+        },
       } satisfies Claim;
     },
 
     async nextDueInMs() {
-      const row = stmts().nextDue.get() as { due: number | null };
+      const s = stmts();
+      if ((s.log.all(readCursor(), 1) as LogRow[]).length > 0) return 0;
+      const row = s.nextRetryDue.get() as { due: number | null };
       return row.due === null ? undefined : Math.max(0, row.due - now());
     },
 
     async pruneSent(olderThanMs, limit) {
-      return stmts().prune.run(now() - olderThanMs, limit).changes;
+      const s = stmts();
+      const cutoff = now() - olderThanMs;
+      // Oldest first, up to the first row still inside the retention; the row at the cursor stays so
+      // seqs keep growing past it.
+      const scan = s.pruneScan.all(readCursor(), limit) as { seq: number; created_at: number }[];
+      let last: number | undefined;
+      for (const r of scan) {
+        if (r.created_at >= cutoff) break;
+        last = r.seq;
+      }
+      if (last === undefined) return 0;
+      const first = (scan[0] as { seq: number }).seq;
+      let pruned = 0;
+      db.transaction(() => {
+        pruned = s.pruneLog.run(first, last).changes;
+        s.pruneRetry.run(first, last);
+      })();
+      return pruned;
     },
 
     async stats(): Promise<OutboxStats> {
-      const row = stmts().stats.get() as { backlog: number; oldest: number | null; dead: number };
-      return { backlog: row.backlog, deadRows: row.dead, oldestPendingAgeMs: row.oldest === null ? 0 : Math.max(0, now() - row.oldest) };
+      const cursor = readCursor();
+      const row = stmts().stats.get(cursor, cursor) as { backlog: number; oldest: number; dead: number };
+      return {
+        backlog: row.backlog,
+        deadRows: row.dead,
+        oldestPendingAgeMs: row.backlog === 0 ? 0 : Math.max(0, now() - row.oldest),
+      };
     },
 
     async requeueDead(eventIds) {
       const at = now();
-      if (eventIds === undefined) {
-        return db
-          .prepare(`UPDATE ${t} SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE status = 'dead'`)
-          .run(at, at).changes;
-      }
-      const update = db.prepare(
-        `UPDATE ${t} SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE status = 'dead' AND event_id = ?`,
-      );
+      const sql = `UPDATE ${t}_retry SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE status = 'dead'`;
+      if (eventIds === undefined) return db.prepare(sql).run(at, at).changes;
+      const update = db.prepare(`${sql} AND event_id = ?`);
       let changed = 0;
       db.transaction(() => {
         for (const id of eventIds) changed += update.run(at, at, id).changes;

@@ -36,7 +36,7 @@ it("SIGTERM: the relay process finishes its in-flight batch, marks it sent and e
   expect(out).toContain("EXIT");
 
   const db = new Database(file, { readonly: true });
-  const counts = db.prepare("SELECT status, count(*) AS n FROM kaireon_outbox GROUP BY status ORDER BY status").all();
+  const counts = db.prepare("SELECT status, count(*) AS n FROM kaireon_outbox_rows GROUP BY status ORDER BY status").all();
   db.close();
   expect(counts).toEqual([
     { status: "pending", n: 20 },

@@ -28,7 +28,7 @@ function openSqlite(): StoreHarness {
     async rows() {
       return db
         .prepare(
-          "SELECT event_id AS eventId, status, attempts, last_error AS lastError, partition_key AS partitionKey FROM kaireon_outbox ORDER BY seq",
+          "SELECT event_id AS eventId, status, attempts, last_error AS lastError, partition_key AS partitionKey FROM kaireon_outbox_rows ORDER BY seq",
         )
         .all() as never;
     },
@@ -62,8 +62,98 @@ describe("SQLite outbox specifics", () => {
     clock += 60_000;
     expect(await store.pruneSent(120_000, 100)).toBe(0);
     expect(await store.pruneSent(30_000, 100)).toBe(1);
-    const left = db.prepare("SELECT status FROM kaireon_outbox ORDER BY seq").all();
+    const left = db.prepare("SELECT status FROM kaireon_outbox_rows ORDER BY seq").all();
     expect(left).toEqual([{ status: "dead" }, { status: "pending" }]);
+  });
+
+  it("a key waiting for a retry holds its later rows back; other keys flow, then the key resumes in order", async () => {
+    let clock = 1_000_000;
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db, now: () => clock });
+    await store.migrate();
+    const a1 = makeEvent("a");
+    db.transaction(() => store.enqueue(db!, a1))();
+    const first = await store.claim(10);
+    await first.complete([{ seq: first.rows[0]!.seq, status: "retry", attempts: 1, delayMs: 60_000, error: "down" }]);
+    // 5,000 later rows of the waiting key (more than one claim looks at), then one of another key.
+    const later = Array.from({ length: 5000 }, () => makeEvent("a"));
+    const b1 = makeEvent("b");
+    db.transaction(() => store.enqueue(db!, [...later, b1]))();
+    // Each claim looks at a bounded number of rows (moving the waiting key's rows aside as it goes),
+    // so it may take a second claim to reach b.
+    let second = await store.claim(10);
+    for (let tries = 1; second.rows.length === 0 && tries < 3; tries++) second = await store.claim(10);
+    expect(second.rows.map((r) => r.eventId)).toEqual([b1.id]);
+    await second.complete([{ seq: second.rows[0]!.seq, status: "sent" }]);
+    expect(await store.stats()).toMatchObject({ backlog: 5001 });
+    expect(await store.nextDueInMs()).toBe(60_000);
+
+    clock += 60_000;
+    const sent: string[] = [];
+    for (let claim = await store.claim(1000); claim.rows.length > 0; claim = await store.claim(1000)) {
+      sent.push(...claim.rows.map((r) => r.eventId));
+      await claim.complete(claim.rows.map((r) => ({ seq: r.seq, status: "sent" as const })));
+    }
+    expect(sent).toEqual([a1.id, ...later.map((e) => e.id)]);
+    expect(await store.stats()).toMatchObject({ backlog: 0, deadRows: 0 });
+    const rows = db.prepare("SELECT event_id AS id, status, attempts FROM kaireon_outbox_rows ORDER BY seq").all();
+    expect(rows[0]).toEqual({ id: a1.id, status: "sent", attempts: 2 });
+    expect(rows.every((r) => (r as { status: string }).status === "sent")).toBe(true);
+  });
+
+  it("a claim completed for only part of its rows leaves the rest to be claimed again", async () => {
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    const events = [makeEvent("x"), makeEvent("y"), makeEvent("z")];
+    db.transaction(() => store.enqueue(db!, events))();
+    const claim = await store.claim(10);
+    expect(await store.claim(10)).toMatchObject({ rows: [] }); // one claim at a time
+    await claim.complete([{ seq: claim.rows[0]!.seq, status: "sent" }]);
+    expect((await store.claim(10)).rows.map((r) => r.eventId)).toEqual([events[1]!.id, events[2]!.id]);
+  });
+
+  it("enqueue is one insert into a table without secondary indexes", async () => {
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    expect(db.prepare("SELECT name FROM pragma_index_list('kaireon_outbox')").all()).toEqual([]);
+  });
+
+  it("upgrades a version-1 table: sent history kept, dead letters requeueable, pending rows sent in order", async () => {
+    db = new Database(":memory:");
+    db.exec(`CREATE TABLE kaireon_outbox_schema (version INTEGER NOT NULL); INSERT INTO kaireon_outbox_schema VALUES (1);
+      CREATE TABLE kaireon_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, topic TEXT NOT NULL,
+        partition_key TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL, last_error TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, sent_at INTEGER);
+      CREATE INDEX kaireon_outbox_pending ON kaireon_outbox (seq) WHERE status = 'pending';`);
+    const v1 = db.prepare(
+      "INSERT INTO kaireon_outbox (event_id, topic, partition_key, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1, 1)",
+    );
+    const [sent, pending1, dead, pending2] = [makeEvent("k"), makeEvent("k"), makeEvent("d"), makeEvent("k")];
+    for (const [e, status, attempts, error] of [
+      [sent, "sent", 1, null],
+      [pending1, "pending", 2, "down"],
+      [dead, "dead", 25, "gone"],
+      [pending2, "pending", 0, null],
+    ] as const) {
+      v1.run(e!.id, e!.type, e!.partitionkey, JSON.stringify(e), status, attempts, error);
+    }
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    const rows = db.prepare("SELECT event_id AS id, status FROM kaireon_outbox_rows ORDER BY seq").all();
+    expect(rows).toEqual([
+      { id: sent.id, status: "sent" },
+      { id: dead.id, status: "dead" },
+      { id: pending1.id, status: "pending" },
+      { id: pending2.id, status: "pending" },
+    ]);
+    expect(await store.stats()).toMatchObject({ backlog: 2, deadRows: 1 });
+    const claim = await store.claim(10);
+    expect(claim.rows.map((r) => r.eventId)).toEqual([pending1.id, pending2.id]);
+    await claim.complete(claim.rows.map((r) => ({ seq: r.seq, status: "sent" as const })));
+    expect(await store.requeueDead([dead.id])).toBe(1);
+    expect((await store.claim(10)).rows.map((r) => r.eventId)).toEqual([dead.id]);
   });
 
   it("does not claim while the connection is inside a transaction opened by hand", async () => {
@@ -82,7 +172,7 @@ describe("SQLite outbox specifics", () => {
     const store = createSqliteOutbox({ db, table: "app_outbox" });
     await store.migrate();
     await store.migrate();
-    expect(db.prepare("SELECT version FROM app_outbox_schema").all()).toEqual([{ version: 1 }]);
+    expect(db.prepare("SELECT version FROM app_outbox_schema").all()).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it("rejects a table name that is not a plain identifier", () => {
