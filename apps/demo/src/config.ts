@@ -15,11 +15,15 @@ export const demoEnvSchema = z.object({
   DEMO_DATA_DIR: envString().transform((v) => resolve(v ?? join(appDir, ".data"))),
   /** PostgreSQL instead of the embedded SQLite. */
   DATABASE_URL: envString(),
-  /** `inprocess` (default): the relay runs in the server; `separate`: run `pnpm --filter @kaireon/demo relay` beside it. */
+  /**
+   * `thread` (default): the relay runs on a worker thread of the server (on the server's own event
+   * loop for the in-memory backend, whose bus lives in that thread); `inline`: on the server's event
+   * loop; `separate`: the server only enqueues, run `pnpm --filter @kaireon/demo relay` beside it.
+   */
   DEMO_RELAY: z
-    .enum(["inprocess", "separate"])
+    .enum(["thread", "inline", "separate"])
     .optional()
-    .transform((v) => v ?? "inprocess"),
+    .transform((v) => v ?? "thread"),
   /** `false` stores rows without events (the benchmark's baseline). */
   DEMO_EVENTS: envBoolean(true),
   /** Print one line per event on stdout. */

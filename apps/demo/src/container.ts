@@ -19,6 +19,7 @@ import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { LiveView } from "./live-view.js";
 import { openStore, startRelay } from "./outbox.js";
+import { RelayThread } from "./relay-thread.js";
 import type { DemoStore } from "./store.js";
 
 export interface ContainerOptions {
@@ -58,8 +59,20 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     const { store, outbox } = await openStore(options);
     cleanups.push(() => store.close());
     // With events disabled nothing is enqueued, but a backlog left by an earlier run still drains.
-    const relay = options.DEMO_RELAY === "inprocess" ? await startRelay(outbox, publisher, env, logger) : undefined;
+    // The in-memory backend's bus lives in this thread, and so does a ":memory:" database: their
+    // relay cannot move to a worker.
+    const threadable = publisher.backend !== "memory" && options.DEMO_DATA_DIR !== ":memory:";
+    const relayMode = options.DEMO_RELAY === "thread" && !threadable ? "inline" : options.DEMO_RELAY;
+    const relay = relayMode === "inline" ? await startRelay(outbox, publisher, env, logger) : undefined;
     if (relay) cleanups.push(() => relay.stop());
+    const relayThread = relayMode === "thread" ? await RelayThread.start(env) : undefined;
+    if (relayThread) {
+      cleanups.push(async () => {
+        await relayThread.stop();
+      });
+      const offEnqueue = outbox.onEnqueue(() => relayThread.wake());
+      cleanups.push(async () => offEnqueue());
+    }
 
     let liveView: LiveView | undefined;
     if (options.DEMO_LIVE_VIEW) {
@@ -100,13 +113,17 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
       logger,
       liveView,
       closing: closing.signal,
-      health: async () => ({
-        backend: publisher.backend,
-        requested: core.requested,
-        publisher: await publisher.ready(),
-        relay: relay ? await relay.metrics() : "separate process",
-        counts: await store.counts(),
-      }),
+      health: async () => {
+        const thread = await relayThread?.status();
+        return {
+          backend: publisher.backend,
+          requested: core.requested,
+          publisher: thread ? thread.publisher : await publisher.ready(),
+          relay: relay ? await relay.metrics() : thread ? thread.relay : "separate process",
+          relayMode,
+          counts: await store.counts(),
+        };
+      },
     });
 
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -135,7 +152,8 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     logger.info(
       `[demo] listening on ${url} — backend ${publisher.backend}` +
         `${core.requested !== publisher.backend ? ` (${core.requested})` : ""}, store ${store.kind} ${store.location}` +
-        `, relay ${relay ? "in-process" : "separate (pnpm --filter @kaireon/demo relay)"}${options.DEMO_EVENTS ? "" : ", events disabled"}` +
+        `, relay ${relayMode === "separate" ? "separate (pnpm --filter @kaireon/demo relay)" : relayMode === "thread" ? "on a worker thread" : "on the server's event loop"}` +
+        `${options.DEMO_EVENTS ? "" : ", events disabled"}` +
         `${liveView ? `, live view ${url}/live` : ""}`,
     );
     return { options, publisher, store, liveView, url, stop };

@@ -209,6 +209,10 @@ export async function runBackendScenario(
       ids.add(r.json.interaction.eventId);
     }
     await expect.poll(() => consumer.events.filter((e) => ids.has(e.id)).length, { timeout: 30_000, interval: 200 }).toBe(50);
+    // The relay that sent them ran on the server's worker thread, which reports to /health.
+    const after = (await (await fetch(`${demo.url}/health`)).json()) as { relayMode: string; relay: { sent: number; backlog: number } };
+    expect(after.relayMode).toBe("thread");
+    expect(after.relay.sent).toBeGreaterThanOrEqual(51);
     stream.close();
     expect(await demo.stop()).toBe(0);
   } finally {
