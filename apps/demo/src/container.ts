@@ -15,10 +15,11 @@ import {
   type Publisher,
   readCoreConfig,
 } from "@kaireon/events-core";
+import type { SqliteOutbox } from "@kaireon/events-outbox";
 import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { LiveView } from "./live-view.js";
-import { openStore, startRelay } from "./outbox.js";
+import { FALLBACK_AUTOCHECKPOINT_PAGES, openStore, startRelay } from "./outbox.js";
 import { RelayThread } from "./relay-thread.js";
 import type { DemoStore } from "./store.js";
 
@@ -67,6 +68,8 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     if (relay) cleanups.push(() => relay.stop());
     const relayThread = relayMode === "thread" ? await RelayThread.start(env) : undefined;
     if (relayThread) {
+      // The relay thread checkpoints the WAL; the server's own automatic checkpoint only as a fallback.
+      if (outbox.kind === "sqlite") (outbox as SqliteOutbox).db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
       cleanups.push(async () => {
         await relayThread.stop();
       });

@@ -6,7 +6,7 @@
 
 import { consoleLogger, loadPublisher } from "@kaireon/events-core";
 import { backendEnv, readDemoOptions } from "./config.js";
-import { openStore, startRelay } from "./outbox.js";
+import { openStore, startCheckpoints, startRelay } from "./outbox.js";
 
 try {
   const options = readDemoOptions(process.env);
@@ -18,6 +18,7 @@ try {
   }
   const { store, outbox } = await openStore(options);
   const relay = await startRelay(outbox, publisher, process.env, consoleLogger);
+  const stopCheckpoints = startCheckpoints(outbox);
   consoleLogger.info(`[demo] relay: ${store.kind} ${store.location} → ${publisher.backend}`);
   let stopping = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -25,6 +26,7 @@ try {
       if (stopping) process.exit(1);
       stopping = true;
       await relay.stop();
+      stopCheckpoints();
       const metrics = await relay.metrics().catch(() => ({}));
       await publisher.close();
       await store.close();

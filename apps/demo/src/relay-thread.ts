@@ -4,7 +4,9 @@
 // waits for it. On a worker it has its own loop, heap and core; the request path keeps only the
 // INSERT of each event in the row's transaction. The worker opens its own connection (SQLite file or
 // PostgreSQL pool) and its own publisher from the same environment; the server wakes it after each
-// commit that enqueued something, and asks it for metrics for /health.
+// commit that enqueued something, and asks it for metrics for /health. On SQLite the thread also
+// takes the WAL checkpoints (copying committed pages into the database file, with its fsync), which
+// the request thread would otherwise run inside a commit every few hundred requests.
 //
 // This file is both sides: `RelayThread` (server) and, when loaded as a worker, the worker's loop.
 
@@ -12,7 +14,9 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { consoleLogger, type Env, loadPublisher } from "@kaireon/events-core";
 import type { OutboxMetrics } from "@kaireon/events-outbox";
 import { backendEnv, readDemoOptions } from "./config.js";
-import { openStore, startRelay } from "./outbox.js";
+import { openStore, startCheckpoints, startRelay } from "./outbox.js";
+
+const WAKE_EVERY_MS = 2;
 
 type ToWorker = { type: "wake" } | { type: "metrics"; id: number } | { type: "stop" };
 type FromWorker =
@@ -33,6 +37,8 @@ export class RelayThread {
   private nextId = 0;
   private stopped: Promise<OutboxMetrics | undefined> | undefined;
   private exited = false;
+  private lastWake = Number.NEGATIVE_INFINITY;
+  private wakeTimer: NodeJS.Timeout | undefined;
 
   private constructor(worker: Worker) {
     this.worker = worker;
@@ -67,9 +73,24 @@ export class RelayThread {
     return thread;
   }
 
-  /** New rows are committed: claim now instead of at the next poll. */
+  /**
+   * New rows are committed: claim now instead of at the next poll. At most one message per
+   * WAKE_EVERY_MS (a postMessage costs the request thread a few µs, and under load the relay is
+   * busy or lingering anyway); a wake-up that falls inside the window is sent at its end.
+   */
   wake(): void {
-    if (!this.exited) this.worker.postMessage({ type: "wake" } satisfies ToWorker);
+    if (this.exited || this.wakeTimer) return;
+    const now = performance.now();
+    const wait = this.lastWake + WAKE_EVERY_MS - now;
+    if (wait <= 0) {
+      this.lastWake = now;
+      this.worker.postMessage({ type: "wake" } satisfies ToWorker);
+      return;
+    }
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wake();
+    }, wait);
   }
 
   async status(): Promise<RelayThreadStatus> {
@@ -84,6 +105,8 @@ export class RelayThread {
 
   /** Lets the relay finish its batch, closes its publisher and connection, ends the thread. */
   stop(): Promise<OutboxMetrics | undefined> {
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     this.stopped ??= new Promise((resolve) => {
       if (this.exited) return resolve(undefined);
       let metrics: OutboxMetrics | undefined;
@@ -107,6 +130,7 @@ async function runWorker(): Promise<void> {
     const publisher = await loadPublisher(backendEnv(env), { logger: consoleLogger, resolveFrom: import.meta.url });
     const { store, outbox } = await openStore(options);
     const relay = await startRelay(outbox, publisher, env, consoleLogger);
+    const stopCheckpoints = startCheckpoints(outbox);
     port.on("message", async (m: ToWorker) => {
       if (m.type === "wake") relay.notify();
       else if (m.type === "metrics") {
@@ -117,6 +141,7 @@ async function runWorker(): Promise<void> {
         send({ type: "metrics", id: m.id, metrics: metrics as OutboxMetrics, publisher: ready });
       } else if (m.type === "stop") {
         await relay.stop();
+        stopCheckpoints();
         const metrics = await relay.metrics().catch(() => undefined);
         await publisher.close().catch(() => {});
         await store.close().catch(() => {});
