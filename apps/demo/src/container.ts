@@ -66,7 +66,7 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     const relayMode = options.DEMO_RELAY === "thread" && !threadable ? "inline" : options.DEMO_RELAY;
     const relay = relayMode === "inline" ? await startRelay(outbox, publisher, env, logger) : undefined;
     if (relay) cleanups.push(() => relay.stop());
-    const relayThread = relayMode === "thread" ? await RelayThread.start(env) : undefined;
+    const relayThread = relayMode === "thread" ? await RelayThread.start(env, logger) : undefined;
     if (relayThread) {
       // The relay thread checkpoints the WAL; the server's own automatic checkpoint only as a fallback.
       if (outbox.kind === "sqlite") (outbox as SqliteOutbox).db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);

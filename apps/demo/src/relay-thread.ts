@@ -11,7 +11,7 @@
 // This file is both sides: `RelayThread` (server) and, when loaded as a worker, the worker's loop.
 
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { consoleLogger, type Env, loadPublisher } from "@kaireon/events-core";
+import { consoleLogger, type Env, type Logger, loadPublisher } from "@kaireon/events-core";
 import type { OutboxMetrics } from "@kaireon/events-outbox";
 import { backendEnv, readDemoOptions } from "./config.js";
 import { openStore, startCheckpoints, startRelay } from "./outbox.js";
@@ -22,55 +22,88 @@ type ToWorker = { type: "wake" } | { type: "metrics"; id: number } | { type: "st
 type FromWorker =
   | { type: "ready" }
   | { type: "failed"; message: string }
-  | { type: "metrics"; id: number; metrics: OutboxMetrics; publisher: unknown }
+  | { type: "metrics"; id: number; metrics: OutboxMetrics | string; publisher: unknown }
   | { type: "stopped"; metrics: OutboxMetrics | undefined };
 
 export interface RelayThreadStatus {
+  /** The relay's metrics, or why there are none. */
   relay: OutboxMetrics | string;
   publisher: unknown;
 }
 
-/** The server's handle on the relay worker. */
+/** The server's handle on the relay worker; restarts it (after a pause) if it dies. */
 export class RelayThread {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, (reply: { metrics: OutboxMetrics; publisher: unknown }) => void>();
+  private worker!: Worker;
+  private readonly pending = new Map<number, (reply: { metrics: OutboxMetrics | string; publisher: unknown }) => void>();
   private nextId = 0;
   private stopped: Promise<OutboxMetrics | undefined> | undefined;
-  private exited = false;
+  private running = false;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
   private lastWake = Number.NEGATIVE_INFINITY;
   private wakeTimer: NodeJS.Timeout | undefined;
+  private finalMetrics: OutboxMetrics | undefined;
 
-  private constructor(worker: Worker) {
+  private constructor(
+    private readonly env: Env,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts the worker with `env` and resolves once its relay runs (rejects with the worker's error). */
+  static async start(env: Env, logger: Logger): Promise<RelayThread> {
+    const thread = new RelayThread(env, logger);
+    await thread.spawn();
+    return thread;
+  }
+
+  private spawn(): Promise<void> {
+    // From dist/ the worker is this very file; from src/ (tests run the TypeScript) the built copy.
+    const self = new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url, import.meta.url);
+    const worker = new Worker(self, { workerData: { relayThread: true }, env: { ...this.env } });
     this.worker = worker;
-    worker.on("message", (m: FromWorker) => {
-      if (m.type === "metrics") {
-        this.pending.get(m.id)?.(m);
-        this.pending.delete(m.id);
-      }
-    });
-    worker.once("exit", () => {
-      this.exited = true;
-      for (const resolve of this.pending.values()) resolve({ metrics: undefined as never, publisher: "relay thread exited" });
-      this.pending.clear();
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      worker.on("message", (m: FromWorker) => {
+        if (m.type === "ready") {
+          started = true;
+          this.running = true;
+          resolve();
+        } else if (m.type === "failed") reject(new Error(m.message));
+        else if (m.type === "metrics") {
+          this.pending.get(m.id)?.(m);
+          this.pending.delete(m.id);
+        } else if (m.type === "stopped") this.finalMetrics = m.metrics;
+      });
+      // Always listened to: an 'error' event without a listener would take the server down.
+      worker.on("error", (error) => {
+        if (!started) reject(error);
+        else this.logger.error(`[demo] relay thread failed: ${error.message}`);
+      });
+      worker.once("exit", (code) => {
+        this.running = false;
+        for (const answer of this.pending.values()) answer({ metrics: "relay thread exited", publisher: undefined });
+        this.pending.clear();
+        if (!started) reject(new Error(`[demo] relay thread exited with code ${code} before it started`));
+        else if (!this.stopped) this.restartLater(code);
+      });
     });
   }
 
-  /** Starts the worker with `env` and resolves once its relay runs (rejects with the worker's error). */
-  static async start(env: Env): Promise<RelayThread> {
-    // From dist/ the worker is this very file; from src/ (tests run the TypeScript) the built copy.
-    const self = new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url);
-    const worker = new Worker(self, { workerData: { relayThread: true }, env: { ...env } });
-    const thread = new RelayThread(worker);
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.type === "ready") resolve();
-        else if (m.type === "failed") reject(new Error(m.message));
-      };
-      worker.on("message", onMessage);
-      worker.once("error", reject);
-      worker.once("exit", (code) => reject(new Error(`[demo] relay thread exited with code ${code} before it started`)));
-    });
-    return thread;
+  /** Events stay in the outbox while the thread is down; a new one picks them up. */
+  private restartLater(code: number): void {
+    const delay = Math.min(30_000, 1000 * 2 ** Math.min(this.restarts++, 5));
+    this.logger.error(`[demo] relay thread exited (code ${code}); events wait in the outbox; restarting in ${delay} ms`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.spawn().then(
+        () => this.logger.info("[demo] relay thread restarted"),
+        (error: Error) => {
+          this.logger.error(`[demo] relay thread restart failed: ${error.message}`);
+          if (!this.stopped) this.restartLater(1);
+        },
+      );
+    }, delay);
+    this.restartTimer.unref();
   }
 
   /**
@@ -79,7 +112,7 @@ export class RelayThread {
    * busy or lingering anyway); a wake-up that falls inside the window is sent at its end.
    */
   wake(): void {
-    if (this.exited || this.wakeTimer) return;
+    if (!this.running || this.wakeTimer) return;
     const now = performance.now();
     const wait = this.lastWake + WAKE_EVERY_MS - now;
     if (wait <= 0) {
@@ -94,26 +127,23 @@ export class RelayThread {
   }
 
   async status(): Promise<RelayThreadStatus> {
-    if (this.exited) return { relay: "relay thread stopped", publisher: undefined };
+    if (!this.running) return { relay: this.stopped ? "relay thread stopped" : "relay thread restarting", publisher: undefined };
     const id = this.nextId++;
-    const reply = await new Promise<{ metrics: OutboxMetrics; publisher: unknown }>((resolve) => {
+    const reply = await new Promise<{ metrics: OutboxMetrics | string; publisher: unknown }>((resolve) => {
       this.pending.set(id, resolve);
       this.worker.postMessage({ type: "metrics", id } satisfies ToWorker);
     });
-    return { relay: reply.metrics ?? "relay thread stopped", publisher: reply.publisher };
+    return { relay: reply.metrics, publisher: reply.publisher };
   }
 
   /** Lets the relay finish its batch, closes its publisher and connection, ends the thread. */
   stop(): Promise<OutboxMetrics | undefined> {
     clearTimeout(this.wakeTimer);
+    clearTimeout(this.restartTimer);
     this.wakeTimer = undefined;
     this.stopped ??= new Promise((resolve) => {
-      if (this.exited) return resolve(undefined);
-      let metrics: OutboxMetrics | undefined;
-      this.worker.on("message", (m: FromWorker) => {
-        if (m.type === "stopped") metrics = m.metrics;
-      });
-      this.worker.once("exit", () => resolve(metrics));
+      if (!this.running) return resolve(undefined);
+      this.worker.once("exit", () => resolve(this.finalMetrics));
       this.worker.postMessage({ type: "stop" } satisfies ToWorker);
     });
     return this.stopped;
@@ -138,7 +168,7 @@ async function runWorker(): Promise<void> {
           relay.metrics().catch((error: Error) => `relay metrics failed: ${error.message}`),
           publisher.ready().catch((error: Error) => `publisher not ready: ${error.message}`),
         ]);
-        send({ type: "metrics", id: m.id, metrics: metrics as OutboxMetrics, publisher: ready });
+        send({ type: "metrics", id: m.id, metrics, publisher: ready });
       } else if (m.type === "stop") {
         await relay.stop();
         stopCheckpoints();

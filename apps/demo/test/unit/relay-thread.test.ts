@@ -1,0 +1,37 @@
+// The relay worker's supervision, without a broker: the Redis backend is pointed at a closed port
+// (the relay starts and waits for it), then the worker is killed from outside, as a crash would.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "@kaireon/events-core";
+import { afterEach, expect, it } from "vitest";
+import { openStore } from "../../src/outbox.js";
+import { RelayThread } from "../../src/relay-thread.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+it("a relay thread that dies is restarted, reports through status(), and stops on request", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
+  dirs.push(dataDir);
+  const { store } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined }); // creates the tables
+  await store.close();
+  const errors: string[] = [];
+  const logger: Logger = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
+  const env = { EVENT_PUBLISHER: "redis", REDIS_URL: "redis://127.0.0.1:1", DEMO_DATA_DIR: dataDir, REDIS_CONNECT_TIMEOUT_MS: "200" };
+  const thread = await RelayThread.start(env, logger);
+  try {
+    expect((await thread.status()).relay).toMatchObject({ running: true, backlog: 0 });
+
+    // Test-only reach into the handle: kill the worker as a crash would.
+    await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    expect((await thread.status()).relay).toBe("relay thread restarting");
+    expect(errors.join("\n")).toMatch(/relay thread exited .*restarting in 1000 ms/);
+    await expect.poll(async () => (await thread.status()).relay, { timeout: 10_000, interval: 100 }).toMatchObject({ running: true });
+  } finally {
+    await thread.stop();
+  }
+  expect((await thread.status()).relay).toBe("relay thread stopped");
+});
