@@ -15,7 +15,6 @@
 // per database file: a second one would send the same rows.
 
 import { checkTableName, EnqueueListeners, toRows } from "./outbox-rows.js";
-import { selectSendable } from "./outbox-select.js";
 import type { Claim, ClaimedRow, EventOrEvents, OutboxStats, OutboxStore, RowOutcome } from "./outbox-store.js";
 
 /** The part of a better-sqlite3 Database the outbox uses (structural, so the driver's types stay optional). */
@@ -65,7 +64,6 @@ interface LogRow {
 interface RetryScanRow {
   seq: number;
   partition_key: string;
-  next_attempt_at: number;
 }
 
 interface RetryPayloadRow {
@@ -77,6 +75,10 @@ interface RetryPayloadRow {
 }
 
 const SCHEMA_VERSION = 2;
+// In the retry table only the first pending row of each key (its head) carries a real due time; the
+// rows queued behind it carry this, so "what is due" and "when is the next one due" are index lookups
+// however large the table grows in an outage.
+const QUEUED = 9e15;
 // Rows read per scan of the log or the retry table, and the most one claim looks at.
 const MAX_WINDOW = 2000;
 
@@ -130,7 +132,7 @@ function migrations(t: string): string[] {
        created_at INTEGER NOT NULL,
        updated_at INTEGER NOT NULL
      );
-     CREATE INDEX ${t}_retry_pending ON ${t}_retry (seq) WHERE status = 'pending';
+     CREATE INDEX ${t}_retry_due ON ${t}_retry (next_attempt_at) WHERE status = 'pending';
      CREATE INDEX ${t}_retry_key ON ${t}_retry (partition_key, seq) WHERE status = 'pending';
      CREATE INDEX ${t}_retry_event ON ${t}_retry (event_id);
      INSERT INTO ${t} (event_id, topic, partition_key, payload, created_at)
@@ -146,7 +148,7 @@ function migrations(t: string): string[] {
        SELECT o.seq, o.event_id, o.topic, o.partition_key, o.payload,
               coalesce(r.status, CASE WHEN o.seq <= c.relayed_seq THEN 'sent' ELSE 'pending' END) AS status,
               coalesce(r.attempts, CASE WHEN o.seq <= c.relayed_seq THEN 1 ELSE 0 END) AS attempts,
-              r.next_attempt_at, r.last_error, o.created_at
+              CASE WHEN r.next_attempt_at < ${QUEUED} THEN r.next_attempt_at END AS next_attempt_at, r.last_error, o.created_at
        FROM ${t} o CROSS JOIN ${t}_cursor c LEFT JOIN ${t}_retry r ON r.seq = o.seq;`,
   ];
 }
@@ -172,27 +174,33 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       log: db.prepare(`SELECT seq, event_id, partition_key, payload, created_at FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`),
       anyRetry: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending') AS yes`),
       keyWaits: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending' AND partition_key = ?) AS yes`),
-      retryScan: db.prepare(
-        `SELECT seq, partition_key, next_attempt_at FROM ${t}_retry WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+      // Due heads, earliest first, then the rows queued behind one of them.
+      dueHeads: db.prepare(
+        `SELECT seq, partition_key FROM ${t}_retry WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+      ),
+      behind: db.prepare(
+        `SELECT seq, partition_key FROM ${t}_retry WHERE status = 'pending' AND partition_key = ? AND seq > ? ORDER BY seq LIMIT ?`,
       ),
       retryPayloads: db.prepare(
         `SELECT seq, event_id, partition_key, payload, attempts FROM ${t}_retry WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
       ),
-      // A failed row, or a later row of a key that waits behind one (attempts 0, due at once).
+      // A failed row, or a later row of a key that waits behind one; queued until made its key's head.
       park: db.prepare(
-        `INSERT OR IGNORE INTO ${t}_retry (${retryColumns}) SELECT seq, event_id, topic, partition_key, payload, ?, ?, ?, ?, created_at, ? FROM ${t} WHERE seq = ?`,
+        `INSERT OR IGNORE INTO ${t}_retry (${retryColumns}) SELECT seq, event_id, topic, partition_key, payload, ?, ?, ${QUEUED}, ?, created_at, ? FROM ${t} WHERE seq = ?`,
       ),
       // Sent at last: kept (with its attempts) until its log row is pruned.
       retrySent: db.prepare(
         `UPDATE ${t}_retry SET status = 'sent', attempts = attempts + 1, updated_at = ? WHERE seq IN (SELECT value FROM json_each(?))`,
       ),
-      retryAgain: db.prepare(`UPDATE ${t}_retry SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
-      retryDead: db.prepare(`UPDATE ${t}_retry SET status = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
-      // Due time of the first waiting row of each key (the later ones wait behind it, whatever their own).
-      nextRetryDue: db.prepare(
-        `SELECT min(next_attempt_at) AS due FROM ${t}_retry r WHERE status = 'pending'
-         AND NOT EXISTS (SELECT 1 FROM ${t}_retry p WHERE p.status = 'pending' AND p.partition_key = r.partition_key AND p.seq < r.seq)`,
+      retryAgain: db.prepare(
+        `UPDATE ${t}_retry SET attempts = ?, next_attempt_at = ${QUEUED}, last_error = ?, updated_at = ? WHERE seq = ?`,
       ),
+      retryDead: db.prepare(`UPDATE ${t}_retry SET status = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE seq = ?`),
+      headOf: db.prepare(`SELECT seq FROM ${t}_retry WHERE status = 'pending' AND partition_key = ? ORDER BY seq LIMIT 1`),
+      // Makes a queued row its key's head, due at the given time (a head already due keeps its time).
+      promote: db.prepare(`UPDATE ${t}_retry SET next_attempt_at = ? WHERE seq = ? AND next_attempt_at = ${QUEUED}`),
+      queueKey: db.prepare(`UPDATE ${t}_retry SET next_attempt_at = ${QUEUED} WHERE status = 'pending' AND partition_key = ?`),
+      nextRetryDue: db.prepare(`SELECT min(next_attempt_at) AS due FROM ${t}_retry WHERE status = 'pending'`),
       pruneScan: db.prepare(`SELECT seq, created_at FROM ${t} WHERE seq < ? ORDER BY seq LIMIT ?`),
       pruneLog: db.prepare(
         `DELETE FROM ${t} WHERE seq BETWEEN ? AND ?
@@ -228,23 +236,25 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
   const waiting = (): boolean => (stmts().anyRetry.get() as { yes: number }).yes === 1;
 
-  /** Retry-table rows due now, each key's in order; `blocked` collects keys that must wait. */
-  function claimRetries(limit: number, at: number, blocked: Set<string>): RetryScanRow[] {
+  /** Retry-table rows to send now: due heads (one per key), then the rows queued behind them. */
+  function claimRetries(limit: number, at: number): RetryScanRow[] {
     const s = stmts();
-    const picked: RetryScanRow[] = [];
-    let after = 0;
-    for (let scanned = 0; picked.length < limit && scanned < Math.max(limit * 8, 4096); ) {
-      const scan = s.retryScan.all(after, MAX_WINDOW) as RetryScanRow[];
-      if (scan.length === 0) break;
-      scanned += scan.length;
-      const ready = scan.map((r) => ({ partitionKey: r.partition_key, ready: r.next_attempt_at <= at }));
-      for (const i of selectSendable(ready, limit - picked.length, blocked)) picked.push(scan[i] as RetryScanRow);
-      // Every key still in the table waits, picked or not: its later log rows queue behind it.
-      for (const r of scan) blocked.add(r.partition_key);
-      if (scan.length < MAX_WINDOW) break;
-      after = (scan[scan.length - 1] as RetryScanRow).seq;
+    const heads = s.dueHeads.all(at, limit) as RetryScanRow[];
+    const picked = [...heads];
+    for (const head of heads) {
+      if (picked.length >= limit) break;
+      picked.push(...(s.behind.all(head.partition_key, head.seq, limit - picked.length) as RetryScanRow[]));
     }
     return picked;
+  }
+
+  /** After the retry rows of `keys` changed: each key's first pending row becomes its head, due at `due(seq)`. */
+  function promoteHeads(keys: Iterable<string>, due: (seq: number) => number): void {
+    const s = stmts();
+    for (const key of keys) {
+      const head = s.headOf.get(key) as { seq: number } | undefined;
+      if (head) s.promote.run(due(head.seq), head.seq);
+    }
   }
 
   const outbox: SqliteOutbox = {
@@ -291,29 +301,39 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       if (db.inTransaction || claimOpen) return emptyClaim;
       const s = stmts();
       const at = now();
-      const blocked = new Set<string>();
-      const retries = waiting() ? claimRetries(limit, at, blocked) : [];
+      const anyWaiting = waiting();
+      const retries = anyWaiting ? claimRetries(limit, at) : [];
+      // Keys with a row in the retry table: their log rows queue behind it.
+      const waits = new Map<string, boolean>();
+      const keyWaits = (key: string) => {
+        let yes = waits.get(key);
+        if (yes === undefined) {
+          yes = (s.keyWaits.get(key) as { yes: number }).yes === 1;
+          waits.set(key, yes);
+        }
+        return yes;
+      };
       const from = readCursor();
       // The log after the cursor, in order. Rows of a key that waits in the retry table join it (in
       // order) instead of being sent; they are recorded at complete(), with the cursor. When a whole
       // window is such rows, they are moved at once so the claim can look further.
       let cursor = from;
+      const keyOf = new Map<number, string>(retries.map((r) => [r.seq, r.partition_key]));
       const picked: LogRow[] = [];
       const deferred: number[] = [];
-      for (let scanned = 0; retries.length + picked.length < limit && scanned < Math.max(limit * 8, 4096); ) {
+      for (let scanned = 0; retries.length + picked.length < limit && scanned < Math.max(limit * 2, 1000); ) {
         const scan = s.log.all(cursor, Math.min(limit - retries.length - picked.length, MAX_WINDOW)) as LogRow[];
         if (scan.length === 0) break;
         scanned += scan.length;
         for (const row of scan) {
-          if (blocked.size > 0 && (blocked.has(row.partition_key) || (s.keyWaits.get(row.partition_key) as { yes: number }).yes)) {
-            blocked.add(row.partition_key);
-            deferred.push(row.seq);
-          } else picked.push(row);
+          keyOf.set(row.seq, row.partition_key);
+          if (anyWaiting && keyWaits(row.partition_key)) deferred.push(row.seq);
+          else picked.push(row);
         }
         cursor = (scan[scan.length - 1] as LogRow).seq;
         if (picked.length === 0 && retries.length === 0) {
           db.transaction(() => {
-            for (const seq of deferred) s.park.run("pending", 0, at, null, at, seq);
+            for (const seq of deferred) s.park.run("pending", 0, null, at, seq);
             s.setCursor.run(cursor);
           })();
           deferred.length = 0;
@@ -353,12 +373,18 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
           try {
             db.transaction(() => {
               const sentRetries: number[] = [];
+              // Keys whose retry rows changed, and the due time of each row scheduled for a retry.
+              const touched = new Set<string>();
+              const dueOf = new Map<number, number>();
               for (const seq of retrySeqs) {
                 const o = bySeq.get(seq);
                 if (!o) continue;
+                touched.add(keyOf.get(seq) as string);
                 if (o.status === "sent") sentRetries.push(seq);
-                else if (o.status === "retry") s.retryAgain.run(o.attempts, done + o.delayMs, o.error, done, seq);
-                else s.retryDead.run(o.attempts, o.error, done, seq);
+                else if (o.status === "retry") {
+                  s.retryAgain.run(o.attempts, o.error, done, seq);
+                  dueOf.set(seq, done + o.delayMs);
+                } else s.retryDead.run(o.attempts, o.error, done, seq);
               }
               if (sentRetries.length > 0) s.retrySent.run(done, JSON.stringify(sentRetries));
               // Walk the log range this claim covered, in order; stop at a row without an outcome
@@ -366,15 +392,19 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
               let reached = from;
               const log = [...picked.map((r) => r.seq), ...deferredSet].sort((a, b) => a - b);
               for (const seq of log) {
-                if (deferredSet.has(seq)) s.park.run("pending", 0, done, null, done, seq);
+                if (deferredSet.has(seq)) s.park.run("pending", 0, null, done, seq);
                 else {
                   const o = bySeq.get(seq);
                   if (!o) break;
-                  if (o.status === "retry") s.park.run("pending", o.attempts, done + o.delayMs, o.error, done, seq);
-                  else if (o.status === "dead") s.park.run("dead", o.attempts, done, o.error, done, seq);
+                  if (o.status === "retry") {
+                    s.park.run("pending", o.attempts, o.error, done, seq);
+                    dueOf.set(seq, done + o.delayMs);
+                    touched.add(keyOf.get(seq) as string);
+                  } else if (o.status === "dead") s.park.run("dead", o.attempts, o.error, done, seq);
                 }
                 reached = seq;
               }
+              promoteHeads(touched, (seq) => dueOf.get(seq) ?? done);
               if (reached > from) s.setCursor.run(reached);
             })();
           } finally {
@@ -427,12 +457,21 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async requeueDead(eventIds) {
       const at = now();
-      const sql = `UPDATE ${t}_retry SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE status = 'dead'`;
-      if (eventIds === undefined) return db.prepare(sql).run(at, at).changes;
-      const update = db.prepare(`${sql} AND event_id = ?`);
+      const s = stmts();
+      const where = eventIds === undefined ? "" : " AND event_id IN (SELECT value FROM json_each(?))";
+      const args = eventIds === undefined ? [] : [JSON.stringify(eventIds)];
       let changed = 0;
       db.transaction(() => {
-        for (const id of eventIds) changed += update.run(at, at, id).changes;
+        const keys = (
+          db.prepare(`SELECT DISTINCT partition_key AS key FROM ${t}_retry WHERE status = 'dead'${where}`).all(...args) as { key: string }[]
+        ).map((r) => r.key);
+        changed = db
+          .prepare(`UPDATE ${t}_retry SET status = 'pending', attempts = 0, updated_at = ? WHERE status = 'dead'${where}`)
+          .run(at, ...args).changes;
+        // A requeued row is usually older than the rows its key has waiting: queue the key again
+        // behind its first pending row, which is due now.
+        for (const key of keys) s.queueKey.run(key);
+        promoteHeads(keys, () => at);
       })();
       return changed;
     },

@@ -79,10 +79,10 @@ describe("SQLite outbox specifics", () => {
     const later = Array.from({ length: 5000 }, () => makeEvent("a"));
     const b1 = makeEvent("b");
     db.transaction(() => store.enqueue(db!, [...later, b1]))();
-    // Each claim looks at a bounded number of rows (moving the waiting key's rows aside as it goes),
-    // so it may take a second claim to reach b.
+    // Each claim looks at a bounded number of rows (1,000 here), moving the waiting key's rows aside
+    // as it goes, so it takes a few claims to reach b.
     let second = await store.claim(10);
-    for (let tries = 1; second.rows.length === 0 && tries < 3; tries++) second = await store.claim(10);
+    for (let tries = 1; second.rows.length === 0 && tries < 10; tries++) second = await store.claim(10);
     expect(second.rows.map((r) => r.eventId)).toEqual([b1.id]);
     await second.complete([{ seq: second.rows[0]!.seq, status: "sent" }]);
     expect(await store.stats()).toMatchObject({ backlog: 5001 });
@@ -99,6 +99,32 @@ describe("SQLite outbox specifics", () => {
     const rows = db.prepare("SELECT event_id AS id, status, attempts FROM kaireon_outbox_rows ORDER BY seq").all();
     expect(rows[0]).toEqual({ id: a1.id, status: "sent", attempts: 2 });
     expect(rows.every((r) => (r as { status: string }).status === "sent")).toBe(true);
+  });
+
+  it("a requeued dead row goes first for its key; the key's other waiting rows queue behind it", async () => {
+    const clock = 1_000_000;
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db, now: () => clock });
+    await store.migrate();
+    const [dead, failing, queued] = [makeEvent("k"), makeEvent("k"), makeEvent("k")];
+    db.transaction(() => store.enqueue(db!, dead))();
+    const c1 = await store.claim(10);
+    await c1.complete([{ seq: c1.rows[0]!.seq, status: "dead", attempts: 1, error: "refused" }]);
+    db.transaction(() => store.enqueue(db!, [failing, queued]))();
+    const c2 = await store.claim(10);
+    expect(c2.rows.map((r) => r.eventId)).toEqual([failing.id, queued.id]);
+    await c2.complete([
+      { seq: c2.rows[0]!.seq, status: "retry", attempts: 1, delayMs: 60_000, error: "down" },
+      { seq: c2.rows[1]!.seq, status: "retry", attempts: 1, delayMs: 1_000, error: "down" },
+    ]);
+    // The key waits for its first row's retry, whatever the later row's own delay was.
+    expect(await store.nextDueInMs()).toBe(60_000);
+    expect((await store.claim(10)).rows).toEqual([]);
+
+    expect(await store.requeueDead([dead.id])).toBe(1);
+    expect(await store.nextDueInMs()).toBe(0);
+    const c3 = await store.claim(10);
+    expect(c3.rows.map((r) => r.eventId)).toEqual([dead.id, failing.id, queued.id]);
   });
 
   it("a claim completed for only part of its rows leaves the rest to be claimed again", async () => {
