@@ -15,11 +15,10 @@ import {
   type Publisher,
   readCoreConfig,
 } from "@kaireon/events-core";
-import type { SqliteOutbox } from "@kaireon/events-outbox";
 import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { LiveView } from "./live-view.js";
-import { FALLBACK_AUTOCHECKPOINT_PAGES, openStore, startRelay } from "./outbox.js";
+import { leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
 import { RelayThread } from "./relay-thread.js";
 import type { DemoStore } from "./store.js";
 
@@ -69,7 +68,7 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     const relayThread = relayMode === "thread" ? await RelayThread.start(env, logger) : undefined;
     if (relayThread) {
       // The relay thread checkpoints the WAL; the server's own automatic checkpoint only as a fallback.
-      if (outbox.kind === "sqlite") (outbox as SqliteOutbox).db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+      leaveCheckpointsToRelay(outbox);
       cleanups.push(async () => {
         await relayThread.stop();
       });

@@ -1,19 +1,21 @@
 // Opens the store the environment asks for (SQLite file by default, PostgreSQL with DATABASE_URL)
 // together with its @kaireon/events-outbox table, and starts the relay that drains that outbox to
-// the loaded Publisher. Shared by the server (relay in-process) and relay-main.ts (relay apart).
+// the loaded Publisher. Shared by the server (relay inline), the relay thread and relay-main.ts.
 
-import { type Env, type Logger, type Publisher, redactUrl } from "@kaireon/events-core";
+import { type Env, type Logger, loadPublisher, type Publisher, redactUrl } from "@kaireon/events-core";
 import {
   createOutboxRelay,
   createPostgresOutbox,
   createSqliteOutbox,
+  type OutboxMetrics,
   type OutboxRelay,
   type OutboxStore,
   readOutboxConfig,
+  type SqliteDatabaseLike,
   type SqliteOutbox,
 } from "@kaireon/events-outbox";
 import pg from "pg";
-import type { DemoOptions } from "./config.js";
+import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { createPostgresStore } from "./postgres-store.js";
 import { createSqliteStore, openSqlite } from "./sqlite-store.js";
 import type { DemoStore } from "./store.js";
@@ -79,9 +81,9 @@ export async function startRelay(outbox: OutboxStore, publisher: Publisher, env:
 }
 
 /** How often a relay thread or process checkpoints the SQLite WAL (PASSIVE: never blocks the writer). */
-export const CHECKPOINT_EVERY_MS = 100;
+const CHECKPOINT_EVERY_MS = 100;
 /** The server's own automatic checkpoint while a relay thread does them: a fallback, if that thread stops. */
-export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 
 /**
  * Checkpoints the SQLite WAL every CHECKPOINT_EVERY_MS from this thread, so the server's commits do
@@ -89,8 +91,8 @@ export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
  * latency spike for whichever request's commit triggers it). No-op on PostgreSQL. Returns a stop function.
  */
 export function startCheckpoints(outbox: OutboxStore): () => void {
-  if (outbox.kind !== "sqlite") return () => {};
-  const db = (outbox as SqliteOutbox).db;
+  const db = sqliteDb(outbox);
+  if (!db) return () => {};
   const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
   const timer = setInterval(() => {
     try {
@@ -100,4 +102,55 @@ export function startCheckpoints(outbox: OutboxStore): () => void {
     }
   }, CHECKPOINT_EVERY_MS);
   return () => clearInterval(timer);
+}
+
+/** The server's side of startCheckpoints: its own automatic checkpoint becomes the fallback. */
+export function leaveCheckpointsToRelay(outbox: OutboxStore): void {
+  sqliteDb(outbox)?.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+}
+
+function sqliteDb(outbox: OutboxStore): SqliteDatabaseLike | undefined {
+  return outbox.kind === "sqlite" ? (outbox as SqliteOutbox).db : undefined;
+}
+
+/** A relay with its own publisher and database connection: the relay thread's and relay-main's. */
+export interface StandaloneRelay {
+  publisher: Publisher;
+  store: DemoStore;
+  relay: OutboxRelay;
+  /** Finishes the in-flight batch, closes the publisher and the connection; the relay's last metrics. */
+  stop(): Promise<OutboxMetrics | undefined>;
+}
+
+/** Loads the backend and opens the store from `env`, starts the relay and (SQLite) the checkpoints. */
+export async function startStandaloneRelay(env: Env, logger: Logger): Promise<StandaloneRelay> {
+  const options = readDemoOptions(env);
+  const publisher = await loadPublisher(backendEnv(env), { logger, resolveFrom: import.meta.url });
+  try {
+    const { store, outbox } = await openStore(options);
+    try {
+      const relay = await startRelay(outbox, publisher, env, logger);
+      const stopCheckpoints = startCheckpoints(outbox);
+      return {
+        publisher,
+        store,
+        relay,
+        async stop() {
+          await relay.stop();
+          stopCheckpoints();
+          const metrics = await relay.metrics().catch(() => undefined);
+          await publisher.close().catch(() => {});
+          await store.close().catch(() => {});
+          return metrics;
+        },
+      };
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+  } catch (error) {
+    // A publisher left open (a client reconnecting) would keep the thread or process alive.
+    await publisher.close().catch(() => {});
+    throw error;
+  }
 }

@@ -11,10 +11,9 @@
 // This file is both sides: `RelayThread` (server) and, when loaded as a worker, the worker's loop.
 
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { consoleLogger, type Env, type Logger, loadPublisher } from "@kaireon/events-core";
+import { consoleLogger, type Env, type Logger } from "@kaireon/events-core";
 import type { OutboxMetrics } from "@kaireon/events-outbox";
-import { backendEnv, readDemoOptions } from "./config.js";
-import { openStore, startCheckpoints, startRelay } from "./outbox.js";
+import { startStandaloneRelay } from "./outbox.js";
 
 const WAKE_EVERY_MS = 2;
 
@@ -155,12 +154,7 @@ async function runWorker(): Promise<void> {
   if (!port) return;
   const send = (m: FromWorker) => port.postMessage(m);
   try {
-    const env = process.env as Env;
-    const options = readDemoOptions(env);
-    const publisher = await loadPublisher(backendEnv(env), { logger: consoleLogger, resolveFrom: import.meta.url });
-    const { store, outbox } = await openStore(options);
-    const relay = await startRelay(outbox, publisher, env, consoleLogger);
-    const stopCheckpoints = startCheckpoints(outbox);
+    const { publisher, relay, stop } = await startStandaloneRelay(process.env as Env, consoleLogger);
     port.on("message", async (m: ToWorker) => {
       if (m.type === "wake") relay.notify();
       else if (m.type === "metrics") {
@@ -170,12 +164,7 @@ async function runWorker(): Promise<void> {
         ]);
         send({ type: "metrics", id: m.id, metrics, publisher: ready });
       } else if (m.type === "stop") {
-        await relay.stop();
-        stopCheckpoints();
-        const metrics = await relay.metrics().catch(() => undefined);
-        await publisher.close().catch(() => {});
-        await store.close().catch(() => {});
-        send({ type: "stopped", metrics });
+        send({ type: "stopped", metrics: await stop() });
         port.close();
       }
     });

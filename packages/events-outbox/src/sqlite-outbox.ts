@@ -58,7 +58,6 @@ interface LogRow {
   event_id: string;
   partition_key: string;
   payload: string;
-  created_at: number;
 }
 
 interface RetryScanRow {
@@ -171,7 +170,8 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       maxSeq: db.prepare(`SELECT max(seq) AS seq FROM ${t}`),
       setCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = max(relayed_seq, ?) WHERE id = 1`),
       resetCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = ? WHERE id = 1`),
-      log: db.prepare(`SELECT seq, event_id, partition_key, payload, created_at FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`),
+      log: db.prepare(`SELECT seq, event_id, partition_key, payload FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`),
+      anyAfter: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t} WHERE seq > ?) AS yes`),
       anyRetry: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending') AS yes`),
       keyWaits: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending' AND partition_key = ?) AS yes`),
       // Due heads, earliest first, then the rows queued behind one of them.
@@ -419,7 +419,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async nextDueInMs() {
       const s = stmts();
-      if ((s.log.all(readCursor(), 1) as LogRow[]).length > 0) return 0;
+      if ((s.anyAfter.get(readCursor()) as { yes: number }).yes === 1) return 0;
       const row = s.nextRetryDue.get() as { due: number | null };
       return row.due === null ? undefined : Math.max(0, row.due - now());
     },
