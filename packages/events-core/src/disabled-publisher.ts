@@ -20,6 +20,6 @@ export class DisabledPublisher extends PublisherBase {
   }
   ready(): Promise<ReadinessReport> {
     // The application is healthy without the stream; readiness says so but does not fail.
-    return Promise.resolve({ ready: true, backend: this.backend, detail: `disabled: ${this.reason}` });
+    return Promise.resolve({ ready: true, backend: this.backend, disabled: true, detail: `disabled: ${this.reason}` });
   }
 }

@@ -66,7 +66,7 @@ export type {
   SubscriptionError,
 } from "./ports.js";
 export { type Delivery, PublisherBase, type PublisherBaseOptions } from "./publisher-base.js";
-export { redactSecrets, redactUrl } from "./redact.js";
+export { redactSecrets, redactUrl, urlSecrets } from "./redact.js";
 export { type BackoffOptions, backoffDelay, sleep } from "./retry.js";
 export {
   type DecisionMadeV1,

@@ -37,6 +37,11 @@ export interface ReadinessReport {
   backend: string;
   /** Human-readable reason when not ready. Never contains a secret. */
   detail?: string;
+  /**
+   * The stream is deliberately off (redis without REDIS_URL): publishes are accepted and nothing is
+   * sent. An outbox relay refuses such a publisher, since it would mark rows sent that went nowhere.
+   */
+  disabled?: boolean;
 }
 
 /**
