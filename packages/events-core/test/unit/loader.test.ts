@@ -90,6 +90,6 @@ describe("publishers from core", () => {
     });
     expect(warnings).toEqual(["[redis] event stream disabled: REDIS_URL is not set — set it to publish events"]);
     expect(publisher.metrics()).toMatchObject({ published: 0, disabled: 2, failed: 1 });
-    expect(await publisher.ready()).toMatchObject({ ready: true });
+    expect(await publisher.ready()).toMatchObject({ ready: true, disabled: true });
   });
 });
