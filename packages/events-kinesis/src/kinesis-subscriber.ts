@@ -36,6 +36,9 @@ import type { KinesisOptions } from "./kinesis-options.js";
 
 export const DEFAULT_KINESIS_GROUP = "kaireon-consumers";
 
+/** How far an AT_TIMESTAMP position is set back for clock skew (see caughtUp). */
+const CLOCK_MARGIN_MS = 1_000;
+
 export interface KinesisSubscriberOptions extends KinesisOptions {
   /** Use this client instead of building one. It is not destroyed on close. */
   client?: KinesisClient;
@@ -269,6 +272,7 @@ class KinesisSubscription implements Subscription {
     let failures = 0;
     while (!this.closed && iterator) {
       let page: GetRecordsCommandOutput;
+      const polledAt = Date.now();
       try {
         page = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: readLimit }), {
           abortSignal: this.abort.signal as never,
@@ -278,6 +282,8 @@ class KinesisSubscription implements Subscription {
         if (this.closed) return;
         const name = (error as { name?: string }).name;
         if (name === "ExpiredIteratorException") {
+          // An iterator expires after five minutes without a successful read (a long outage). The new
+          // one starts at the shard's position, never at LATEST again: see caughtUp().
           iterator = await this.iterator(shardId).catch(() => iterator);
         } else if (name !== "ProvisionedThroughputExceededException" && failures === 0) {
           // Report the first failure of a streak, not every poll of an outage.
@@ -298,7 +304,7 @@ class KinesisSubscription implements Subscription {
       if (last !== undefined) {
         this.positions.set(shardId, { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: last });
         await this.save(shardId, { sequenceNumber: last });
-      }
+      } else if (page.MillisBehindLatest === 0) this.caughtUp(shardId, polledAt);
       if (this.closed) return;
       iterator = page.NextShardIterator;
       if (!iterator) {
@@ -310,6 +316,19 @@ class KinesisSubscription implements Subscription {
       }
       if (records.length === 0 || page.MillisBehindLatest === 0) await sleep(pollIntervalMs, this.abort.signal);
     }
+  }
+
+  /**
+   * An empty page at the tip: everything that arrived before this poll was sent has been read. Until a
+   * record was read (then AFTER_SEQUENCE_NUMBER is exact) that time is the position to come back to,
+   * so a new iterator after an expiry does not restart at LATEST and skip what arrived during the
+   * outage. It goes back CLOCK_MARGIN_MS for clock skew between us and Kinesis, whose arrival times
+   * position AT_TIMESTAMP: that can only bring back records from just before the subscription began.
+   * An empty page while behind (MillisBehindLatest > 0) says nothing about time and changes nothing.
+   */
+  private caughtUp(shardId: string, polledAt: number): void {
+    if (this.positions.get(shardId)?.type === "AFTER_SEQUENCE_NUMBER") return;
+    this.positions.set(shardId, { type: "AT_TIMESTAMP", at: new Date(polledAt - CLOCK_MARGIN_MS) });
   }
 
   private async save(shardId: string, checkpoint: { sequenceNumber?: string; finished?: boolean }): Promise<void> {
