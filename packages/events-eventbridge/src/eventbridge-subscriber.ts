@@ -5,8 +5,14 @@
 // left in the queue: a redrive policy moves it to a dead-letter queue for inspection instead of it
 // vanishing (EVENTBRIDGE_SQS_MALFORMED=delete drops it instead). Events of topics this subscription
 // did not ask for are deleted: one queue belongs to one subscription, its rules decide what arrives.
+// While a received batch (up to 10) is handled one by one, the messages not yet deleted are kept
+// hidden (ChangeMessageVisibilityBatch every third of the queue's visibility timeout), so a slow
+// batch does not reappear to other consumers mid-way. Every request has a timeout
+// (EVENTBRIDGE_REQUEST_TIMEOUT_MS, a long poll its wait on top), and close() gives a delete still
+// running at most one request timeout.
 
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -31,7 +37,7 @@ import {
   type TopicName,
 } from "@kaireon/events-core";
 import { safeParseEventBridgeEvent } from "./eventbridge-event.js";
-import type { EventBridgeOptions } from "./eventbridge-options.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type EventBridgeOptions } from "./eventbridge-options.js";
 
 const BACKEND = "eventbridge";
 
@@ -45,20 +51,111 @@ export interface EventBridgeSubscriberOptions {
   region?: string | undefined;
   /** SQS endpoint (AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL). */
   sqsEndpoint?: string | undefined;
+  /** One SQS request at most this long; ReceiveMessage gets its long-poll wait on top (EVENTBRIDGE_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   logger?: Logger;
-  /** Bring your own client; it is not destroyed on close(). */
+  /** Bring your own client; it is not destroyed on close(). Its HTTP timeouts are then yours to set. */
   client?: SQSClient;
 }
 
-export function sqsClientConfig(options: Pick<EventBridgeOptions, "region" | "sqsEndpoint">): SQSClientConfig {
-  const config: SQSClientConfig = {};
+/** SDK client config for the subscriber: region, endpoint, and a request timeout that throws (a hung request ends). */
+export function sqsClientConfig(
+  options: Pick<EventBridgeOptions, "region" | "sqsEndpoint"> & Partial<Pick<EventBridgeOptions, "requestTimeoutMs">>,
+): SQSClientConfig {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const config: SQSClientConfig = {
+    // A long poll raises it per call (ReceiveMessage); throwOnRequestTimeout: without it the handler only warns.
+    requestHandler: { connectionTimeout: Math.min(requestTimeout, 3_000), requestTimeout, throwOnRequestTimeout: true },
+  };
   if (options.region !== undefined) config.region = options.region;
   if (options.sqsEndpoint !== undefined) config.endpoint = options.sqsEndpoint;
   return config;
 }
 
+/** What the subscription needs from the subscriber's settings and the queue. */
+interface SqsSettings {
+  waitTimeSeconds: number;
+  malformed: "leave" | "delete";
+  logger: Logger;
+  requestTimeoutMs: number;
+  /** The queue's VisibilityTimeout: how long a received message stays hidden unless we extend it. */
+  visibilityTimeoutSeconds: number;
+}
+
+/**
+ * Keeps the messages of one batch hidden while they wait: every third of the visibility timeout their
+ * visibility is set to the whole timeout again. A message leaves the set once it is deleted or given
+ * back (a failed handler, a message left for the redrive policy): SQS then shows it again in time.
+ */
+class VisibilityKeeper {
+  private readonly held = new Map<string, Message>();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    messages: readonly Message[],
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+    private readonly settings: SqsSettings,
+    private readonly signal: AbortSignal,
+  ) {
+    for (const m of messages) if (m.ReceiptHandle) this.held.set(m.ReceiptHandle, m);
+    const seconds = settings.visibilityTimeoutSeconds;
+    if (seconds > 0 && this.held.size > 0) {
+      this.timer = setInterval(() => this.extend(), Math.max(200, (seconds * 1000) / 3));
+      this.timer.unref();
+    }
+  }
+
+  release(message: Message): void {
+    if (message.ReceiptHandle) this.held.delete(message.ReceiptHandle);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.held.clear();
+  }
+
+  private extend(): void {
+    if (this.inFlight || this.held.size === 0 || this.signal.aborted) return;
+    const entries = [...this.held.keys()].map((receiptHandle, i) => ({
+      Id: String(i),
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: this.settings.visibilityTimeoutSeconds,
+    }));
+    this.inFlight = this.client
+      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }), { abortSignal: this.signal })
+      .then((response) => {
+        for (const failed of response.Failed ?? []) {
+          const entry = entries[Number(failed.Id)];
+          if (entry) this.held.delete(entry.ReceiptHandle);
+          this.settings.logger.warn("[eventbridge] ChangeMessageVisibility failed; the message may be delivered again meanwhile", {
+            code: failed.Code,
+            queueUrl: this.queueUrl,
+          });
+        }
+      })
+      .catch((error: unknown) => {
+        if (!this.signal.aborted) {
+          this.settings.logger.warn("[eventbridge] ChangeMessageVisibilityBatch failed; these messages may be delivered again meanwhile", {
+            error: (error as Error)?.name,
+            count: entries.length,
+          });
+        }
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+      });
+  }
+}
+
 class SqsSubscription implements Subscription {
+  /** Aborted by close(): ends a long poll and the backoff sleep at once. */
   private readonly abort = new AbortController();
+  /** Aborted one request timeout after close() while a delete runs: what close() waits for is bounded. */
+  private readonly drain = new AbortController();
+  private drainTimer: NodeJS.Timeout | undefined;
+  private deleting = false;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly warnedTopics = new Set<string>();
@@ -69,7 +166,7 @@ class SqsSubscription implements Subscription {
     private readonly queueUrl: string,
     private readonly handler: EventHandler,
     private readonly onError: (failure: SubscriptionError) => void,
-    private readonly settings: { waitTimeSeconds: number; malformed: "leave" | "delete"; logger: Logger },
+    private readonly settings: SqsSettings,
   ) {}
 
   start(): void {
@@ -79,9 +176,17 @@ class SqsSubscription implements Subscription {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.abort.abort();
+      if (this.deleting) this.armDrain();
       await this.loop?.catch(() => {});
+      clearTimeout(this.drainTimer);
     })();
     return this.closing;
+  }
+
+  /** A delete running while we close gets one request timeout, then is aborted (its messages come back). */
+  private armDrain(): void {
+    this.drainTimer ??= setTimeout(() => this.drain.abort(), this.settings.requestTimeoutMs);
+    this.drainTimer.unref();
   }
 
   private get stopped(): boolean {
@@ -99,7 +204,8 @@ class SqsSubscription implements Subscription {
             MaxNumberOfMessages: 10,
             WaitTimeSeconds: this.settings.waitTimeSeconds,
           }),
-          { abortSignal: this.abort.signal },
+          // The long poll may take its whole wait before SQS answers: the timeout comes on top.
+          { abortSignal: this.abort.signal, requestTimeout: this.settings.waitTimeSeconds * 1000 + this.settings.requestTimeoutMs },
         );
         messages = response.Messages ?? [];
         failures = 0;
@@ -116,10 +222,16 @@ class SqsSubscription implements Subscription {
         continue;
       }
       const done: Message[] = [];
-      for (const message of messages) {
-        // A message received but not handled before close goes back to the queue after its visibility timeout.
-        if (this.stopped) break;
-        if (await this.handle(message)) done.push(message);
+      const keeper = new VisibilityKeeper(messages, this.client, this.queueUrl, this.settings, this.drain.signal);
+      try {
+        for (const message of messages) {
+          // A message received but not handled before close goes back to the queue after its visibility timeout.
+          if (this.stopped) break;
+          if (await this.handle(message)) done.push(message);
+          else keeper.release(message);
+        }
+      } finally {
+        keeper.stop();
       }
       await this.delete(done);
     }
@@ -173,12 +285,15 @@ class SqsSubscription implements Subscription {
 
   private async delete(messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
+    this.deleting = true;
+    if (this.stopped) this.armDrain();
     try {
       const response = await this.client.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.queueUrl,
           Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
         }),
+        { abortSignal: this.drain.signal },
       );
       for (const failed of response.Failed ?? []) {
         this.settings.logger.warn("[eventbridge] DeleteMessage failed; the message will be delivered again", {
@@ -191,6 +306,8 @@ class SqsSubscription implements Subscription {
         error: (error as Error)?.name,
         count: messages.length,
       });
+    } finally {
+      this.deleting = false;
     }
   }
 
@@ -209,12 +326,16 @@ export class EventBridgeSubscriber implements Subscriber {
   private readonly ownsClient: boolean;
   private readonly subscriptions = new Set<SqsSubscription>();
   private readonly logger: Logger;
+  private readonly requestTimeoutMs: number;
   private closed = false;
 
   constructor(private readonly options: EventBridgeSubscriberOptions = {}) {
     this.logger = options.logger ?? consoleLogger;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? new SQSClient(sqsClientConfig({ region: options.region, sqsEndpoint: options.sqsEndpoint }));
+    this.client =
+      options.client ??
+      new SQSClient(sqsClientConfig({ region: options.region, sqsEndpoint: options.sqsEndpoint, requestTimeoutMs: this.requestTimeoutMs }));
   }
 
   async subscribe(topics: readonly TopicName[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -243,8 +364,13 @@ export class EventBridgeSubscriber implements Subscriber {
     }
     // The queue holds what the rule delivered since it was created, whether or not we poll: checking
     // that it exists is what makes the subscription live.
+    let visibilityTimeoutSeconds: number;
     try {
-      await this.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+      const attributes = await this.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn", "VisibilityTimeout"] }),
+      );
+      // SQS's default when the queue does not say: 30 s.
+      visibilityTimeoutSeconds = Number(attributes.Attributes?.VisibilityTimeout ?? 30);
     } catch (error) {
       throw new ConnectionError({
         backend: BACKEND,
@@ -257,6 +383,8 @@ export class EventBridgeSubscriber implements Subscriber {
       waitTimeSeconds: this.options.waitTimeSeconds ?? 20,
       malformed: this.options.malformed ?? "leave",
       logger: this.logger,
+      requestTimeoutMs: this.requestTimeoutMs,
+      visibilityTimeoutSeconds: Number.isFinite(visibilityTimeoutSeconds) ? visibilityTimeoutSeconds : 30,
     });
     this.subscriptions.add(subscription);
     subscription.start();

@@ -201,6 +201,7 @@ describe("eventbridge end to end (moto server)", () => {
       const subscriber = createEventBridgeSubscriber({
         queueUrl: queue.queueUrl,
         sqsEndpoint: endpoint,
+        requestTimeoutMs: slowEmulator.requestTimeoutMs,
         region: region(),
         waitTimeSeconds: 1,
         malformed,
@@ -228,6 +229,7 @@ describe("eventbridge end to end (moto server)", () => {
     const subscriber = createEventBridgeSubscriber({
       queueUrl: queue.queueUrl,
       sqsEndpoint: endpoint,
+      requestTimeoutMs: slowEmulator.requestTimeoutMs,
       region: region(),
       waitTimeSeconds: 1,
     });
@@ -251,6 +253,7 @@ describe("eventbridge end to end (moto server)", () => {
     const subscriber = createEventBridgeSubscriber({
       queueUrl: queue.queueUrl,
       sqsEndpoint: endpoint,
+      requestTimeoutMs: slowEmulator.requestTimeoutMs,
       region: region(),
       waitTimeSeconds: 1,
     });
