@@ -1,10 +1,13 @@
 // Reads an SQS queue that EventBridge rules feed (see ensureRuleToQueue). Long polling
-// ReceiveMessage; a message is deleted only after the handler succeeded, so a crash or a failed
-// handler means SQS delivers it again after the visibility timeout (at least once: dedupe on the
-// envelope id). A malformed message is reported through onError with its raw text and, by default,
-// left in the queue: a redrive policy moves it to a dead-letter queue for inspection instead of it
-// vanishing (EVENTBRIDGE_SQS_MALFORMED=delete drops it instead). Events of topics this subscription
-// did not ask for are deleted: one queue belongs to one subscription, its rules decide what arrives.
+// ReceiveMessage; the shell — checks, the handler contract (attempts, a timeout per attempt, then
+// HANDLER_FAILED to onError), the guarded onError — is core's SubscriberBase, as on every backend.
+// A message is deleted once the handler succeeded or failed all its attempts (the contract moves
+// on; forward it from onError to keep it); a crash or a close mid-handler leaves it for SQS to
+// deliver again after the visibility timeout (at least once: dedupe on the envelope id). A message
+// that is not one of our events is reported with its raw text and, by default, left in the queue: a
+// redrive policy moves it to a dead-letter queue (EVENTBRIDGE_SQS_MALFORMED=delete drops it). Events
+// of topics this subscription did not ask for are reported and deleted: one queue belongs to one
+// subscription, its rules decide what arrives.
 // While a received batch (up to 10) is handled one by one, the messages not yet deleted are kept
 // hidden (ChangeMessageVisibilityBatch every third of the queue's visibility timeout), so a slow
 // batch does not reappear to other consumers mid-way. Every request has a timeout
@@ -24,17 +27,11 @@ import {
   backoffDelay,
   ConfigError,
   ConnectionError,
-  consoleLogger,
-  type EventHandler,
-  EventsError,
+  type Inbox,
   type Logger,
-  type MessageContext,
-  type SubscribeOptions,
-  type Subscriber,
-  type Subscription,
-  type SubscriptionError,
+  SubscriberBase,
   sleep,
-  type TopicName,
+  type TransportSubscription,
 } from "@kaireon/events-core";
 import { safeParseEventBridgeEvent } from "./eventbridge-event.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type EventBridgeOptions } from "./eventbridge-options.js";
@@ -149,23 +146,19 @@ class VisibilityKeeper {
   }
 }
 
-class SqsSubscription implements Subscription {
-  /** Aborted by close(): ends a long poll and the backoff sleep at once. */
-  private readonly abort = new AbortController();
+/** The shell (checks, handler contract, onError) is core's SubscriberBase; this class is the queue loop. */
+class SqsSubscription implements TransportSubscription {
   /** Aborted one request timeout after close() while a delete runs: what close() waits for is bounded. */
   private readonly drain = new AbortController();
   private drainTimer: NodeJS.Timeout | undefined;
   private deleting = false;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
-  private readonly warnedTopics = new Set<string>();
 
   constructor(
-    readonly topics: readonly TopicName[],
+    private readonly inbox: Inbox,
     private readonly client: SQSClient,
     private readonly queueUrl: string,
-    private readonly handler: EventHandler,
-    private readonly onError: (failure: SubscriptionError) => void,
     private readonly settings: SqsSettings,
   ) {}
 
@@ -175,7 +168,6 @@ class SqsSubscription implements Subscription {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.abort.abort();
       if (this.deleting) this.armDrain();
       await this.loop?.catch(() => {});
       clearTimeout(this.drainTimer);
@@ -189,8 +181,9 @@ class SqsSubscription implements Subscription {
     this.drainTimer.unref();
   }
 
+  /** The base aborts inbox.signal when the subscription closes: it ends a long poll and a backoff sleep at once. */
   private get stopped(): boolean {
-    return this.abort.signal.aborted;
+    return this.inbox.signal.aborted;
   }
 
   private async run(): Promise<void> {
@@ -205,20 +198,20 @@ class SqsSubscription implements Subscription {
             WaitTimeSeconds: this.settings.waitTimeSeconds,
           }),
           // The long poll may take its whole wait before SQS answers: the timeout comes on top.
-          { abortSignal: this.abort.signal, requestTimeout: this.settings.waitTimeSeconds * 1000 + this.settings.requestTimeoutMs },
+          { abortSignal: this.inbox.signal, requestTimeout: this.settings.waitTimeSeconds * 1000 + this.settings.requestTimeoutMs },
         );
         messages = response.Messages ?? [];
         failures = 0;
       } catch (error) {
         if (this.stopped) return;
-        this.report({
+        this.inbox.report({
           error: new ConnectionError({
             backend: BACKEND,
             message: `[eventbridge] ReceiveMessage on ${this.queueUrl} failed (${(error as Error)?.name}: ${(error as Error)?.message}) — retrying; check EVENTBRIDGE_QUEUE_URL and sqs:ReceiveMessage`,
             cause: error,
           }),
         });
-        await sleep(backoffDelay(failures++, { baseMs: 200, maxMs: 10_000 }), this.abort.signal);
+        await sleep(backoffDelay(failures++, { baseMs: 200, maxMs: 10_000 }), this.inbox.signal);
         continue;
       }
       const done: Message[] = [];
@@ -237,12 +230,17 @@ class SqsSubscription implements Subscription {
     }
   }
 
-  /** True when the message is finished with and may be deleted. */
+  /**
+   * True when the message is finished with and may be deleted: handled, failed every attempt
+   * (HANDLER_FAILED went to onError: the contract moves on, as on every backend), or an event of a
+   * topic this subscription did not ask for. A message that is not one of our events follows
+   * EVENTBRIDGE_SQS_MALFORMED; one the handler did not finish because we are closing stays.
+   */
   private async handle(message: Message): Promise<boolean> {
     const raw = message.Body ?? "";
     const parsed = safeParseEventBridgeEvent(raw);
     if (!parsed.ok) {
-      this.report({
+      this.inbox.report({
         error: parsed.error,
         raw,
         context: { source: this.queueUrl, ...(message.MessageId ? { position: message.MessageId } : {}) },
@@ -250,37 +248,8 @@ class SqsSubscription implements Subscription {
       return this.settings.malformed === "delete";
     }
     const { event, eventBridge } = parsed;
-    if (!this.topics.includes(event.type)) {
-      if (!this.warnedTopics.has(event.type)) {
-        this.warnedTopics.add(event.type);
-        this.settings.logger.warn(
-          "[eventbridge] the queue receives a topic this subscription did not ask for; deleting such messages — narrow the rule",
-          {
-            topic: event.type,
-            queueUrl: this.queueUrl,
-          },
-        );
-      }
-      return true;
-    }
-    const context: MessageContext = { source: this.queueUrl, position: eventBridge.id };
-    try {
-      await this.handler(event, context);
-      return true;
-    } catch (cause) {
-      this.report({
-        error: EventsError.isInstance(cause)
-          ? cause
-          : new EventsError({
-              code: "HANDLER_FAILED",
-              backend: BACKEND,
-              message: `[eventbridge] handler failed for event ${event.id}: ${(cause as Error)?.message ?? String(cause)} — the message stays in the queue and comes back after its visibility timeout`,
-              cause,
-            }),
-        context,
-      });
-      return false;
-    }
+    const outcome = await this.inbox.deliverEvent(event, { source: this.queueUrl, position: eventBridge.id }, raw);
+    return outcome !== "skipped";
   }
 
   private async delete(messages: Message[]): Promise<void> {
@@ -310,27 +279,15 @@ class SqsSubscription implements Subscription {
       this.deleting = false;
     }
   }
-
-  private report(failure: SubscriptionError): void {
-    try {
-      this.onError(failure);
-    } catch {
-      // an onError that throws must not stop the subscription
-    }
-  }
 }
 
-export class EventBridgeSubscriber implements Subscriber {
-  readonly backend = BACKEND;
+export class EventBridgeSubscriber extends SubscriberBase {
   readonly client: SQSClient;
   private readonly ownsClient: boolean;
-  private readonly subscriptions = new Set<SqsSubscription>();
-  private readonly logger: Logger;
   private readonly requestTimeoutMs: number;
-  private closed = false;
 
   constructor(private readonly options: EventBridgeSubscriberOptions = {}) {
-    this.logger = options.logger ?? consoleLogger;
+    super({ backend: BACKEND, ...(options.logger ? { logger: options.logger } : {}) });
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.ownsClient = options.client === undefined;
     this.client =
@@ -338,14 +295,7 @@ export class EventBridgeSubscriber implements Subscriber {
       new SQSClient(sqsClientConfig({ region: options.region, sqsEndpoint: options.sqsEndpoint, requestTimeoutMs: this.requestTimeoutMs }));
   }
 
-  async subscribe(topics: readonly TopicName[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.closed) {
-      throw new EventsError({
-        code: "SUBSCRIBER_CLOSED",
-        backend: BACKEND,
-        message: "[eventbridge] subscriber is closed — create a new one",
-      });
-    }
+  protected async open(inbox: Inbox): Promise<TransportSubscription> {
     const queueUrl = this.options.queueUrl;
     if (!queueUrl) {
       throw new ConfigError({
@@ -355,7 +305,7 @@ export class EventBridgeSubscriber implements Subscriber {
         details: { variable: "EVENTBRIDGE_QUEUE_URL" },
       });
     }
-    if (options.from instanceof Date) {
+    if (inbox.options.from instanceof Date) {
       throw new ConfigError({
         backend: BACKEND,
         message:
@@ -368,6 +318,7 @@ export class EventBridgeSubscriber implements Subscriber {
     try {
       const attributes = await this.client.send(
         new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn", "VisibilityTimeout"] }),
+        { abortSignal: inbox.signal },
       );
       // SQS's default when the queue does not say: 30 s.
       visibilityTimeoutSeconds = Number(attributes.Attributes?.VisibilityTimeout ?? 30);
@@ -378,23 +329,18 @@ export class EventBridgeSubscriber implements Subscriber {
         cause: error,
       });
     }
-    const onError = options.onError ?? ((f: SubscriptionError) => this.logger.warn(f.error.message, { code: f.error.code }));
-    const subscription = new SqsSubscription([...topics], this.client, queueUrl, handler, onError, {
+    const subscription = new SqsSubscription(inbox, this.client, queueUrl, {
       waitTimeSeconds: this.options.waitTimeSeconds ?? 20,
       malformed: this.options.malformed ?? "leave",
       logger: this.logger,
       requestTimeoutMs: this.requestTimeoutMs,
       visibilityTimeoutSeconds: Number.isFinite(visibilityTimeoutSeconds) ? visibilityTimeoutSeconds : 30,
     });
-    this.subscriptions.add(subscription);
     subscription.start();
     return subscription;
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.close()));
-    this.subscriptions.clear();
+  protected override release(): void {
     if (this.ownsClient) this.client.destroy();
   }
 }

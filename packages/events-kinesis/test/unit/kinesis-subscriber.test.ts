@@ -200,7 +200,7 @@ describe("kinesis reader: records and checkpoints", () => {
         if (calls === 1) throw new Error("boom");
         return spy.handler(event, context);
       },
-      { from: "earliest", onError: spy.onError },
+      { from: "earliest", onError: spy.onError, handlerAttempts: 1 },
     );
     await spy.waitForCount(1, undefined, 5000);
     const errors = await spy.waitForErrors(3, 5000);
