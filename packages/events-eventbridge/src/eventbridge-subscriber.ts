@@ -82,7 +82,7 @@ interface SqsSettings {
 /**
  * Keeps the messages of one batch hidden while they wait: every third of the visibility timeout their
  * visibility is set to the whole timeout again. A message leaves the set once it is deleted or given
- * back (a failed handler, a message left for the redrive policy): SQS then shows it again in time.
+ * back (left for the redrive policy, or not handled because we are closing): SQS then shows it again.
  */
 class VisibilityKeeper {
   private readonly held = new Map<string, Message>();

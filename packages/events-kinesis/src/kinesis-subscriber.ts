@@ -273,7 +273,7 @@ class KinesisSubscription implements TransportSubscription {
       if (last !== undefined) {
         this.positions.set(shardId, { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: last });
         await this.save(shardId, { sequenceNumber: last });
-      } else if (page.MillisBehindLatest === 0) this.caughtUp(shardId, polledAt);
+      } else if (records.length === 0 && page.MillisBehindLatest === 0) this.caughtUp(shardId, polledAt);
       if (this.closed) return;
       iterator = page.NextShardIterator;
       if (!iterator) {
