@@ -17,6 +17,7 @@ import {
 } from "@kaireon/events-core";
 import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
+import { healthReport } from "./health.js";
 import { LiveView } from "./live-view.js";
 import { leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
 import { RelayThread } from "./relay-thread.js";
@@ -115,17 +116,7 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
       logger,
       liveView,
       closing: closing.signal,
-      health: async () => {
-        const thread = await relayThread?.status();
-        return {
-          backend: publisher.backend,
-          requested: core.requested,
-          publisher: thread ? thread.publisher : await publisher.ready(),
-          relay: relay ? await relay.metrics() : thread ? thread.relay : "separate process",
-          relayMode,
-          counts: await store.counts(),
-        };
-      },
+      health: () => healthReport({ requested: core.requested, relayMode, publisher, relay, relayThread, store }),
     });
 
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

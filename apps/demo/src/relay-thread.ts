@@ -13,9 +13,12 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { consoleLogger, type Env, type Logger } from "@kaireon/events-core";
 import type { OutboxMetrics } from "@kaireon/events-outbox";
+import { HEALTH_TIMEOUT_MS, within } from "./health.js";
 import { startStandaloneRelay } from "./outbox.js";
 
 const WAKE_EVERY_MS = 2;
+/** The worker's own bound on relay.metrics() and publisher.ready(), under the server's, so its reply arrives in time. */
+const WORKER_HEALTH_TIMEOUT_MS = 1500;
 
 type ToWorker = { type: "wake" } | { type: "metrics"; id: number } | { type: "stop" };
 type FromWorker =
@@ -23,6 +26,13 @@ type FromWorker =
   | { type: "failed"; message: string }
   | { type: "metrics"; id: number; metrics: OutboxMetrics | string; publisher: unknown }
   | { type: "stopped"; metrics: OutboxMetrics | undefined };
+
+export interface RelayThreadOptions {
+  /** The worker's module (default: this file). Tests pass a stand-in worker that never answers. */
+  script?: URL;
+  /** How long status() waits for the worker's reply (default HEALTH_TIMEOUT_MS). */
+  statusTimeoutMs?: number;
+}
 
 export interface RelayThreadStatus {
   /** The relay's metrics, or why there are none. */
@@ -35,6 +45,8 @@ export class RelayThread {
   private worker!: Worker;
   private readonly pending = new Map<number, (reply: { metrics: OutboxMetrics | string; publisher: unknown }) => void>();
   private nextId = 0;
+  /** The one status request in flight: concurrent callers share it, so `pending` holds at most one reply. */
+  private statusRequest: Promise<RelayThreadStatus> | undefined;
   private stopped: Promise<OutboxMetrics | undefined> | undefined;
   private running = false;
   private restarts = 0;
@@ -46,18 +58,20 @@ export class RelayThread {
   private constructor(
     private readonly env: Env,
     private readonly logger: Logger,
+    private readonly options: RelayThreadOptions,
   ) {}
 
   /** Starts the worker with `env` and resolves once its relay runs (rejects with the worker's error). */
-  static async start(env: Env, logger: Logger): Promise<RelayThread> {
-    const thread = new RelayThread(env, logger);
+  static async start(env: Env, logger: Logger, options: RelayThreadOptions = {}): Promise<RelayThread> {
+    const thread = new RelayThread(env, logger, options);
     await thread.spawn();
     return thread;
   }
 
   private spawn(): Promise<void> {
     // From dist/ the worker is this very file; from src/ (tests run the TypeScript) the built copy.
-    const self = new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url, import.meta.url);
+    const self =
+      this.options.script ?? new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url, import.meta.url);
     const worker = new Worker(self, { workerData: { relayThread: true }, env: { ...this.env } });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
@@ -125,12 +139,34 @@ export class RelayThread {
     }, wait);
   }
 
-  async status(): Promise<RelayThreadStatus> {
-    if (!this.running) return { relay: this.stopped ? "relay thread stopped" : "relay thread restarting", publisher: undefined };
+  /**
+   * The relay's metrics and the publisher's readiness, as the worker reports them. Bounded: a worker
+   * that does not reply within statusTimeoutMs (stuck in a long synchronous step, say) is reported
+   * as `timeout: …`, and its late reply is dropped.
+   */
+  status(): Promise<RelayThreadStatus> {
+    if (!this.running)
+      return Promise.resolve({ relay: this.stopped ? "relay thread stopped" : "relay thread restarting", publisher: undefined });
+    this.statusRequest ??= this.askStatus().finally(() => {
+      this.statusRequest = undefined;
+    });
+    return this.statusRequest;
+  }
+
+  private async askStatus(): Promise<RelayThreadStatus> {
+    const ms = this.options.statusTimeoutMs ?? HEALTH_TIMEOUT_MS;
     const id = this.nextId++;
+    let timer: NodeJS.Timeout | undefined;
     const reply = await new Promise<{ metrics: OutboxMetrics | string; publisher: unknown }>((resolve) => {
       this.pending.set(id, resolve);
+      timer = setTimeout(() => {
+        const timeout = `timeout: the relay thread did not answer within ${ms} ms`;
+        resolve({ metrics: timeout, publisher: timeout });
+      }, ms);
       this.worker.postMessage({ type: "metrics", id } satisfies ToWorker);
+    }).finally(() => {
+      clearTimeout(timer);
+      this.pending.delete(id);
     });
     return { relay: reply.metrics, publisher: reply.publisher };
   }
@@ -159,8 +195,8 @@ async function runWorker(): Promise<void> {
       if (m.type === "wake") relay.notify();
       else if (m.type === "metrics") {
         const [metrics, ready] = await Promise.all([
-          relay.metrics().catch((error: Error) => `relay metrics failed: ${error.message}`),
-          publisher.ready().catch((error: Error) => `publisher not ready: ${error.message}`),
+          within(() => relay.metrics(), WORKER_HEALTH_TIMEOUT_MS, "relay.metrics()"),
+          within(() => publisher.ready(), WORKER_HEALTH_TIMEOUT_MS, "publisher.ready()"),
         ]);
         send({ type: "metrics", id: m.id, metrics, publisher: ready });
       } else if (m.type === "stop") {
