@@ -18,10 +18,14 @@ import {
 import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { healthReport } from "./health.js";
+import { LiveStreams } from "./live-stream.js";
 import { LiveView } from "./live-view.js";
 import { leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
 import { RelayThread } from "./relay-thread.js";
 import type { DemoStore } from "./store.js";
+
+/** How long shutdown waits for open connections (in-flight requests, ending live streams) before it closes them. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 export interface ContainerOptions {
   logger?: Logger;
@@ -44,6 +48,11 @@ export interface Container {
 export async function startDemo(env: Env = process.env, containerOptions: ContainerOptions = {}): Promise<Container> {
   const logger = containerOptions.logger ?? consoleLogger;
   const options = readDemoOptions(env);
+  if (env.HOST?.trim() && !env.DEMO_HOST?.trim()) {
+    logger.warn(
+      `[demo] HOST is not read (shells and platforms set it for their own use); DEMO_HOST says where to listen — using ${options.DEMO_HOST}`,
+    );
+  }
   const eventEnv = backendEnv(env);
   const core = readCoreConfig(eventEnv);
   // One bus per container: the embedded backend's publisher and the live view share it.
@@ -108,6 +117,7 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     }
 
     const closing = new AbortController();
+    const liveStreams = new LiveStreams(logger);
     const app = createApp({
       store,
       eventsEnabled: options.DEMO_EVENTS,
@@ -116,11 +126,13 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
       logger,
       liveView,
       closing: closing.signal,
+      liveStreams,
+      liveToken: options.DEMO_LIVE_TOKEN,
       health: () => healthReport({ requested: core.requested, relayMode, publisher, relay, relayThread, store }),
     });
 
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: options.PORT, hostname: options.HOST }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, port: options.PORT, hostname: options.DEMO_HOST }, () => resolve(s));
       s.once("error", reject);
     });
     // A server error after start-up (e.g. EMFILE) is logged, never a crash.
@@ -134,8 +146,12 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
         // 1. stop accepting; end live streams so open connections do not hold the close.
         closing.abort();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        (server as import("node:http").Server).closeIdleConnections?.();
+        const http = server as import("node:http").Server;
+        http.closeIdleConnections?.();
+        // A live page that stopped reading would hold its ended stream (and the close) open for ever.
+        const cutOff = setTimeout(() => http.closeAllConnections?.(), SHUTDOWN_GRACE_MS);
         await closed;
+        clearTimeout(cutOff);
         // 2. drain the relay (in-flight batch), 3. close the live view, publisher and database.
         await undo();
       })();
@@ -147,7 +163,7 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
         `${core.requested !== publisher.backend ? ` (${core.requested})` : ""}, store ${store.kind} ${store.location}` +
         `, relay ${relayMode === "separate" ? "separate (pnpm --filter @kaireon/demo relay)" : relayMode === "thread" ? "on a worker thread" : "on the server's event loop"}` +
         `${options.DEMO_EVENTS ? "" : ", events disabled"}` +
-        `${liveView ? `, live view ${url}/live` : ""}`,
+        `${liveView ? `, live view ${url}/live${options.DEMO_LIVE_TOKEN ? "?token=<DEMO_LIVE_TOKEN>" : ""}` : ""}`,
     );
     return { options, publisher, store, liveView, url, stop };
   } catch (error) {
