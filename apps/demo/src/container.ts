@@ -22,6 +22,7 @@ import { LiveStreams } from "./live-stream.js";
 import { LiveView } from "./live-view.js";
 import { leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
 import { RelayThread } from "./relay-thread.js";
+import { demoSecrets, redactDeep, redactError, redactingLogger } from "./secrets.js";
 import type { DemoStore } from "./store.js";
 
 /** How long shutdown waits for open connections (in-flight requests, ending live streams) before it closes them. */
@@ -45,8 +46,17 @@ export interface Container {
   stop(): Promise<void>;
 }
 
+/** Starts the demo from `env`. A start-up error is thrown with the environment's secrets masked. */
 export async function startDemo(env: Env = process.env, containerOptions: ContainerOptions = {}): Promise<Container> {
-  const logger = containerOptions.logger ?? consoleLogger;
+  const secrets = demoSecrets(env);
+  return start(env, containerOptions, secrets).catch((error: unknown) => {
+    throw redactError(error, secrets);
+  });
+}
+
+async function start(env: Env, containerOptions: ContainerOptions, secrets: readonly string[]): Promise<Container> {
+  // Every log line of the demo and of the packages it loads goes through this one logger.
+  const logger = redactingLogger(containerOptions.logger ?? consoleLogger, secrets);
   const options = readDemoOptions(env);
   if (env.HOST?.trim() && !env.DEMO_HOST?.trim()) {
     logger.warn(
@@ -128,7 +138,8 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
       closing: closing.signal,
       liveStreams,
       liveToken: options.DEMO_LIVE_TOKEN,
-      health: () => healthReport({ requested: core.requested, relayMode, publisher, relay, relayThread, store }),
+      health: async () =>
+        redactDeep(await healthReport({ requested: core.requested, relayMode, publisher, relay, relayThread, store }), secrets),
     });
 
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

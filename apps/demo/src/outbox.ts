@@ -17,6 +17,7 @@ import {
 import pg from "pg";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { createPostgresStore } from "./postgres-store.js";
+import { demoSecrets, redactError, redactingLogger } from "./secrets.js";
 import { createSqliteStore, openSqlite } from "./sqlite-store.js";
 import type { DemoStore } from "./store.js";
 
@@ -135,6 +136,13 @@ export interface StandaloneRelay {
 
 /** Loads the backend and opens the store from `env`, starts the relay and (SQLite) the checkpoints. */
 export async function startStandaloneRelay(env: Env, logger: Logger): Promise<StandaloneRelay> {
+  const secrets = demoSecrets(env);
+  return openStandaloneRelay(env, redactingLogger(logger, secrets)).catch((error: unknown) => {
+    throw redactError(error, secrets);
+  });
+}
+
+async function openStandaloneRelay(env: Env, logger: Logger): Promise<StandaloneRelay> {
   const options = readDemoOptions(env);
   const publisher = await loadPublisher(backendEnv(env), { logger, resolveFrom: import.meta.url });
   try {

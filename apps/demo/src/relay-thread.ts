@@ -15,6 +15,7 @@ import { consoleLogger, type Env, type Logger } from "@kaireon/events-core";
 import type { OutboxMetrics } from "@kaireon/events-outbox";
 import { HEALTH_TIMEOUT_MS, within } from "./health.js";
 import { startStandaloneRelay } from "./outbox.js";
+import { demoSecrets, redactDeep, redactText } from "./secrets.js";
 
 const WAKE_EVERY_MS = 2;
 /** The worker's own bound on relay.metrics() and publisher.ready(), under the server's, so its reply arrives in time. */
@@ -189,6 +190,7 @@ async function runWorker(): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const send = (m: FromWorker) => port.postMessage(m);
+  const secrets = demoSecrets(process.env as Env);
   try {
     const { publisher, relay, stop } = await startStandaloneRelay(process.env as Env, consoleLogger);
     port.on("message", async (m: ToWorker) => {
@@ -198,7 +200,7 @@ async function runWorker(): Promise<void> {
           within(() => relay.metrics(), WORKER_HEALTH_TIMEOUT_MS, "relay.metrics()"),
           within(() => publisher.ready(), WORKER_HEALTH_TIMEOUT_MS, "publisher.ready()"),
         ]);
-        send({ type: "metrics", id: m.id, metrics, publisher: ready });
+        send({ type: "metrics", id: m.id, metrics: redactDeep(metrics, secrets), publisher: redactDeep(ready, secrets) });
       } else if (m.type === "stop") {
         send({ type: "stopped", metrics: await stop() });
         port.close();
@@ -206,7 +208,7 @@ async function runWorker(): Promise<void> {
     });
     send({ type: "ready" });
   } catch (error) {
-    send({ type: "failed", message: (error as Error).message });
+    send({ type: "failed", message: redactText((error as Error)?.message ?? String(error), secrets) });
     port.close();
   }
 }
