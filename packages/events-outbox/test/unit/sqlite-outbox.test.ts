@@ -35,6 +35,9 @@ function openSqlite(): StoreHarness {
     async orders() {
       return (db.prepare("SELECT id FROM orders ORDER BY id").all() as { id: string }[]).map((r) => r.id);
     },
+    async setPayload(eventId, payload) {
+      db.prepare("UPDATE kaireon_outbox SET payload = ? WHERE event_id = ?").run(payload, eventId);
+    },
     async close() {
       db.close();
     },
