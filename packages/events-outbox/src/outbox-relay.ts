@@ -104,6 +104,7 @@ const DEFAULT_RETENTION: OutboxRetention = { sentMs: 24 * 60 * 60 * 1000, interv
 // this long before looking again instead of spinning.
 const CONTENDED_WAIT_MS = 25;
 const ERROR_TEXT_LIMIT = 2000;
+const PRUNE_CHUNK = 10_000;
 // The start-up readiness question must not hold start() for long; a publisher that does not answer
 // is let through (a disabled result is still never counted sent, see publishClaimed).
 const READY_CHECK_MS = 5000;
@@ -311,11 +312,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!retention) return 0;
     lastPrune = Date.now();
     let total = 0;
-    // Chunks keep each delete short so it never holds the table for long.
+    // Chunks keep each delete short so it never holds the table for long, and the event loop runs
+    // between them: with SQLite every chunk is synchronous work on the app's thread.
     for (;;) {
-      const n = await store.pruneSent(retention.sentMs, 10_000);
+      const n = await store.pruneSent(retention.sentMs, PRUNE_CHUNK);
       total += n;
-      if (n < 10_000) break;
+      if (n < PRUNE_CHUNK) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     counts.pruned += total;
     return total;
