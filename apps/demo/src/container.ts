@@ -20,7 +20,7 @@ import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { healthReport } from "./health.js";
 import { LiveStreams } from "./live-stream.js";
 import { LiveView } from "./live-view.js";
-import { leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
+import { isPublisherDisabled, leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
 import { RelayThread } from "./relay-thread.js";
 import { demoSecrets, redactDeep, redactError, redactingLogger } from "./secrets.js";
 import type { DemoStore } from "./store.js";
@@ -83,10 +83,24 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
     // relay cannot move to a worker.
     const threadable = publisher.backend !== "memory" && options.DEMO_DATA_DIR !== ":memory:";
     const relayMode = options.DEMO_RELAY === "thread" && !threadable ? "inline" : options.DEMO_RELAY;
-    const relay = relayMode === "inline" ? await startRelay(outbox, publisher, env, logger) : undefined;
+    // A disabled stream (redis without REDIS_URL) is refused by the relay: the server keeps serving,
+    // the events wait in the outbox, /health says what to set. Not a crash, and not a restart loop.
+    let inlineDisabled: string | undefined;
+    const relay =
+      relayMode === "inline"
+        ? await startRelay(outbox, publisher, env, logger).catch((error: unknown) => {
+            if (!isPublisherDisabled(error)) throw error;
+            inlineDisabled = error.message;
+            return undefined;
+          })
+        : undefined;
     if (relay) cleanups.push(() => relay.stop());
     const relayThread = relayMode === "thread" ? await RelayThread.start(env, logger) : undefined;
-    if (relayThread) {
+    const relayDisabled = () => inlineDisabled ?? relayThread?.disabled;
+    if (relayDisabled()) {
+      logger.error(`[demo] relay not running: ${relayDisabled()} (the server keeps serving; /health shows the backlog)`);
+    }
+    if (relayThread && !relayThread.disabled) {
       // The relay thread checkpoints the WAL; the server's own automatic checkpoint only as a fallback.
       leaveCheckpointsToRelay(outbox);
       cleanups.push(async () => {
@@ -139,7 +153,10 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       liveStreams,
       liveToken: options.DEMO_LIVE_TOKEN,
       health: async () =>
-        redactDeep(await healthReport({ requested: core.requested, relayMode, publisher, relay, relayThread, store }), secrets),
+        redactDeep(
+          await healthReport({ requested: core.requested, relayMode, publisher, relay, relayThread, relayDisabled, store, outbox }),
+          secrets,
+        ),
     });
 
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -172,7 +189,7 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
     logger.info(
       `[demo] listening on ${url} — backend ${publisher.backend}` +
         `${core.requested !== publisher.backend ? ` (${core.requested})` : ""}, store ${store.kind} ${store.location}` +
-        `, relay ${relayMode === "separate" ? "separate (pnpm --filter @kaireon/demo relay)" : relayMode === "thread" ? "on a worker thread" : "on the server's event loop"}` +
+        `, relay ${relayDisabled() ? "NOT running (the stream is disabled, see /health)" : relayMode === "separate" ? "separate (pnpm --filter @kaireon/demo relay)" : relayMode === "thread" ? "on a worker thread" : "on the server's event loop"}` +
         `${options.DEMO_EVENTS ? "" : ", events disabled"}` +
         `${liveView ? `, live view ${url}/live${options.DEMO_LIVE_TOKEN ? "?token=<DEMO_LIVE_TOKEN>" : ""}` : ""}`,
     );

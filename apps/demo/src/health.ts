@@ -4,7 +4,7 @@
 // hangs (a load balancer or `docker` health check would otherwise pile up requests on it).
 
 import type { Publisher } from "@kaireon/events-core";
-import type { OutboxRelay } from "@kaireon/events-outbox";
+import type { OutboxRelay, OutboxStore } from "@kaireon/events-outbox";
 import type { RelayThread } from "./relay-thread.js";
 import type { DemoStore } from "./store.js";
 
@@ -35,22 +35,44 @@ export interface HealthSources {
   relay?: Pick<OutboxRelay, "metrics"> | undefined;
   relayThread?: Pick<RelayThread, "status"> | undefined;
   store: Pick<DemoStore, "counts">;
+  /** The server's own outbox: its backlog is reported when no relay drains it. */
+  outbox?: Pick<OutboxStore, "stats"> | undefined;
+  /** The relay's refusal when the stream is disabled (the relay does not run then). */
+  relayDisabled?: () => string | undefined;
+}
+
+/** What to set so that a disabled stream publishes: only the redis backend has a disabled mode today. */
+function disabledFix(requested: string): string {
+  return requested === "redis"
+    ? "set REDIS_URL (e.g. redis://127.0.0.1:6379) and restart the demo; the events wait in the outbox until then"
+    : "configure the backend EVENT_PUBLISHER selects and restart the demo; the events wait in the outbox until then";
 }
 
 export async function healthReport(sources: HealthSources, timeoutMs = HEALTH_TIMEOUT_MS): Promise<Record<string, unknown>> {
-  const { publisher, relay, relayThread, store } = sources;
+  const { publisher, relay, store, outbox } = sources;
+  const disabled = sources.relayDisabled?.();
+  // A relay that refused a disabled stream is not asked; the thread's worker has ended then.
+  const relayThread = disabled ? undefined : sources.relayThread;
   // The relay thread bounds its own reply (RelayThread.status); the parts asked here are bounded here.
-  const [thread, ready, metrics, counts] = await Promise.all([
+  const [thread, ready, metrics, backlog, counts] = await Promise.all([
     relayThread?.status(),
     relayThread ? undefined : within(() => publisher.ready(), timeoutMs, "publisher.ready()"),
     relay ? within(() => relay.metrics(), timeoutMs, "relay.metrics()") : undefined,
+    disabled && outbox ? within(() => outbox.stats(), timeoutMs, "outbox.stats()") : undefined,
     within(() => store.counts(), timeoutMs, "store.counts()"),
   ]);
+  const notRunning = disabled && {
+    running: false,
+    reason: "publisher-disabled",
+    message: disabled,
+    fix: disabledFix(sources.requested),
+    ...(typeof backlog === "object" ? backlog : { backlog }),
+  };
   return {
     backend: publisher.backend,
     requested: sources.requested,
     publisher: thread ? thread.publisher : ready,
-    relay: relay ? metrics : thread ? thread.relay : "separate process",
+    relay: notRunning || (relay ? metrics : thread ? thread.relay : "separate process"),
     relayMode: sources.relayMode,
     counts,
   };

@@ -2,7 +2,7 @@
 // together with its @kaireon/events-outbox table, and starts the relay that drains that outbox to
 // the loaded Publisher. Shared by the server (relay inline), the relay thread and relay-main.ts.
 
-import { type Env, type Logger, loadPublisher, type Publisher, redactUrl } from "@kaireon/events-core";
+import { type ConfigError, type Env, EventsError, type Logger, loadPublisher, type Publisher, redactUrl } from "@kaireon/events-core";
 import {
   createOutboxRelay,
   createPostgresOutbox,
@@ -83,12 +83,26 @@ export async function openStore(options: Pick<DemoOptions, "DATABASE_URL" | "DEM
  */
 export const DEMO_LINGER_MS = 20;
 
+/**
+ * The relay's refusal of a disabled stream (EVENT_PUBLISHER=redis without REDIS_URL): it would mark
+ * rows sent that went nowhere. Not a crash for the demo: the server keeps serving, the events wait
+ * in the outbox, and /health says what to set.
+ */
+export function isPublisherDisabled(error: unknown): error is ConfigError {
+  return EventsError.isInstance(error) && error.code === "CONFIG_INVALID" && error.details?.reason === "publisher-disabled";
+}
+
 /** Starts a relay on `outbox` → `publisher`, tuned by the OUTBOX_* variables. */
 export async function startRelay(outbox: OutboxStore, publisher: Publisher, env: Env, logger: Logger): Promise<OutboxRelay> {
   const config = readOutboxConfig(env);
   if (!env.OUTBOX_LINGER_MS?.trim()) config.lingerMs = DEMO_LINGER_MS;
   const relay = createOutboxRelay({ store: outbox, publisher, logger, migrate: false, ...config });
-  await relay.start();
+  try {
+    await relay.start();
+  } catch (error) {
+    await relay.stop().catch(() => {});
+    throw error;
+  }
   return relay;
 }
 

@@ -14,7 +14,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { consoleLogger, type Env, type Logger } from "@kaireon/events-core";
 import type { OutboxMetrics } from "@kaireon/events-outbox";
 import { HEALTH_TIMEOUT_MS, within } from "./health.js";
-import { startStandaloneRelay } from "./outbox.js";
+import { isPublisherDisabled, startStandaloneRelay } from "./outbox.js";
 import { demoSecrets, redactDeep, redactText } from "./secrets.js";
 
 const WAKE_EVERY_MS = 2;
@@ -25,6 +25,7 @@ type ToWorker = { type: "wake" } | { type: "metrics"; id: number } | { type: "st
 type FromWorker =
   | { type: "ready" }
   | { type: "failed"; message: string }
+  | { type: "disabled"; message: string }
   | { type: "metrics"; id: number; metrics: OutboxMetrics | string; publisher: unknown }
   | { type: "stopped"; metrics: OutboxMetrics | undefined };
 
@@ -55,6 +56,7 @@ export class RelayThread {
   private lastWake = Number.NEGATIVE_INFINITY;
   private wakeTimer: NodeJS.Timeout | undefined;
   private finalMetrics: OutboxMetrics | undefined;
+  private disabledBy: string | undefined;
 
   private constructor(
     private readonly env: Env,
@@ -62,7 +64,19 @@ export class RelayThread {
     private readonly options: RelayThreadOptions,
   ) {}
 
-  /** Starts the worker with `env` and resolves once its relay runs (rejects with the worker's error). */
+  /**
+   * Set when the relay refused the publisher because the stream is disabled (see isPublisherDisabled):
+   * the refusal. The worker has ended and is not restarted — the same environment would be refused
+   * again; the events wait in the outbox until the backend is configured and the demo restarted.
+   */
+  get disabled(): string | undefined {
+    return this.disabledBy;
+  }
+
+  /**
+   * Starts the worker with `env` and resolves once its relay runs, or once it refused a disabled
+   * stream (then `disabled` says why); rejects with the worker's error otherwise.
+   */
   static async start(env: Env, logger: Logger, options: RelayThreadOptions = {}): Promise<RelayThread> {
     const thread = new RelayThread(env, logger, options);
     await thread.spawn();
@@ -82,6 +96,10 @@ export class RelayThread {
           started = true;
           this.running = true;
           resolve();
+        } else if (m.type === "disabled") {
+          started = true;
+          this.disabledBy = m.message;
+          resolve();
         } else if (m.type === "failed") reject(new Error(m.message));
         else if (m.type === "metrics") {
           this.pending.get(m.id)?.(m);
@@ -98,7 +116,7 @@ export class RelayThread {
         for (const answer of this.pending.values()) answer({ metrics: "relay thread exited", publisher: undefined });
         this.pending.clear();
         if (!started) reject(new Error(`[demo] relay thread exited with code ${code} before it started`));
-        else if (!this.stopped) this.restartLater(code);
+        else if (!this.stopped && !this.disabledBy) this.restartLater(code);
       });
     });
   }
@@ -146,8 +164,14 @@ export class RelayThread {
    * as `timeout: …`, and its late reply is dropped.
    */
   status(): Promise<RelayThreadStatus> {
-    if (!this.running)
-      return Promise.resolve({ relay: this.stopped ? "relay thread stopped" : "relay thread restarting", publisher: undefined });
+    if (!this.running) {
+      const why = this.stopped
+        ? "relay thread stopped"
+        : this.disabledBy
+          ? "relay not running: the stream is disabled"
+          : "relay thread restarting";
+      return Promise.resolve({ relay: why, publisher: undefined });
+    }
     this.statusRequest ??= this.askStatus().finally(() => {
       this.statusRequest = undefined;
     });
@@ -208,7 +232,8 @@ async function runWorker(): Promise<void> {
     });
     send({ type: "ready" });
   } catch (error) {
-    send({ type: "failed", message: redactText((error as Error)?.message ?? String(error), secrets) });
+    const message = redactText((error as Error)?.message ?? String(error), secrets);
+    send(isPublisherDisabled(error) ? { type: "disabled", message } : { type: "failed", message });
     port.close();
   }
 }
