@@ -201,7 +201,12 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       promote: db.prepare(`UPDATE ${t}_retry SET next_attempt_at = ? WHERE seq = ? AND next_attempt_at = ${QUEUED}`),
       queueKey: db.prepare(`UPDATE ${t}_retry SET next_attempt_at = ${QUEUED} WHERE status = 'pending' AND partition_key = ?`),
       nextRetryDue: db.prepare(`SELECT min(next_attempt_at) AS due FROM ${t}_retry WHERE status = 'pending'`),
-      pruneScan: db.prepare(`SELECT seq, created_at FROM ${t} WHERE seq < ? ORDER BY seq LIMIT ?`),
+      // Sent rows only: dead rows, and rows waiting in the retry table, are stepped over (a probe of the
+      // retry table's primary key each), so they never cap or stop a chunk.
+      pruneScan: db.prepare(
+        `SELECT seq, created_at FROM ${t} WHERE seq < ?
+         AND NOT EXISTS (SELECT 1 FROM ${t}_retry r WHERE r.seq = ${t}.seq AND r.status <> 'sent') ORDER BY seq LIMIT ?`,
+      ),
       pruneLog: db.prepare(
         `DELETE FROM ${t} WHERE seq BETWEEN ? AND ?
          AND NOT EXISTS (SELECT 1 FROM ${t}_retry r WHERE r.seq = ${t}.seq AND r.status <> 'sent')`,
@@ -427,8 +432,8 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     async pruneSent(olderThanMs, limit) {
       const s = stmts();
       const cutoff = now() - olderThanMs;
-      // Oldest first, up to the first row still inside the retention; the row at the cursor stays so
-      // seqs keep growing past it.
+      // The oldest sent rows first, up to the first one still inside the retention; the row at the
+      // cursor stays so seqs keep growing past it. The range delete below keeps the rows it steps over.
       const scan = s.pruneScan.all(readCursor(), limit) as { seq: number; created_at: number }[];
       let last: number | undefined;
       for (const r of scan) {
