@@ -98,7 +98,7 @@ export class Batcher<T, R> {
   }
 
   add(item: T): Promise<R> {
-    const { backend, maxQueued, maxBatchBytes, sizeOf, orderKey, timeoutMs } = this.options;
+    const { maxQueued, maxBatchBytes, sizeOf, orderKey, timeoutMs } = this.options;
     if (this.closed) return Promise.reject(this.closedError());
     if (this.queue.length >= maxQueued || this.waiting.length > 0) return Promise.reject(this.queueFull());
     let size: number | undefined;
@@ -384,7 +384,8 @@ export class Batcher<T, R> {
     } finally {
       // Before anything else is dispatched: the failed keys' queued entries must not go out now.
       const failedKeys = new Map<string, unknown>();
-      for (const entry of batch) if (entry.failed && entry.key !== undefined && !failedKeys.has(entry.key)) failedKeys.set(entry.key, entry.error);
+      for (const entry of batch)
+        if (entry.failed && entry.key !== undefined && !failedKeys.has(entry.key)) failedKeys.set(entry.key, entry.error);
       this.failFollowers(failedKeys);
       this.inFlight.delete(batch);
       for (const entry of batch) {

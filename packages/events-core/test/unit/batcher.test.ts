@@ -321,7 +321,10 @@ describe("Batcher", () => {
     held.push(b.add(2), b.add(3)); // the queue is full now
     const outcomes = await b.addAll([4, 5, 6]);
     expect(outcomes).toEqual(
-      [4, 5, 6].map(() => ({ ok: false, error: expect.objectContaining({ code: "QUEUE_FULL", details: expect.objectContaining({ sent: false }) }) })),
+      [4, 5, 6].map(() => ({
+        ok: false,
+        error: expect.objectContaining({ code: "QUEUE_FULL", details: expect.objectContaining({ sent: false }) }),
+      })),
     );
     await Promise.allSettled(held);
   });

@@ -78,7 +78,14 @@ describe("relay over a publisher that splits a batch into several requests", () 
     const store = createSqliteOutbox({ db });
     await store.migrate();
     db.transaction(() => store.enqueue(db!, events))();
-    relay = createOutboxRelay({ store, publisher, batchSize: 20, backoff: { baseMs: 1, maxMs: 5 }, pollIntervalMs: 20, logger: silentLogger });
+    relay = createOutboxRelay({
+      store,
+      publisher,
+      batchSize: 20,
+      backoff: { baseMs: 1, maxMs: 5 },
+      pollIntervalMs: 20,
+      logger: silentLogger,
+    });
     await relay.start();
     await until("an empty backlog", async () => (await store.stats()).backlog === 0);
     expect(new Set(publisher.delivered.map((e) => e.id)).size).toBe(events.length);
@@ -87,7 +94,10 @@ describe("relay over a publisher that splits a batch into several requests", () 
   }
 
   const keyed = (n: number, keys: number) =>
-    Array.from({ length: n }, (_, i) => createEvent("interaction.recorded.v1", sampleInteraction({ customerId: `c-${i % keys}` })) as DomainEvent);
+    Array.from(
+      { length: n },
+      (_, i) => createEvent("interaction.recorded.v1", sampleInteraction({ customerId: `c-${i % keys}` })) as DomainEvent,
+    );
 
   it("one request in flight: the first request fails once, later events of its keys are not delivered ahead of the retry", async () => {
     // 20 rows of 3 keys in one relay batch → requests of 4; request 1 fails once.
