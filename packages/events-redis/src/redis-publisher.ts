@@ -114,8 +114,15 @@ export class RedisPublisher extends PublisherBase {
     const timedOut = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, Math.max(1, deadline - Date.now()), undefined);
     });
-    const replies = await Promise.race([pipeline.exec(), timedOut]);
-    clearTimeout(timer);
+    let replies: Awaited<ReturnType<typeof pipeline.exec>> | undefined;
+    try {
+      replies = await Promise.race([pipeline.exec(), timedOut]);
+    } catch (error) {
+      // The connection went away between the check and the write: coded, and without the raw error.
+      throw toEventsError(this.options, error);
+    } finally {
+      clearTimeout(timer);
+    }
     if (replies === undefined) {
       if (this.client.status === "ready") {
         this.logger.warn(`[redis] ${describeServer(this.options)} did not answer a pipeline in time; reconnecting`);
