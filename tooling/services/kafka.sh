@@ -12,6 +12,10 @@
 #   KAFKA_TEST_TLS_CA_FILE         PEM of the CA that signed it (kafkajs `ssl: { ca }`)
 #   KAFKA_TEST_SASL_TLS_BROKERS    SASL_SSL listener: the SASL users and mechanisms above over the TLS
 #                                  listener's certificate (what MSK's SCRAM port 9096 is)
+#   KAFKA_TEST_PROXIED_UPSTREAM    a fifth PLAINTEXT listener, for the fault proxy only: it advertises
+#   KAFKA_TEST_PROXIED_BROKERS     KAFKA_TEST_PROXIED_BROKERS (a port reserved for toxiproxy, which
+#                                  tooling/services/toxiproxy.sh forwards to the upstream), so clients
+#                                  that learn the cluster's metadata through the proxy stay behind it
 #   KAFKA_TEST_CONTROL             a script: `stop` kills the broker (SIGKILL, a crash), `start` starts it
 #                                  again on the same ports and data dir and waits until it answers
 #   KAFKA_TEST_VERSION             the Kafka version running
@@ -76,8 +80,9 @@ start_kafka() {
 
   local dir="$KAIREON_RUN_DIR/kafka"
   mkdir -p "$dir/data"
-  local p_plain p_sasl p_tls p_sasl_tls p_ctrl
+  local p_plain p_sasl p_tls p_sasl_tls p_ctrl p_proxied p_proxy
   p_plain="$(free_port)"; p_sasl="$(free_port)"; p_tls="$(free_port)"; p_sasl_tls="$(free_port)"; p_ctrl="$(free_port)"
+  p_proxied="$(free_port)"; p_proxy="$(free_port)"
   local tls_pass="kaireon-test-tls"
   _kafka_make_tls "$dir" "$tls_pass" || { log "kafka: keytool failed to make the TLS keystore"; return 1; }
 
@@ -87,9 +92,9 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$p_ctrl
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,CONTROLLER://127.0.0.1:$p_ctrl
-advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxied,CONTROLLER://127.0.0.1:$p_ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxy
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,PROXIED:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
@@ -203,6 +208,7 @@ CTL
   export KAFKA_TEST_TLS_BROKERS="127.0.0.1:$p_tls"
   export KAFKA_TEST_TLS_CA_FILE="$dir/ca.pem"
   export KAFKA_TEST_SASL_TLS_BROKERS="127.0.0.1:$p_sasl_tls"
+  export KAFKA_TEST_PROXIED_UPSTREAM="127.0.0.1:$p_proxied" KAFKA_TEST_PROXIED_BROKERS="127.0.0.1:$p_proxy"
   export KAFKA_TEST_CONTROL="$dir/control.sh"
   export KAFKA_TEST_VERSION="$KAFKA_VERSION"
   log "kafka: ready at $KAFKA_BROKERS (pid $(cat "$dir/kafka.pid"), Kafka $KAFKA_VERSION)"

@@ -2,3 +2,13 @@ export { type ConformanceCapabilities, type ConformanceOptions, describePublishe
 export { sampleDecision, sampleInteraction, uniqueTenant } from "./fixtures.js";
 export { requireService, type ServiceSpec } from "./services.js";
 export { createEventSpy, type EventSpy } from "./spy.js";
+export {
+  type Toxic,
+  type ToxicType,
+  Toxiproxy,
+  ToxiproxyProxy,
+  type WireFault,
+  type WireFaultName,
+  wireFaults,
+} from "./toxiproxy.js";
+export { describeWireFaults, type WireFaultContext, type WireFaultOptions } from "./wire-faults.js";

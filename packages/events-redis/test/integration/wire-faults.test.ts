@@ -1,0 +1,79 @@
+// Faults on the wire (events-testkit's describeWireFaults): a Toxiproxy proxy between ioredis and a
+// real redis-server started here with a password, so the secret check has something to find. Streams
+// mode is durable: every event reported published is read back with XRANGE straight from the server.
+// Pub/sub is at-most-once: what is reported published was accepted by Redis, and only the bounds,
+// the settling and the recovery are checked.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { describeWireFaults } from "@kaireon/events-testkit";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
+import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
+import { uniquePrefix } from "./redis-service.js";
+
+const PASSWORD = "wire-fault-Pa55word";
+const PUBLISH_TIMEOUT_MS = 2_000;
+const MAX_PENDING = 2_000;
+const PIPELINE = 200;
+const prefix = uniquePrefix("wire");
+let port = 0;
+let server: ChildProcess | undefined;
+let raw: Redis;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const { port: p } = s.address() as { port: number };
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return p;
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  const bin = process.env.REDIS_SERVER_BIN || "redis-server";
+  server = spawn(bin, ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", PASSWORD], {
+    stdio: "ignore",
+  });
+  raw = new Redis({ port, host: "127.0.0.1", password: PASSWORD, retryStrategy: () => 100 });
+  raw.on("error", () => {});
+  for (let i = 0; i < 100 && (await raw.ping().catch(() => "")) !== "PONG"; i++) await new Promise((r) => setTimeout(r, 100));
+});
+afterAll(() => {
+  raw?.disconnect();
+  server?.kill("SIGKILL");
+});
+
+const options = (address: string, mode: "pubsub" | "streams") =>
+  redisOptions(`redis://:${PASSWORD}@${address}`, {
+    prefix,
+    mode,
+    publishTimeoutMs: PUBLISH_TIMEOUT_MS,
+    maxPending: MAX_PENDING,
+    pipelineSize: PIPELINE,
+    connectTimeoutMs: 2_000,
+  });
+
+for (const mode of ["streams", "pubsub"] as const) {
+  describeWireFaults({
+    name: `redis (${mode})`,
+    get upstream() {
+      return `127.0.0.1:${port}`;
+    },
+    createPublisher: ({ address, logger }) => createRedisPublisher(options(address, mode), { logger }),
+    createSubscriber: ({ address, logger }) => createRedisSubscriber(options(address, mode), { logger }),
+    readBack:
+      mode === "streams"
+        ? async (tenantId) => {
+            const entries = await raw.xrange(redisKeyOf({ prefix }, "decision.made.v1"), "-", "+");
+            return entries
+              .map(([, fields]) => JSON.parse(fields[1] as string) as { id: string; tenantid: string })
+              .filter((e) => e.tenantid === tenantId)
+              .map((e) => e.id);
+          }
+        : undefined,
+    // REDIS_MAX_PENDING queued plus the pipelines in flight.
+    pendingBound: MAX_PENDING + 2 * PIPELINE,
+    publishTimeoutMs: PUBLISH_TIMEOUT_MS,
+    secrets: [PASSWORD],
+  });
+}
