@@ -37,7 +37,14 @@ async function startServer(port: number): Promise<void> {
     child.once("spawn", resolve);
     child.once("error", (e) => reject(new Error(`cannot start ${bin}: ${e.message}`)));
   });
-  const probe = new Redis({ port, host: "127.0.0.1", password: RIGHT, lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: 0 });
+  const probe = new Redis({
+    port,
+    host: "127.0.0.1",
+    password: RIGHT,
+    lazyConnect: true,
+    retryStrategy: () => 100,
+    maxRetriesPerRequest: 0,
+  });
   probe.on("error", () => {});
   try {
     for (let i = 0; i < 100; i++) {
