@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Batcher, type ItemOutcome } from "../../src/index.js";
 
 function recorder(delayMs = 5) {
@@ -341,5 +341,42 @@ describe("Batcher", () => {
     const outcomes = await b.addAll([1, 2, 3, 4, 5]);
     expect(outcomes.map((o) => (o.ok ? "ok" : (o.error as { code: string }).code))).toEqual(Array(5).fill("PUBLISH_TIMEOUT"));
     expect((outcomes[4] as { error: { details: unknown } }).error.details).toEqual({ sent: false });
+  });
+
+  it("every add settles by its deadline (plus one sweep period), queued, waiting for room or in flight — on a fake clock", async () => {
+    vi.useFakeTimers();
+    try {
+      const timeoutMs = 1_000;
+      const b = new Batcher<number, number>({
+        backend: "test",
+        send: () => new Promise(() => {}), // a broker that never answers
+        maxBatchSize: 2,
+        maxInFlight: 1,
+        lingerMs: 0,
+        maxQueued: 4,
+        timeoutMs,
+      });
+      const settledAt = new Map<number, number>();
+      const start = Date.now();
+      const track = (n: number, p: Promise<unknown>) =>
+        void p.then(
+          () => settledAt.set(n, Date.now() - start),
+          () => settledAt.set(n, Date.now() - start),
+        );
+      for (let n = 0; n < 4; n++) track(n, b.add(n)); // 2 go in flight, 2 stay queued
+      await vi.advanceTimersByTimeAsync(1);
+      track(
+        99,
+        b.addAll([10, 11, 12, 13]).then(() => undefined),
+      ); // 2 more queued, 2 waiting for room
+      // The sweep runs every timeoutMs / 10 (at most 250 ms): nothing may be later than that.
+      const sweep = Math.max(5, Math.min(250, Math.floor(timeoutMs / 10)));
+      await vi.advanceTimersByTimeAsync(timeoutMs + sweep + 1);
+      expect([...settledAt.keys()].sort((a, z) => a - z)).toEqual([0, 1, 2, 3, 99]);
+      for (const at of settledAt.values()) expect(at).toBeLessThanOrEqual(timeoutMs + sweep + 1);
+      for (const at of settledAt.values()) expect(at).toBeGreaterThanOrEqual(timeoutMs);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
