@@ -1,9 +1,11 @@
 // Redis dies mid-run. This test starts its own redis-server (REDIS_SERVER_BIN, exported by
 // tooling/services/redis.sh, or redis-server on PATH) on a free port with a password, kills it with
 // SIGKILL while publishes are in flight, and checks the documented bounds: every publish settles
-// within REDIS_PUBLISH_TIMEOUT_MS (plus scheduling slack), what waits stays under REDIS_MAX_PENDING
-// plus the pipelines in flight, ioredis queues nothing offline, and the password appears in no error
-// or log line. Then it restarts Redis on the same port: the same publisher and subscriber carry on.
+// with a coded error, what waits stays under REDIS_MAX_PENDING plus the pipelines in flight, ioredis
+// queues nothing offline, and the password appears in no error or log line. How long the slowest
+// publish took is printed, not asserted (a wall clock on a shared machine proves nothing); that each
+// one settles by its deadline is proven with a fake clock in core's Batcher unit tests. Then it
+// restarts Redis on the same port: the same publisher and subscriber carry on.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { EventsError, type Logger } from "@kaireon/events-core";
@@ -16,8 +18,6 @@ const PASSWORD = "fault-test-Pa55word";
 const TIMEOUT_MS = 1_000;
 const MAX_PENDING = 2_000;
 const PIPELINE = 200;
-// Timers and the event loop of a busy 2-core machine: how late a settle may be observed.
-const SLACK_MS = 1_500;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -189,7 +189,6 @@ describe("redis fault: the server is killed mid-run and comes back", () => {
       const codes = new Set(settled.map((s) => s.code));
 
       expect(settled).toHaveLength(waves * 300);
-      expect(slowest).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
       expect([...codes].filter((c) => !["ok", "QUEUE_FULL", "PUBLISH_TIMEOUT", "CONNECTION_FAILED"].includes(c))).toEqual([]);
       expect(settled.filter((s) => s.code === "ok").length).toBeGreaterThan(0);
       expect(settled.filter((s) => s.code !== "ok").length).toBeGreaterThan(0);
