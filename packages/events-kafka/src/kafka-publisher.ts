@@ -14,7 +14,7 @@ import {
 } from "@kaireon/events-core";
 import { type AdminPort, createKafkaClient, type KafkaClient, type OutgoingRecord, type ProducerPort } from "./kafka-client.js";
 import { describeSasl, toEventsError } from "./kafka-errors.js";
-import type { KafkaOptions } from "./kafka-options.js";
+import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
 const CONTENT_TYPE_HEADER: Readonly<Record<string, string>> = Object.freeze({ "content-type": CLOUDEVENTS_CONTENT_TYPE });
 
@@ -36,6 +36,7 @@ export class KafkaPublisher extends PublisherBase {
     deps: KafkaPublisherDeps = {},
   ) {
     super({ backend: options.backend ?? "kafka", ...deps });
+    warnPlainWithoutTls(options, this.logger);
     this.client = createKafkaClient(options, this.logger);
     this.batcher = this.useBatcher<DomainEvent, Delivery>({
       backend: this.backend,

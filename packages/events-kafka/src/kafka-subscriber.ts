@@ -21,7 +21,7 @@ import {
 } from "@kaireon/events-core";
 import { type AdminPort, createKafkaClient, type IncomingRecord, type KafkaClient } from "./kafka-client.js";
 import { toEventsError } from "./kafka-errors.js";
-import type { KafkaOptions } from "./kafka-options.js";
+import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
 export interface KafkaSubscriberDeps {
   logger?: Logger;
@@ -42,6 +42,7 @@ export class KafkaSubscriber implements Subscriber {
   ) {
     this.backend = options.backend ?? "kafka";
     this.logger = deps.logger ?? consoleLogger;
+    warnPlainWithoutTls(options, this.logger);
     this.client = createKafkaClient(options, this.logger);
   }
 
