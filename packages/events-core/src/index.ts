@@ -69,6 +69,14 @@ export { type Delivery, PublisherBase, type PublisherBaseOptions } from "./publi
 export { redactSecrets, redactUrl, urlSecrets } from "./redact.js";
 export { type BackoffOptions, backoffDelay, sleep } from "./retry.js";
 export {
+  type DeliveryOutcome,
+  type HandlerPolicy,
+  type Inbox,
+  SubscriberBase,
+  type SubscriberBaseOptions,
+  type TransportSubscription,
+} from "./subscriber-base.js";
+export {
   type DecisionMadeV1,
   decisionMadeV1Schema,
   type InteractionRecordedV1,

@@ -3,10 +3,10 @@
 // and can be made to fail (`bus.setOutage(...)`) to test what happens when a broker is down.
 
 import type { DomainEvent } from "./envelope.js";
-import { ConnectionError, EventsError } from "./errors.js";
-import { consoleLogger } from "./logger.js";
-import type { EventHandler, Logger, MessageContext, ReadinessReport, SubscribeOptions, Subscriber, Subscription } from "./ports.js";
+import { ConnectionError, type EventsError } from "./errors.js";
+import type { Logger, MessageContext, ReadinessReport, SubscribeOptions } from "./ports.js";
 import { type Delivery, PublisherBase } from "./publisher-base.js";
+import { type Inbox, SubscriberBase, type TransportSubscription } from "./subscriber-base.js";
 import type { TopicName } from "./topics.js";
 
 interface Listener {
@@ -92,64 +92,32 @@ export class MemoryPublisher extends PublisherBase {
   }
 }
 
-export class MemorySubscriber implements Subscriber {
-  readonly backend = "memory";
+export class MemorySubscriber extends SubscriberBase {
   private readonly bus: MemoryBus;
-  private readonly logger: Logger;
-  private readonly subscriptions = new Set<Subscription>();
 
   constructor(options: MemoryOptions = {}) {
+    super({ backend: "memory", logger: options.logger });
     this.bus = options.bus ?? defaultMemoryBus();
-    this.logger = options.logger ?? consoleLogger;
   }
 
-  async subscribe(topics: readonly TopicName[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    const onError = options.onError ?? ((f) => this.logger.warn(`[memory] subscriber error: ${f.error.message}`, { code: f.error.code }));
+  protected async open(inbox: Inbox): Promise<TransportSubscription> {
     // Handlers run one at a time per subscription, in publish order, like a broker consumer.
-    let chain = Promise.resolve();
-    let open = true;
+    let chain: Promise<unknown> = Promise.resolve();
     const detach = this.bus.attach(
       {
-        topics: new Set(topics),
+        topics: new Set(inbox.topics),
         deliver: (event, context) => {
-          chain = chain.then(async () => {
-            if (!open) return;
-            try {
-              await handler(event, context);
-            } catch (cause) {
-              onError({
-                error: EventsError.isInstance(cause)
-                  ? cause
-                  : new EventsError({
-                      code: "HANDLER_FAILED",
-                      backend: "memory",
-                      message: `[memory] handler failed: ${(cause as Error)?.message}`,
-                      cause,
-                    }),
-                context,
-              });
-            }
-          });
+          chain = chain.then(() => inbox.deliverEvent(event, context));
         },
       },
-      options.from,
+      inbox.options.from,
     );
-    const subscription: Subscription = {
-      topics: [...topics],
+    return {
       close: async () => {
-        if (!open) return;
-        open = false;
         detach();
-        this.subscriptions.delete(subscription);
         await chain;
       },
     };
-    this.subscriptions.add(subscription);
-    return subscription;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((s) => s.close()));
   }
 }
 

@@ -77,11 +77,20 @@ export interface MessageContext {
   position?: string;
   /** The channel/topic/stream name the message was read from. */
   source: string;
+  /**
+   * Given to the handler: aborted when this attempt timed out (`handlerTimeoutMs`) or the subscription
+   * is closing. A handler that does slow work passes it on (fetch, database calls) to stop early.
+   */
+  signal?: AbortSignal;
 }
 
 export type EventHandler = (event: DomainEvent, context: MessageContext) => void | Promise<void>;
 
-/** A message that could not be turned into an event, or a handler that threw. The subscription goes on. */
+/**
+ * A message that could not be turned into an event (MALFORMED_MESSAGE, UNKNOWN_TOPIC,
+ * VALIDATION_FAILED), a handler that failed every attempt (HANDLER_FAILED), or a transport problem
+ * (CONNECTION_FAILED, AUTH_FAILED, …). The subscription goes on.
+ */
 export interface SubscriptionError {
   error: EventsError;
   /** The raw message text when the message was malformed. */
@@ -94,8 +103,17 @@ export interface SubscribeOptions {
   from?: "latest" | "earliest" | Date;
   /** Consumer group, where the backend has groups; each backend documents its default. */
   group?: string;
-  /** Malformed messages and failed handlers land here. Default: logged as a warning. */
+  /** Malformed messages, failed handlers and transport problems land here. Default: logged as a warning. It may throw: the subscription goes on. */
   onError?: (failure: SubscriptionError) => void;
+  /**
+   * The handler contract, the same on every backend: a handler that throws, or does not settle within
+   * `handlerTimeoutMs` (its `context.signal` is then aborted), is called again after a short backoff,
+   * up to `handlerAttempts` times; then onError gets HANDLER_FAILED and the subscription moves on to
+   * the next message (it is acknowledged: forward it from onError to keep it). Default 3.
+   */
+  handlerAttempts?: number;
+  /** How long one handler attempt may take. Default 30 000 ms. */
+  handlerTimeoutMs?: number;
 }
 
 export interface Subscription {
