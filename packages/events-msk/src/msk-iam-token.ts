@@ -75,9 +75,16 @@ export const DEFAULT_MIN_VALIDITY_MS = 10_000;
 export const DEFAULT_REFRESH_TIMEOUT_MS = 10_000;
 export const DEFAULT_ROLE_SESSION_NAME = "kaireon-events";
 
+let signerModule: Promise<typeof import("aws-msk-iam-sasl-signer-js")> | undefined;
+/** The signer, imported on first use so SCRAM-mode apps never load the AWS SDK. */
+const loadSigner = () => {
+  signerModule ??= import("aws-msk-iam-sasl-signer-js");
+  return signerModule;
+};
+
 /** The default generator: the signer, loaded on first use so SCRAM-mode apps never load the AWS SDK. */
 export const signerTokenGenerator: MskTokenGenerator = async ({ region, roleArn, roleSessionName }) => {
-  const signer = await import("aws-msk-iam-sasl-signer-js");
+  const signer = await loadSigner();
   return roleArn
     ? signer.generateAuthTokenFromRole({ region, awsRoleArn: roleArn, awsRoleSessionName: roleSessionName })
     : signer.generateAuthToken({ region });
@@ -164,8 +171,17 @@ export class MskIamTokenProvider {
   }
 
   /** The signer's answer; AUTH_FAILED when it fails, or once refreshTimeoutMs passed (a late answer is dropped). */
-  private sign(): Promise<MskSignedToken> {
+  private async sign(): Promise<MskSignedToken> {
     const limit = this.refreshTimeoutMs;
+    // Loading the AWS SDK (first token only, seconds on a busy host) is not the signer being slow.
+    if (this.generate === signerTokenGenerator) {
+      try {
+        await loadSigner();
+      } catch (error) {
+        this.counts.failures++;
+        throw this.authError(`could not load aws-msk-iam-sasl-signer-js: ${(error as Error)?.message ?? String(error)}`, error);
+      }
+    }
     return new Promise<MskSignedToken>((resolve, reject) => {
       let timedOut = false;
       const timer = setTimeout(() => {

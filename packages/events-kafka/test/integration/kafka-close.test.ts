@@ -3,14 +3,13 @@
 // close() runs before the connect is done. Then the gate opens and the connect completes for real.
 // Nothing may be connected once close() resolved, and nothing may be sent after it.
 
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import net from "node:net";
 import { EventsError, silentLogger } from "@kaireon/events-core";
 import { sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, type KafkaOptions, resolveKafkaOptions } from "../../src/index.js";
-import { brokerOptions, prepareTopics, uniquePrefix } from "./helpers.js";
+import { brokerOptions, connectionsTo, prepareTopics, uniquePrefix } from "./helpers.js";
 
 /** A TCP relay to the broker that holds every connection until open(); counts the connections still open. */
 async function gatedRelay(target: string) {
@@ -63,40 +62,6 @@ async function gatedRelay(target: string) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/**
- * TCP connections this process has open to a port, read from the kernel (/proc): what kafkajs holds
- * open, without reaching into it. Linux only, as the services these tests run against.
- */
-function connectionsTo(port: number): number {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      const link = readlinkSync(`/proc/self/fd/${fd}`);
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (m) inodes.add(m[1] as string);
-    } catch {
-      // the fd closed meanwhile
-    }
-  }
-  let n = 0;
-  for (const file of ["/proc/self/net/tcp", "/proc/self/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 10) continue;
-      const remotePort = Number.parseInt((cols[2] as string).split(":")[1] as string, 16);
-      // 01 = ESTABLISHED
-      if (remotePort === port && cols[3] === "01" && inodes.has(cols[9] as string)) n++;
-    }
-  }
-  return n;
 }
 
 const topic = "decision.made.v1";
