@@ -54,6 +54,9 @@ export class KafkaPublisher extends PublisherBase {
       lingerMs: options.lingerMs,
       maxQueued: options.maxQueued,
       maxInFlight: 1,
+      // When a batch fails, the queued events of its keys fail unsent rather than go out ahead of the
+      // failed one's retry: per-key order survives a retry by the caller (the outbox relay).
+      orderKey: (event) => event.partitionkey,
       timeoutMs: options.publishTimeoutMs,
     });
   }
