@@ -67,7 +67,8 @@ const servers = {
     security: [{ $ref: "#/components/securitySchemes/mskScram" }],
     bindings: { kafka: { bindingVersion: KAFKA_BINDING } },
     "x-kaireon-msk-auth": {
-      iam_role: "SASL/OAUTHBEARER; the token is signed from the AWS credential chain (MSK_ROLE_ARN to assume a role), cached and refreshed before expiry; port 9098",
+      iam_role:
+        "SASL/OAUTHBEARER; the token is signed from the AWS credential chain (MSK_ROLE_ARN to assume a role), cached and refreshed before expiry; port 9098",
       sasl_scram: "SASL/SCRAM-SHA-512 with MSK_SASL_USERNAME / MSK_SASL_PASSWORD (an AmazonMSK_ secret); port 9096",
     },
   },
@@ -101,7 +102,12 @@ function channel(topic: TopicName) {
       redis: { pubsub: { channel: `<REDIS_CHANNEL_PREFIX>${topic}` }, streams: { stream: `<REDIS_CHANNEL_PREFIX>${topic}` } },
       kafka: { topic: `<KAFKA_TOPIC_PREFIX>${topic}`, key: "partitionkey" },
       msk: { topic: `<MSK_TOPIC_PREFIX>${topic}`, key: "partitionkey" },
-      eventbridge: { bus: "<EVENTBRIDGE_BUS>", "detail-type": topic, source: "<EVENTBRIDGE_SOURCE or the envelope source>", detail: "the envelope" },
+      eventbridge: {
+        bus: "<EVENTBRIDGE_BUS>",
+        "detail-type": topic,
+        source: "<EVENTBRIDGE_SOURCE or the envelope source>",
+        detail: "the envelope",
+      },
       kinesis: {
         stream: "<KINESIS_STREAM>",
         partitionKey: "partitionkey (longer than 256 characters: sha256: + its 64-hex SHA-256)",
@@ -119,10 +125,17 @@ function message(topic: TopicName) {
     summary: `A CloudEvents 1.0 event (structured JSON mode) whose type is ${topic}.`,
     contentType: CLOUDEVENTS_CONTENT_TYPE,
     payload: { schemaFormat: JSON_SCHEMA_DRAFT_07, schema: { $ref: `#/components/schemas/${id}` } },
-    correlationId: { description: "The event id (UUIDv7): a re-send keeps it, so consumers dedupe on it.", location: "$message.payload#/id" },
+    correlationId: {
+      description: "The event id (UUIDv7): a re-send keeps it, so consumers dedupe on it.",
+      location: "$message.payload#/id",
+    },
     bindings: {
       kafka: {
-        key: { type: "string", minLength: 1, description: "The envelope's partitionkey (`tenantId:customerId`): one customer's events stay in order on one partition." },
+        key: {
+          type: "string",
+          minLength: 1,
+          description: "The envelope's partitionkey (`tenantId:customerId`): one customer's events stay in order on one partition.",
+        },
         bindingVersion: KAFKA_BINDING,
       },
     },
@@ -131,7 +144,10 @@ function message(topic: TopicName) {
 
 /** The envelope of `topic` as JSON Schema draft-07, the dialect AsyncAPI 3.0 schemas build on. */
 export function topicJsonSchemaDraft07(topic: TopicName): Record<string, unknown> {
-  const schema = z.toJSONSchema(eventSchemas[topic], { target: "draft-07", io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(eventSchemas[topic], { target: "draft-07", io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   schema.title = topic;
   return schema;
 }
@@ -179,7 +195,10 @@ export function asyncApiDocument(options: AsyncApiOptions = {}): AsyncApiDocumen
       messages,
       schemas,
       securitySchemes: {
-        mskScram: { type: "scramSha512", description: "MSK_AUTH_MODE=sasl_scram. The default iam_role mode is described by x-kaireon-msk-auth on the msk server." },
+        mskScram: {
+          type: "scramSha512",
+          description: "MSK_AUTH_MODE=sasl_scram. The default iam_role mode is described by x-kaireon-msk-auth on the msk server.",
+        },
       },
     },
   };

@@ -39,12 +39,15 @@ describe("AsyncAPI document", () => {
       expect(channel["x-kaireon-addressing"].eventbridge?.["detail-type"]).toBe(topic);
       expect(channel["x-kaireon-addressing"].kinesis?.partitionKey).toMatch(/^partitionkey/);
       const message = (doc.components.messages as Record<string, { payload: unknown; bindings: { kafka: { key: unknown } } }>)[id];
-      expect(message?.payload).toEqual({ schemaFormat: "application/schema+json;version=draft-07", schema: { $ref: `#/components/schemas/${id}` } });
+      expect(message?.payload).toEqual({
+        schemaFormat: "application/schema+json;version=draft-07",
+        schema: { $ref: `#/components/schemas/${id}` },
+      });
       expect(message?.bindings.kafka.key).toMatchObject({ type: "string" });
       const schema = (doc.components.schemas as Record<string, Record<string, unknown>>)[id];
       expect(schema).toEqual(topicJsonSchemaDraft07(topic));
       expect(schema?.$schema).toBe("http://json-schema.org/draft-07/schema#");
-      expect((schema?.properties as Record<string, { const?: string }>).type?.const).toBe(topic);
+      expect((schema?.properties as Record<string, { const?: string }> | undefined)?.type?.const).toBe(topic);
     }
     expect(Object.keys(doc.servers).sort()).toEqual(["eventbridge", "kafka", "kinesis", "msk", "redis"]);
   });
