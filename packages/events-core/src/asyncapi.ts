@@ -100,13 +100,14 @@ function channel(topic: TopicName) {
     bindings: { kafka: { bindingVersion: KAFKA_BINDING } },
     "x-kaireon-addressing": {
       redis: { pubsub: { channel: `<REDIS_CHANNEL_PREFIX>${topic}` }, streams: { stream: `<REDIS_CHANNEL_PREFIX>${topic}` } },
-      kafka: { topic: `<KAFKA_TOPIC_PREFIX>${topic}`, key: "partitionkey" },
-      msk: { topic: `<MSK_TOPIC_PREFIX>${topic}`, key: "partitionkey" },
+      kafka: { topic: `<KAFKA_TOPIC_PREFIX>${topic}`, key: "partitionkey", headers: { "content-type": CLOUDEVENTS_CONTENT_TYPE } },
+      msk: { topic: `<MSK_TOPIC_PREFIX>${topic}`, key: "partitionkey", headers: { "content-type": CLOUDEVENTS_CONTENT_TYPE } },
       eventbridge: {
-        bus: "<EVENTBRIDGE_BUS>",
+        bus: "<EVENTBRIDGE_BUS, default `default`>",
         "detail-type": topic,
-        source: "<EVENTBRIDGE_SOURCE or the envelope source>",
+        source: "<EVENTBRIDGE_SOURCE, or the envelope source>",
         detail: "the envelope",
+        rulePattern: { "detail-type": [topic] },
       },
       kinesis: {
         stream: "<KINESIS_STREAM>",
