@@ -31,7 +31,7 @@ data(closedDecision).additionalProperties = false;
 function diff(base: Schema, edit: (s: Schema) => void): Change[] {
   const after = structuredClone(base);
   edit(after);
-  return compareSchemas("decision.made.v1", base, after);
+  return compareSchemas(base.title, base, after);
 }
 
 const breaking: [string, Schema, (s: Schema) => void, string, string][] = [
@@ -184,7 +184,7 @@ describe("topic schema compatibility: breaking kinds", () => {
     expect(result.ok).toBe(false);
     expect(result.failures.join("\n")).toContain(`${path} — `);
     expect(result.failures.join("\n")).toContain(`(${rule})`);
-    expect(result.failures.join("\n")).toContain("decision.made.v2");
+    expect(result.failures.join("\n")).toContain(`${base.title.replace(/\.v1$/, ".v2")} published beside it`);
   });
 
   it("names the new fields beside a removed one (a rename)", () => {
