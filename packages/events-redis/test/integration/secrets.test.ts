@@ -91,7 +91,9 @@ describe("redis: a password in the URL's query string is never shown", () => {
       await startServer(port);
       const c = collector();
       try {
-        const options = redisOptions(`redis://127.0.0.1:${port}?password=${WRONG}`, { mode, publishTimeoutMs: 500 });
+        // A bound generous enough that the refusal arrives first on a loaded machine (with 500 ms the
+        // publish could time out before AUTH was even answered).
+        const options = redisOptions(`redis://127.0.0.1:${port}?password=${WRONG}`, { mode, publishTimeoutMs: 10_000 });
         const publisher = createRedisPublisher(options, { logger: c.logger });
         const error = await publisher.publish("decision.made.v1", sampleDecision()).catch(c.error);
         expect(error).toMatchObject({ code: "AUTH_FAILED" });
