@@ -3,7 +3,7 @@
 # Runs inside tooling/with-services.sh, which exports the services, TOXIPROXY_URL and Kafka's PROXIED
 # listener (KAFKA_TEST_PROXIED_BROKERS):
 #   KAIREON_SERVICES=redis,kafka,moto,postgres,toxiproxy bash tooling/with-services.sh bash tooling/chaos/ci.sh
-# Fails when a durable backend misses an event, a backend that orders reorders, or a request failed.
+# Fails when a durable backend misses an event or a request failed (reordering too with CHAOS_ORDER_FAILS=1).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
