@@ -261,6 +261,7 @@ async function ledgerRun({ backend, store }) {
     `${name}: demo up on ${url}; ${seconds}s of traffic while ${scenarios.join(", ")} cycle (${faultMs} ms each, ${healMs} ms healed between)`,
   );
   let trafficDone = false;
+  const latency = timeRequests();
   const traffic = runTraffic({
     url,
     journeys: 0,
@@ -278,12 +279,15 @@ async function ledgerRun({ backend, store }) {
     const scenario = scenarios[i % scenarios.length];
     const heal = await proxy.apply(wireFaults[scenario]);
     cycled.push(scenario);
+    latency.phase = scenario;
     await Promise.race([sleep(faultMs), traffic]);
     await heal();
+    latency.phase = "healed";
     await Promise.race([sleep(healMs), traffic]);
   }
   await proxy.heal();
   const report = await traffic;
+  latency.stop();
   log(
     `${name}: traffic done, ${report.requests} requests (${report.failures} failed, by status ${JSON.stringify(report.byStatus)}); draining`,
   );
@@ -317,6 +321,7 @@ async function ledgerRun({ backend, store }) {
       ? `order checked: ${spec.orders}, the first delivery of each event against its outbox order`
       : `order not promised by ${backend === "kinesis" ? "KINESIS_ORDERING=none" : "EventBridge → SQS"}: out of order is a figure, not a target`,
   );
+  notes.push(`request latency by the fault active when it started (p50/p99/max ms): ${latency.summary()}`);
   notes.push(
     `outbox after the run: ${JSON.stringify(statuses)}; drained in ${(drainMs / 1000).toFixed(1)}s; ${report.requests} requests ` +
       `${JSON.stringify(report.byStatus)}; faults: ${cycled.join(" ")}; run ${((Date.now() - t0) / 1000).toFixed(0)}s`,
@@ -345,6 +350,43 @@ async function ledgerRun({ backend, store }) {
   keep = failed || orderMissed || env.CHAOS_KEEP === "1";
   log(line);
   return { line, notes, failed };
+}
+
+/**
+ * The traffic generator calls the global fetch: wrapped for the run, it times each request by the
+ * fault active when it started — the demo's promise is that a faulted broker never slows a request.
+ */
+function timeRequests() {
+  const original = globalThis.fetch;
+  const samples = new Map();
+  const state = {
+    phase: "healed",
+    stop() {
+      globalThis.fetch = original;
+    },
+    summary() {
+      const parts = [];
+      for (const [phase, ms] of samples) {
+        ms.sort((a, b) => a - b);
+        const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))].toFixed(0);
+        parts.push(`${phase} ${q(0.5)}/${q(0.99)}/${ms[ms.length - 1].toFixed(0)}`);
+      }
+      return parts.join(", ");
+    },
+  };
+  globalThis.fetch = async (input, init) => {
+    if (init?.method !== "POST") return original(input, init);
+    const phase = state.phase;
+    const t = performance.now();
+    try {
+      return await original(input, init);
+    } finally {
+      const list = samples.get(phase) ?? [];
+      list.push(performance.now() - t);
+      samples.set(phase, list);
+    }
+  };
+  return state;
 }
 
 // ── The demo ────────────────────────────────────────────────────────────────────────────────────────
