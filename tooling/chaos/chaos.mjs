@@ -84,8 +84,8 @@ for (const { backend, store } of runs) {
 const absent = Object.keys(needs).filter((name) => !env[name]?.trim());
 if (absent.length > 0) {
   const kafkaHint = absent.includes("KAFKA_TEST_PROXIED_BROKERS")
-    ? " A running broker without the PROXIED listener (a shared one) cannot be faulted: for Kafka start a private one, " +
-      "`env -u KAFKA_BROKERS -u TOXIPROXY_URL KAIREON_SERVICES=kafka,toxiproxy,redis bash tooling/with-services.sh pnpm chaos`, " +
+    ? " A running broker without the PROXIED listener (a shared one) cannot be faulted: let `pnpm chaos` start a private broker " +
+      "and Toxiproxy, `env -u KAFKA_BROKERS -u TOXIPROXY_URL pnpm chaos` (the other services set are used as they are), " +
       "or leave it out with CHAOS_RUNS."
     : "";
   configError(
