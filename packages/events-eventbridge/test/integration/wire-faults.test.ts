@@ -8,8 +8,9 @@
 // grows, and it runs once per matching rule inside PutEvents). The secret access key of this file is
 // its own, so the secret check has something distinctive to look for (moto checks no signatures).
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { describeWireFaults } from "@kaireon/events-testkit";
-import { afterAll } from "vitest";
+import { silentLogger } from "@kaireon/events-core";
+import { describeWireFaults, Toxiproxy } from "@kaireon/events-testkit";
+import { afterAll, describe, expect, it } from "vitest";
 import { createEventBridgePublisher, createEventBridgeSubscriber, ensureRuleToQueue, safeParseEventBridgeEvent } from "../../src/index.js";
 import { clients, freshBus, motoEndpoint, region, uniqueName } from "./moto.js";
 
@@ -30,7 +31,7 @@ const FAULT_MS = 4_000;
  * publish would wait out PUBLISH_TIMEOUT behind the backlog — a load test, not a fault test; a short
  * queue sheds the excess at once with QUEUE_FULL and keeps what waits for the fault itself.
  */
-const MAX_QUEUED = 100;
+const MAX_QUEUED = 40;
 const MAX_IN_FLIGHT = 4;
 const ENTRIES_PER_CALL = 10;
 
@@ -138,4 +139,27 @@ describeWireFaults({
   publishTimeoutMs: PUBLISH_TIMEOUT_MS,
   faultMs: FAULT_MS,
   secrets: [SECRET],
+});
+
+describe("ready() on a slow link", () => {
+  // ready() is documented to wait one EVENTBRIDGE_REQUEST_TIMEOUT_MS; it used to abort after a fixed
+  // 5 s, so a link slower than that read as down while publishing through it worked.
+  it("waits EVENTBRIDGE_REQUEST_TIMEOUT_MS for DescribeEventBus, not a fixed 5 s", async () => {
+    const toxiproxy = await Toxiproxy.fromEnv();
+    const proxy = await toxiproxy.createProxy(uniqueName("eventbridge-ready"), new URL(endpoint).host);
+    const p = createEventBridgePublisher({
+      region: region(),
+      endpoint: `http://${proxy.listen}`,
+      bus: bus.name,
+      requestTimeoutMs: 9_000,
+      logger: silentLogger,
+    });
+    try {
+      await proxy.addToxic("slow", { type: "latency", stream: "downstream", attributes: { latency: 6_000 } });
+      expect(await p.ready()).toMatchObject({ ready: true, backend: "eventbridge" });
+    } finally {
+      await p.close();
+      await proxy.delete();
+    }
+  }, 30_000);
 });
