@@ -73,7 +73,12 @@ for (const ordering of ["none", "strict"] as const) {
     upstream: new URL(endpoint).host,
     createPublisher: ({ address, logger }) => createKinesisPublisher({ ...options(address, { ordering }), logger }),
     createSubscriber: ({ address, logger }) => createKinesisSubscriber({ ...options(address, { ordering }), logger }),
-    readBack: async (tenantId) => (await readStream()).filter((e) => e.tenantid === tenantId).map((e) => e.id),
+    readBack: async (tenantId) => {
+      const ids = (await readStream()).filter((e) => e.tenantid === tenantId).map((e) => e.id);
+      // A figure, not an assertion: what a failed publish (CONNECTION_FAILED) may still have stored.
+      console.info(`[kinesis wire] ${ordering} ${tenantId}: ${ids.length} records stored, ${new Set(ids).size} distinct events`);
+      return ids;
+    },
     // KINESIS_MAX_QUEUED waiting plus one request of KINESIS_MAX_RECORDS_PER_REQUEST in flight.
     pendingBound: MAX_QUEUED + MAX_RECORDS,
     publishTimeoutMs: PUBLISH_TIMEOUT_MS,
