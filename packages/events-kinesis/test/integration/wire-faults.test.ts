@@ -3,6 +3,12 @@
 // reported published is read back from the stream's shards from TRIM_HORIZON with a direct client,
 // not through the proxy. The secret access key of this file is its own, so the secret check has
 // something distinctive to look for (moto accepts any key and does not check signatures).
+// Two limits of this setup, not of the package (no scenario is excluded for them): moto answers every
+// request with `Connection: close` and Toxiproxy passes that close on while it swallows the answer, so
+// `lostAnswers` ends each attempt at once instead of after the request timeout, as it would against
+// AWS; and healing `blackHole` closes the connections Toxiproxy held (its timeout toxic's cleanup),
+// where a real half-open socket stays silent — FAULT_MS is longer than one request timeout so the
+// timeout path runs anyway, and kinesis-fault.test.ts / eventbridge-sqs-fault.test.ts keep a real one.
 import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
