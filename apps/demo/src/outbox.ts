@@ -52,18 +52,9 @@ export async function openStore(options: Pick<DemoOptions, "DATABASE_URL" | "DEM
   const { db, file } = openSqlite(options.DEMO_DATA_DIR);
   try {
     const outbox = createSqliteOutbox({ db, table: OUTBOX_TABLE });
-    // The server and relay-main may open one fresh file at the same moment. The migration reads the
-    // schema version and then writes: in a deferred transaction the second opener's read lock cannot
-    // be upgraded, and SQLite fails it with "database is locked" without waiting. BEGIN IMMEDIATE
-    // takes the write lock up front, where busy_timeout waits for the other opener to finish; the
-    // migration's own transaction nests inside as a savepoint.
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      await outbox.migrate();
-      db.exec("COMMIT");
-    } finally {
-      if (db.inTransaction) db.exec("ROLLBACK");
-    }
+    // The server and relay-main may open one fresh file at the same moment: the outbox's migration
+    // takes SQLite's write lock up front, so the second opener waits (busy_timeout) instead of failing.
+    await outbox.migrate();
     const countOutbox = db.prepare(`SELECT count(*) AS n FROM ${OUTBOX_TABLE}`);
     const store = createSqliteStore(db, file, {
       enqueue: (tx, event) => outbox.enqueue(tx, event),

@@ -215,7 +215,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     try {
       return await publisher.publishBatch(events);
     } catch (error) {
-      if (isClosedError(error) || events.length === 1) throw error;
+      if (isClosedError(error)) throw error;
+      // The event at fault is known: it fails (an attempt counted, dead after maxAttempts) instead of
+      // the batch being abandoned and claimed again for ever.
+      if (events.length === 1) return [{ status: "rejected", reason: error }];
       logger.warn(`[outbox] publishBatch failed as a whole, sending its ${events.length} events one by one: ${describeError(error)}`);
     }
     const results: PromiseSettledResult<PublishResult>[] = [];

@@ -160,17 +160,6 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     maxMs: positiveMs("listenRetry.maxMs", options.listenRetry?.maxMs ?? 30_000),
   };
 
-  // A key's rows from its first pending row that is not due yet (waiting for a retry) onwards wait;
-  // the rows before it, if due, may go. `now` is read once so every row is judged at the same instant.
-  const blockedSql = `WITH now AS (SELECT clock_timestamp() AS at),
-    blocked AS (
-      SELECT DISTINCT ON (partition_key) partition_key, seq AS from_seq, next_attempt_at FROM ${t}
-      WHERE status = 'pending' AND next_attempt_at > (SELECT at FROM now) ORDER BY partition_key, seq
-    )`;
-  const sendableFrom = `SELECT o.seq, o.partition_key FROM ${t} o LEFT JOIN blocked b ON b.partition_key = o.partition_key
-    WHERE o.status = 'pending' AND o.next_attempt_at <= (SELECT at FROM now) AND (b.from_seq IS NULL OR o.seq < b.from_seq)`;
-  const sendableSql = `${blockedSql}, sendable AS (${sendableFrom})`;
-
   // One statement: the rows and the NOTIFY (delivered by PostgreSQL only if the transaction commits;
   // identical notifications in one transaction are folded into one).
   const insertSql = `WITH ins AS (
@@ -269,10 +258,33 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
       const client = await HeldClient.from(pool);
       try {
         await client.query("BEGIN");
-        // 1. The oldest rows that could be sent now, whatever the oldest pending rows are: keys waiting
-        // for a retry at the head of the table never starve the keys behind them.
-        const scan = await client.query(`${sendableSql} SELECT o.seq, o.partition_key FROM sendable o ORDER BY o.seq LIMIT $1`, [limit]);
-        const chosen = scan.rows.map((r) => ({ seq: r.seq as string, partitionKey: r.partition_key as string }));
+        // 1. Which rows could be sent now: the oldest pending rows, in order, skipping keys whose head
+        // waits for a retry (an ordered walk of the pending index: cheap however large the backlog).
+        const window = Math.max(limit * 2, 256);
+        const scan = await client.query(
+          `SELECT seq, partition_key, next_attempt_at <= clock_timestamp() AS ready FROM ${t}
+           WHERE status = 'pending' ORDER BY seq LIMIT $1`,
+          [window],
+        );
+        const blocked = new Set<string>();
+        const chosen = pickSendable(scan.rows, limit, blocked);
+        if (chosen.length < limit && scan.rows.length === window) {
+          // The oldest rows are mostly keys waiting for a retry: look past them, leaving out every key
+          // that has a row waiting, so the keys behind them are never starved. (A due row of such a key
+          // that is older than its waiting row goes when it reaches the oldest rows, or with the key.)
+          const waits = await client.query(
+            // (SELECT clock_timestamp()) is evaluated once, so the due-time index serves the range.
+            `SELECT DISTINCT partition_key AS k FROM ${t} WHERE status = 'pending' AND next_attempt_at > (SELECT clock_timestamp())`,
+          );
+          for (const r of waits.rows) blocked.add(r.k as string);
+          const after = scan.rows[scan.rows.length - 1].seq as string;
+          const more = await client.query(
+            `SELECT seq, partition_key, next_attempt_at <= clock_timestamp() AS ready FROM ${t}
+             WHERE status = 'pending' AND seq > $1 AND partition_key <> ALL($2::text[]) ORDER BY seq LIMIT $3`,
+            [after, [...blocked], limit - chosen.length],
+          );
+          chosen.push(...pickSendable(more.rows, limit - chosen.length, blocked));
+        }
         const keys = [...new Set(chosen.map((r) => r.partitionKey))];
         if (keys.length === 0) {
           await client.rollback();
@@ -334,12 +346,19 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     },
 
     async nextDueInMs() {
-      // 0 when a row can be sent now; otherwise when the first key's waiting head is due. Rows queued
-      // behind a waiting head are due on paper but not sendable: counting them would spin the relay.
+      // 0 when a row can be sent now; otherwise when the first waiting head is due. Rows queued behind
+      // a waiting head of their key are due on paper but cannot go: counting them would spin the relay.
       const { rows } = await pool.query(
-        `${blockedSql}
-         SELECT EXISTS (${sendableFrom} LIMIT 1) AS ready,
-                (SELECT greatest(0, extract(epoch FROM min(b.next_attempt_at) - (SELECT at FROM now)) * 1000) FROM blocked b) AS due`,
+        `WITH now AS (SELECT clock_timestamp() AS at),
+         heads AS (
+           SELECT DISTINCT ON (partition_key) partition_key, seq, next_attempt_at FROM ${t}
+           WHERE status = 'pending' AND next_attempt_at > (SELECT at FROM now) ORDER BY partition_key, seq
+         )
+         SELECT EXISTS (
+                  SELECT 1 FROM ${t} o LEFT JOIN heads h ON h.partition_key = o.partition_key
+                  WHERE o.status = 'pending' AND o.next_attempt_at <= (SELECT at FROM now) AND (h.seq IS NULL OR o.seq < h.seq)
+                ) AS ready,
+                (SELECT greatest(0, extract(epoch FROM min(next_attempt_at) - (SELECT at FROM now)) * 1000) FROM heads) AS due`,
       );
       const r = rows[0] ?? {};
       if (r.ready) return 0;
@@ -459,6 +478,18 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     },
   };
   return outbox;
+}
+
+interface ScanRow {
+  seq: string;
+  partition_key: string;
+  ready: boolean;
+}
+
+/** The rows of a scan (in seq order) that may be sent, with `blocked` carried across scans. */
+function pickSendable(rows: readonly ScanRow[], limit: number, blocked: Set<string>): { seq: string; partitionKey: string }[] {
+  const scanned = rows.map((r) => ({ seq: r.seq, partitionKey: r.partition_key, ready: r.ready }));
+  return selectSendable(scanned, limit, blocked).map((i) => scanned[i] as (typeof scanned)[number]);
 }
 
 const emptyClaim: Claim = { rows: [], complete: async () => {}, abandon: async () => {} };

@@ -21,7 +21,8 @@ import type { Claim, ClaimedRow, EventOrEvents, OutboxStats, OutboxStore, RowOut
 export interface SqliteDatabaseLike {
   prepare(sql: string): SqliteStatementLike;
   exec(sql: string): unknown;
-  transaction(fn: () => void): () => void;
+  /** better-sqlite3's: the returned function runs `fn` in a transaction; `.immediate()` takes the write lock first. */
+  transaction(fn: () => void): { (): void; immediate?: () => void };
   readonly inTransaction: boolean;
 }
 
@@ -268,7 +269,11 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async migrate() {
       db.exec(`CREATE TABLE IF NOT EXISTS ${t}_schema (version INTEGER NOT NULL)`);
-      db.transaction(() => {
+      // BEGIN IMMEDIATE: the migration reads the version and then writes. In a deferred transaction a
+      // second process migrating the same fresh file at once could not upgrade its read lock, and
+      // SQLite fails that with "database is locked" at once (no busy wait, to avoid a deadlock);
+      // taking the write lock first makes the second opener wait on busy_timeout instead.
+      const upgrade = db.transaction(() => {
         const row = db.prepare(`SELECT max(version) AS v FROM ${t}_schema`).get() as { v: number | null };
         const current = row.v ?? 0;
         const steps = migrations(t);
@@ -276,7 +281,10 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
           db.exec(steps[v] as string);
           db.prepare(`INSERT INTO ${t}_schema (version) VALUES (?)`).run(v + 1);
         }
-      })();
+      });
+      // Inside the caller's transaction better-sqlite3 runs it as a savepoint, which has no lock mode.
+      if (upgrade.immediate && !db.inTransaction) upgrade.immediate();
+      else upgrade();
       statements = undefined;
     },
 

@@ -373,7 +373,7 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(delivered.map((e) => e.id)).toEqual(events.filter((e) => e !== bad).map((e) => e.id));
     });
 
-    it("a publishBatch that throws synchronously on one event fails that event alone", async () => {
+    it("a publishBatch that throws synchronously on one event fails that event alone, up to dead", async () => {
       // Mock on purpose: a backend bug (a synchronous TypeError) on one well-formed event is what no
       // real broker produces on demand.
       const cursed = makeEvent("cursed");
@@ -386,7 +386,7 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
           };
         },
       });
-      const r = relay({ publisher: throwing });
+      const r = relay({ publisher: throwing, maxAttempts: 2, backoff: { baseMs: 1, maxMs: 1 } });
       const events = [makeEvent("a"), makeEvent("b"), cursed, makeEvent("c")];
       await h.transaction([{ enqueue: events }]);
       expect(await r.runOnce()).toBe(4);
@@ -400,6 +400,10 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
           .map((e) => e.id)
           .sort(),
       );
+      // Alone in its batch next time, it still counts attempts and goes dead: no batch claimed for ever.
+      await new Promise((res) => setTimeout(res, 10));
+      expect(await r.runOnce()).toBe(1);
+      expect((await h.rows()).find((row) => row.eventId === cursed.id)).toMatchObject({ status: "dead", attempts: 2 });
     });
 
     it("keeps order per key when sends fail and are retried", async () => {
