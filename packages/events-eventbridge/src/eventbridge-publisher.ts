@@ -179,7 +179,10 @@ export class EventBridgePublisher extends PublisherBase {
   async ready(): Promise<ReadinessReport> {
     if (this.closed) return { ready: false, backend: BACKEND, detail: "publisher is closed" };
     try {
-      await this.client.send(new DescribeEventBusCommand({ Name: this.options.bus }), { abortSignal: AbortSignal.timeout(5_000) });
+      // One request timeout, as EVENTBRIDGE_REQUEST_TIMEOUT_MS promises; the signal also bounds a client passed in.
+      await this.client.send(new DescribeEventBusCommand({ Name: this.options.bus }), {
+        abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs),
+      });
       return { ready: true, backend: BACKEND };
     } catch (error) {
       const name = (error as Error)?.name;
