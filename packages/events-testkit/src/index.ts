@@ -2,6 +2,7 @@ export { type ConformanceCapabilities, type ConformanceOptions, describePublishe
 export { sampleDecision, sampleInteraction, uniqueTenant } from "./fixtures.js";
 export { requireService, type ServiceSpec } from "./services.js";
 export { createEventSpy, type EventSpy } from "./spy.js";
+export { type SwitchableProxy, switchableProxy } from "./switchable-proxy.js";
 export {
   type Toxic,
   type ToxicType,

@@ -5,10 +5,9 @@
 
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { silentLogger } from "@kaireon/events-core";
-import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
+import { createEventSpy, type SwitchableProxy, sampleDecision, switchableProxy, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEventBridgePublisher, createEventBridgeSubscriber, type EventBridgePublisher } from "../../src/index.js";
-import { type SwitchableProxy, switchableProxy } from "./black-hole.js";
 import { clients, freshBus, freshQueue, motoEndpoint, region, slowEmulator } from "./moto.js";
 
 const endpoint = await motoEndpoint();

@@ -1,14 +1,13 @@
 // A Kinesis endpoint that accepts connections and never answers (a real half-open peer: the proxy in
-// black-hole.ts, in front of moto). Every request must end within KINESIS_REQUEST_TIMEOUT_MS per
+// events-testkit's switchableProxy, in front of moto). Every request must end within KINESIS_REQUEST_TIMEOUT_MS per
 // attempt, so a publish settles with a coded error and frees its Batcher slot and (strict) its key,
 // ready() says not-ready, and the reader reports the outage — then all of it works again once the
 // endpoint answers. Bounds are checked with a generous race, and the figures are logged, not asserted.
 
 import { createEvent, type DomainEvent, silentLogger } from "@kaireon/events-core";
-import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
+import { createEventSpy, type SwitchableProxy, sampleDecision, switchableProxy, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKinesisPublisher, createKinesisSubscriber, type KinesisPublisher, type KinesisSubscriber } from "../../src/index.js";
-import { type SwitchableProxy, switchableProxy } from "./black-hole.js";
 import { countingClient, createStream, motoEndpoint, testOptions } from "./moto.js";
 
 let endpoint: string;

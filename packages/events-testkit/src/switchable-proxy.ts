@@ -1,6 +1,8 @@
 // A real TCP peer in front of moto that the test switches between forwarding and a black hole: it
 // accepts, reads and never answers — what a hung server or a dead NAT entry looks like to a client.
-// No mock: the SDK's own HTTP handler sees a socket that is open and silent.
+// No mock: the SDK's own HTTP handler sees a socket that is open and silent. Unlike a Toxiproxy
+// black hole (toxiproxy.ts), it counts the bytes it swallowed, so a test can prove the request it
+// waits on really went into the hole.
 
 import { connect, createServer, type Socket } from "node:net";
 
