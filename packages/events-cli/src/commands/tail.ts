@@ -145,6 +145,13 @@ export async function runTail(args: string[], io: CliIo): Promise<number> {
   } as NodeJS.WritableStream);
   const subscriber = await openSubscriber(env, logger, io.cwd);
   const group = values.group ?? uniqueGroup("tail");
+  if (readCoreConfig(env).backend === "eventbridge" && !values.quiet)
+    toStderr(
+      err.paint(
+        "yellow",
+        "EventBridge has no groups: tail receives and deletes from EVENTBRIDGE_QUEUE_URL — give it a queue of its own (a rule → queue) so no other reader loses messages",
+      ),
+    );
   let untilTimer: NodeJS.Timeout | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
   try {
