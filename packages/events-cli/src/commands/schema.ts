@@ -9,8 +9,9 @@ import { type CliIo, writeLine } from "../cli-io.js";
 
 export const schemaHelp = `Usage: kaireon-events schema [topic] [--format json-schema]
 
-Prints the JSON Schema (draft 2020-12) of a topic's payload, as shipped with @kaireon/events-core
-(@kaireon/events-core/schemas/<topic>.json). Without a topic: one object with every topic's schema.
+Prints the JSON Schema (draft 2020-12) of a topic's event — the CloudEvent envelope with its "data"
+payload — as shipped with @kaireon/events-core (@kaireon/events-core/schemas/<topic>.json).
+Without a topic: one object with every topic's schema, keyed by topic.
 
 Options:
   --format <f>   json-schema (default) | asyncapi (not available yet)
