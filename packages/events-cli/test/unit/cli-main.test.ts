@@ -93,7 +93,10 @@ describe("main", () => {
 
   it("schema: one topic, all, and asyncapi not available yet (exit 1)", async () => {
     const one = await run(["schema", "decision.made.v1"]);
-    expect(JSON.parse(one.out)).toMatchObject({ type: "object", properties: { type: { const: "decision.made.v1" }, data: { properties: { decisionFlowKey: expect.any(Object) } } } });
+    expect(JSON.parse(one.out)).toMatchObject({
+      type: "object",
+      properties: { type: { const: "decision.made.v1" }, data: { properties: { decisionFlowKey: expect.any(Object) } } },
+    });
     expect(Object.keys(JSON.parse((await run(["schema"])).out))).toEqual(["interaction.recorded.v1", "decision.made.v1"]);
     const asyncapi = await run(["schema", "--format", "asyncapi"]);
     expect(asyncapi.code).toBe(1);
