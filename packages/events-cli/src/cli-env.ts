@@ -56,11 +56,15 @@ export function relevantEnv(env: Env): [string, string][] {
 /** A resolved options object as JSON-able data: secrets masked, URLs redacted, functions and clients left out. */
 export function maskOptions(value: unknown, name = "", depth = 0): unknown {
   if (value === null || value === undefined) return value;
-  if (typeof value === "string") return maskValue(name, value);
+  if (typeof value === "string") {
+    // A CA bundle or key file's content: its size says enough (and a private key is a secret).
+    if (value.includes("\n") && value.length > 120) return `<${value.length} characters>`;
+    return maskValue(name, value);
+  }
   if (typeof value === "number" || typeof value === "boolean") return isSecretName(name) ? "***" : value;
   if (typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") return undefined;
   if (depth > 4) return "…";
-  if (Array.isArray(value)) return value.map((v) => maskValue(name, String(v)));
+  if (Array.isArray(value)) return value.map((v) => maskOptions(v, name, depth + 1));
   if (value instanceof Date) return value.toISOString();
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return `<${proto?.constructor?.name ?? "object"}>`;

@@ -12,7 +12,7 @@ import { type CliIo, painter, writeLine } from "../cli-io.js";
 export const tailHelp = `Usage: kaireon-events tail [topic…] [options]
 
 Subscribes to the topics (default: all) on the backend EVENT_PUBLISHER selects and prints each event:
-one readable line on a terminal (time, type, tenant, customer, what happened, id), the full CloudEvent
+one readable line on a terminal (time in UTC, type, tenant, customer, what happened, id), the full CloudEvent
 as one JSON line (NDJSON) when stdout is not a terminal or with --json. On a terminal a status line
 with counts and rate is kept on stderr. Malformed messages go to stderr with where they were read;
 the tail goes on.
@@ -27,7 +27,8 @@ Options:
   --customer <id>     only this customer (repeatable)
   --type <t>          only interactions of this type: impression, click, … (repeatable)
   --group <name>      consumer group (default: a new one per tail, so a tail never takes messages
-                      from your application's groups). EventBridge has no groups: tail reads
+                      from your application's groups; --from applies only to a group with no
+                      position yet). EventBridge has no groups: tail reads
                       EVENTBRIDGE_QUEUE_URL, and what it reads is gone for other readers of that queue
   --json              the full CloudEvent per line, also on a terminal
   --quiet, -q         no "tail: listening …" line and no summary on stderr

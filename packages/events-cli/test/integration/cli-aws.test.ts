@@ -108,6 +108,18 @@ describe("Kinesis", () => {
     expect(r.stdout).toContain("fix: the stream does not exist — create it (aws kinesis create-stream) or fix KINESIS_STREAM");
   });
 
+  it("a publish the broker refuses (the stream does not exist): each line's error, exit 1", async () => {
+    const r = await runCli(["publish", "interaction.recorded.v1"], {
+      env: env({ KINESIS_STREAM: unique("kaireon-cli-gone"), KINESIS_MAX_ATTEMPTS: "1", KINESIS_PUBLISH_TIMEOUT_MS: "5000" }),
+      input: lines(sampleInteraction()),
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^line 1: [A-Z_]+: .*kaireon-cli-gone/m);
+    expect(r.stderr).toContain("PUBLISH_FAILED: 1 of 1 event(s) were not published");
+    expect(r.stderr).not.toContain("unexpected error");
+  });
+
   it("replay from Kinesis into Redis Streams keeps the ids", async () => {
     const redisUrl = await requireService({ variable: "REDIS_URL", name: "Redis" });
     const tenantId = uniqueTenant();

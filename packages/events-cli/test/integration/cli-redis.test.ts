@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { requireService, sampleDecision, sampleInteraction, uniqueTenant } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliProcess, cliEnv, ndjson, runCli, unique } from "../support/cli.js";
+import { BIN, CliProcess, cliEnv, ndjson, runCli, unique } from "../support/cli.js";
 
 let redisUrl: string;
 let redis: Redis;
@@ -122,6 +122,66 @@ describe("tail on Redis Streams", () => {
   });
 });
 
+describe("tail on Redis Streams: ending", () => {
+  it("--from with an --until already past reads that range and stops once idle; later events are not printed", async () => {
+    const prefix = `${unique("cli")}:`;
+    const pub = await runCli(["publish", "interaction.recorded.v1"], {
+      env: streamsEnv(prefix),
+      input: lines(sampleInteraction({ timestamp: "2026-01-01T00:00:00Z" }), sampleInteraction()),
+    });
+    expect(pub.code).toBe(0);
+    const until = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    await runCli(["publish", "interaction.recorded.v1"], {
+      env: streamsEnv(prefix),
+      input: lines(sampleInteraction({ customerId: "after-until" })),
+    });
+    const r = await runCli(["tail", "--from", "earliest", "--until", until, "--quiet"], { env: streamsEnv(prefix), timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    const ids = ndjson<{ id: string }>(r.stdout).map((e) => e.id);
+    expect(ids).toEqual(ndjson<{ id: string }>(pub.stdout).map((o) => o.id));
+  });
+
+  it("stops cleanly when the reader of its pipe goes away (… | head -n 1)", async () => {
+    const prefix = `${unique("cli")}:`;
+    await runCli(["publish", "interaction.recorded.v1"], {
+      env: streamsEnv(prefix),
+      input: lines(...Array.from({ length: 50 }, () => sampleInteraction())),
+    });
+    const child = spawn(
+      "sh",
+      ["-c", `'${process.execPath}' '${BIN}' tail --from earliest --quiet | head -n 1`],
+      {
+        env: streamsEnv(prefix),
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d;
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`tail | head did not end: ${out} ${err}`));
+      }, 30_000);
+      child.on("close", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    // sh waits for both ends of the pipe: closing at all is the tail having stopped.
+    expect(code).toBe(0);
+    expect(ndjson(out)).toHaveLength(1);
+    expect(err).not.toContain("EPIPE");
+    expect(err).not.toContain("unexpected error");
+  });
+});
+
 function chunk(flat: unknown[]): [string, unknown][] {
   const out: [string, unknown][] = [];
   for (let i = 0; i < flat.length; i += 2) out.push([String(flat[i]), flat[i + 1]]);
@@ -224,10 +284,17 @@ describe("check on Redis", () => {
     expect(r.stdout).toContain("fix: the server could not be reached — check REDIS_URL");
   });
 
-  it("REDIS_URL unset: the stream would be disabled, exit 1", async () => {
+  it("REDIS_URL unset: the stream would be disabled, exit 1 — and publish refuses to pretend", async () => {
     const r = await runCli(["check"], { env: cliEnv({ EVENT_PUBLISHER: "redis" }) });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("FAIL configuration: the redis stream is disabled");
+    const pub = await runCli(["publish", "decision.made.v1"], {
+      env: cliEnv({ EVENT_PUBLISHER: "redis" }),
+      input: JSON.stringify(sampleDecision()),
+    });
+    expect(pub.code).toBe(1);
+    expect(pub.stderr).toContain("STREAM_DISABLED: redis stream is disabled");
+    expect(pub.stdout).toBe("");
   });
 });
 
