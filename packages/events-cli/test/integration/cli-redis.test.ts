@@ -148,14 +148,10 @@ describe("tail on Redis Streams: ending", () => {
       env: streamsEnv(prefix),
       input: lines(...Array.from({ length: 50 }, () => sampleInteraction())),
     });
-    const child = spawn(
-      "sh",
-      ["-c", `'${process.execPath}' '${BIN}' tail --from earliest --quiet | head -n 1`],
-      {
-        env: streamsEnv(prefix),
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn("sh", ["-c", `'${process.execPath}' '${BIN}' tail --from earliest --quiet | head -n 1`], {
+      env: streamsEnv(prefix),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => {
