@@ -71,10 +71,20 @@ async function openSqlite(file: string, table: string, writable: boolean): Promi
   if (!existsSync(file)) throw new CliFailure(`--sqlite ${file}: no such file — give the application's SQLite file`, "OUTBOX_NOT_FOUND");
   type Sqlite = typeof import("better-sqlite3");
   const mod = await importDriver<{ default: Sqlite }>("better-sqlite3", "--sqlite");
-  const db = new mod.default(file, { readonly: !writable, fileMustExist: true });
-  // Another process (the relay) may hold the write lock for a moment.
-  db.pragma("busy_timeout = 5000");
-  const view = db.prepare("SELECT name FROM sqlite_master WHERE type = 'view' AND name = ?").get(`${table}_rows`);
+  let db: InstanceType<Sqlite>;
+  let view: unknown;
+  try {
+    db = new mod.default(file, { readonly: !writable, fileMustExist: true });
+    // Another process (the relay) may hold the write lock for a moment.
+    db.pragma("busy_timeout = 5000");
+    view = db.prepare("SELECT name FROM sqlite_master WHERE type = 'view' AND name = ?").get(`${table}_rows`);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "SQLITE_ERROR";
+    throw new CliFailure(
+      `--sqlite ${file}: ${(error as Error).message} (${code}) — give the application's SQLite file`,
+      "OUTBOX_UNREADABLE",
+    );
+  }
   if (!view) {
     db.close();
     throw new CliFailure(

@@ -1,7 +1,7 @@
 // kaireon-events outbox status|dead|requeue on a real SQLite file and the shared PostgreSQL, with
 // rows written and parked dead through @kaireon/events-outbox's own store API.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent } from "@kaireon/events-core";
@@ -105,6 +105,11 @@ describe("outbox on SQLite: input errors", () => {
     const missing = await runCli(["outbox", "status", "--sqlite", join(dir, "nope.db")], { env: cliEnv({}) });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("OUTBOX_NOT_FOUND: --sqlite");
+    const notSqlite = join(dir, "notes.txt");
+    writeFileSync(notSqlite, "not a database, just text that is long enough to be read as a header ".repeat(20));
+    const garbage = await runCli(["outbox", "status", "--sqlite", notSqlite], { env: cliEnv({}) });
+    expect(garbage.code).toBe(1);
+    expect(garbage.stderr.trim()).toMatch(/^OUTBOX_UNREADABLE: --sqlite .*notes\.txt: file is not a database \(SQLITE_NOTADB\)/);
     const none = await runCli(["outbox", "status"], { env: cliEnv({}) });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("pass --sqlite <file> or set DATABASE_URL");

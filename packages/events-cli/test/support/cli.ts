@@ -6,8 +6,11 @@ import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../dist/bin.js", import.meta.url));
 
-/** Backend variables a test must not inherit from the shell; each test sets the ones it means. */
-const OWN = /^(EVENT_|REDIS_|KAFKA_(?!TEST_)|MSK_|KINESIS_|EVENTBRIDGE_|DATABASE_URL$|NO_COLOR$|FORCE_COLOR$)/;
+/**
+ * Variables a test must not inherit: the backend's (each test sets the ones it means), and NODE_PATH,
+ * which pnpm's vitest shim sets to its whole store — require.resolve would find any package there.
+ */
+const OWN = /^(EVENT_|REDIS_|KAFKA_(?!TEST_)|MSK_|KINESIS_|EVENTBRIDGE_|DATABASE_URL$|NO_COLOR$|FORCE_COLOR$|NODE_PATH$|NODE_ENV$)/;
 
 export function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -24,10 +27,14 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string },
+  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string; bin?: string },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: options.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
