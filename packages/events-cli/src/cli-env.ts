@@ -82,7 +82,9 @@ export function maskOptions(value: unknown, name = "", depth = 0): unknown {
 /** Backend log lines go to stderr, warnings and errors only, so stdout stays the command's output. */
 export function stderrLogger(stderr: NodeJS.WritableStream, verbose = false): Logger {
   const line = (level: string, message: string, fields?: Record<string, unknown>) => {
-    const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(maskOptions(fields))}` : "";
+    // A client library's stack trace in a warning is noise on a command line; the message says it.
+    const { stack: _stack, ...rest } = fields ?? {};
+    const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(maskOptions(rest))}` : "";
     stderr.write(`${level}: ${message}${extra}\n`);
   };
   return {
