@@ -16,7 +16,11 @@ let redisUrl: string;
 /** CI images may lack tmux: install it rather than skip (the terminal format is what this test is for). */
 function ensureTmux(): void {
   if (spawnSync("tmux", ["-V"]).status === 0) return;
-  const apt = spawnSync("sh", ["-c", "apt-get install -y tmux || (apt-get update && apt-get install -y tmux)"], { stdio: "inherit" });
+  // As root (containers) or with password-less sudo (CI runners).
+  const sudo = process.getuid?.() === 0 ? "" : "sudo -n ";
+  const apt = spawnSync("sh", ["-c", `${sudo}apt-get install -y tmux || (${sudo}apt-get update && ${sudo}apt-get install -y tmux)`], {
+    stdio: "inherit",
+  });
   if (apt.status !== 0 || spawnSync("tmux", ["-V"]).status !== 0)
     throw new Error("tmux is not installed and apt-get could not install it — install tmux to run this test");
 }
