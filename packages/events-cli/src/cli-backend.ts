@@ -13,7 +13,7 @@ import {
 } from "@kaireon/events-core";
 
 /** Backends whose subscriber can start from `earliest` or a time (replay). */
-export const durableBackends = ["kafka", "msk", "kinesis", "redis streams"] as const;
+export const durableBackends: readonly string[] = ["kafka", "msk", "kinesis", "redis streams"];
 
 export function backendLabel(env: Env): string {
   const { backend } = readCoreConfig(env);

@@ -1,16 +1,9 @@
 // kaireon-events publish <topic>: validate every input line first, then publish them all — so an
 // invalid line never leaves half of a file sent.
 
-import {
-  createEvent,
-  type DomainEvent,
-  loadPublisher,
-  readCoreConfig,
-  safeParseEvent,
-  type TopicName,
-  ValidationError,
-} from "@kaireon/events-core";
+import { createEvent, type DomainEvent, readCoreConfig, safeParseEvent, type TopicName, ValidationError } from "@kaireon/events-core";
 import { parseCommandArgs, parseTopic } from "../cli-args.js";
+import { openPublisher } from "../cli-backend.js";
 import { stderrLogger, withEnvFile } from "../cli-env.js";
 import { CliFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "../cli-errors.js";
 import { type InputItem, type InputProblem, readInputText, splitInput } from "../cli-input.js";
@@ -95,7 +88,7 @@ export async function runPublish(args: string[], io: CliIo): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const publisher = await loadPublisher(env, { logger: stderrLogger(io.stderr), resolveFrom: `${io.cwd}/` });
+  const publisher = await openPublisher(env, stderrLogger(io.stderr), io.cwd);
   const out = painter(io.stdout, io.env);
   let failed = 0;
   try {

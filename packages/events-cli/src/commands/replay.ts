@@ -3,7 +3,7 @@
 
 import { type DomainEvent, type Publisher, readCoreConfig, type SubscriptionError } from "@kaireon/events-core";
 import { parseCommandArgs, parseCount, parseTime, parseTopics } from "../cli-args.js";
-import { backendLabel, openPublisher, openSubscriber, uniqueGroup } from "../cli-backend.js";
+import { backendLabel, durableBackends, openPublisher, openSubscriber, uniqueGroup } from "../cli-backend.js";
 import { stderrLogger, withEnvFile } from "../cli-env.js";
 import { CliFailure, EXIT_FAILURE, EXIT_OK, UsageError } from "../cli-errors.js";
 import { type CliIo, painter, writeLine } from "../cli-io.js";
@@ -54,7 +54,7 @@ export async function runReplay(args: string[], io: CliIo): Promise<number> {
   const sourceEnv = withEnvFile(io.env, values["env-file"], io.cwd);
   const targetEnv = withEnvFile(io.env, values.target, io.cwd);
   const source = backendLabel(sourceEnv);
-  if (!["kafka", "msk", "kinesis", "redis streams"].includes(source))
+  if (!durableBackends.includes(source))
     throw new CliFailure(
       `the source backend ${source} keeps no history to replay — replay reads Kafka, MSK, Kinesis or Redis Streams (REDIS_MODE=streams)`,
       "NOT_REPLAYABLE",

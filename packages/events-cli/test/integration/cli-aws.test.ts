@@ -199,6 +199,33 @@ describe("EventBridge → SQS", () => {
     }
   });
 
+  it("replay re-feeds EventBridge targets from Redis Streams, ids unchanged", async () => {
+    const redisUrl = await requireService({ variable: "REDIS_URL", name: "Redis" });
+    const tenantId = uniqueTenant();
+    const prefix = `${unique("cli-eb-src")}:`;
+    const source = cliEnv({ EVENT_PUBLISHER: "redis", REDIS_URL: redisUrl, REDIS_MODE: "streams", REDIS_CHANNEL_PREFIX: prefix });
+    const pub = await runCli(["publish", "decision.made.v1"], {
+      env: source,
+      input: lines(sampleDecision({ tenantId }), sampleDecision({ tenantId })),
+    });
+    expect(pub.code).toBe(0);
+    const envFile = join(dir, "eventbridge-target.env");
+    writeFileSync(
+      envFile,
+      Object.entries(env())
+        .filter(([k]) => /^(EVENT_PUBLISHER|EVENTBRIDGE_|AWS_)/.test(k))
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n"),
+    );
+    const r = await runCli(["replay", "--from", "earliest", "--target", envFile, "--idle", "2"], { env: source, timeoutMs: 60_000 });
+    expect(r.stdout).toContain("replayed 2 event(s) to eventbridge");
+    expect(r.code).toBe(0);
+    const tail = await runCli(["tail", "--tenant", tenantId, "--count", "2", "--quiet"], { env: env(), timeoutMs: 60_000 });
+    expect(new Set(ndjson<{ id: string }>(tail.stdout).map((e) => e.id))).toEqual(
+      new Set(ndjson<{ id: string }>(pub.stdout).map((o) => o.id)),
+    );
+  });
+
   it("an invalid line: exit 2, nothing sent", async () => {
     const pub = await runCli(["publish", "decision.made.v1"], { env: env(), input: lines({ ...sampleDecision(), offersReturned: -1 }) });
     expect(pub.code).toBe(2);

@@ -120,6 +120,36 @@ describe("check on Kafka", () => {
   });
 });
 
+describe("check on MSK (SCRAM-SHA-512 over TLS, the broker's SASL_SSL listener)", () => {
+  const msk = (password: string) =>
+    cliEnv({
+      EVENT_PUBLISHER: "msk",
+      MSK_BROKERS: process.env.KAFKA_TEST_SASL_TLS_BROKERS,
+      MSK_REGION: "us-east-1",
+      MSK_AUTH_MODE: "sasl_scram",
+      MSK_SASL_USERNAME: process.env.KAFKA_TEST_SCRAM_USERNAME,
+      MSK_SASL_PASSWORD: password,
+      MSK_TLS_CA_FILE: process.env.KAFKA_TEST_TLS_CA_FILE,
+      MSK_TOPIC_PREFIX: prefix,
+    });
+
+  it("working: connected over SCRAM, topics exist, the password masked; wrong password: exit 1", async () => {
+    const password = process.env.KAFKA_TEST_SCRAM_PASSWORD as string;
+    expect(password, "KAFKA_TEST_SCRAM_PASSWORD (tooling/services/kafka.sh)").toBeTruthy();
+    const ok = await runCli(["check"], { env: msk(password), timeoutMs: 60_000 });
+    expect(ok.stdout).toContain("ok   connected to msk");
+    expect(ok.stdout).toContain(`ok   topics exist: ${prefix}interaction.recorded.v1`);
+    expect(ok.stdout).toContain("MSK_SASL_PASSWORD=***");
+    expect(ok.stdout + ok.stderr).not.toContain(password);
+    expect(ok.code).toBe(0);
+    const wrong = await runCli(["check", "--timeout", "10000"], { env: msk(`${password}-wrong`), timeoutMs: 60_000 });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain("FAIL connect to msk");
+    expect(wrong.stdout).toContain("fix: the credentials were refused");
+    expect(wrong.stdout + wrong.stderr).not.toContain(password);
+  });
+});
+
 describe("replay from Kafka", () => {
   it("a time range from Kafka into Redis Streams, ids unchanged", async () => {
     const redisUrl = await requireService({ variable: "REDIS_URL", name: "Redis" });
