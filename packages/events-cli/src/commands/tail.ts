@@ -158,8 +158,10 @@ export async function runTail(args: string[], io: CliIo): Promise<number> {
   try {
     const subscription = await subscriber.subscribe(topics, handler, { ...(from ? { from } : {}), group, onError, handlerAttempts: 1 });
     // Said once the subscription is live (events published from now on arrive), so scripts can wait for it.
-    if (!values.quiet)
-      toStderr(err.paint("dim", `tail: listening to ${topics.join(", ")} on ${backendLabel(env)} (group ${group}) — Ctrl-C to stop`));
+    const label = backendLabel(env);
+    // Redis pub/sub and EventBridge have no groups: naming one would suggest an isolation they lack.
+    const grouped = label !== "redis pubsub" && label !== "eventbridge" ? ` (group ${group})` : "";
+    if (!values.quiet) toStderr(err.paint("dim", `tail: listening to ${topics.join(", ")} on ${label}${grouped} — Ctrl-C to stop`));
     if (status) {
       statusTimer = setInterval(drawStatus, 1000);
       statusTimer.unref?.();
