@@ -1,3 +1,4 @@
+export { type AsyncApiDocument, type AsyncApiOptions, asyncApiDocument, asyncApiId, topicJsonSchemaDraft07 } from "./asyncapi.js";
 export { type BackendContext, type BackendDescriptor, type BackendModule, defineBackend } from "./backend.js";
 export { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.js";
 export {

@@ -51,14 +51,26 @@ export interface ProducerPort {
   disconnect(): Promise<void>;
 }
 
+/** What to do with a record once `onRecord` is done with it. */
+export type RecordVerdict = "commit" | "hold";
+
 export interface ConsumerPort {
   connect(): Promise<void>;
   subscribe(topics: string[], fromBeginning: boolean): Promise<void>;
-  /** Runs the fetch loop; an offset is committed only after `onRecord` resolved for it. */
-  run(onRecord: (record: IncomingRecord) => Promise<void>): Promise<void>;
+  /**
+   * Runs the fetch loop, one record at a time per partition. A record's offset is committed only
+   * after `onRecord` resolved `commit` for it; `hold` leaves it and the rest of its batch uncommitted
+   * (the group reads them again), for a subscription that is closing.
+   */
+  run(onRecord: (record: IncomingRecord) => Promise<RecordVerdict>): Promise<void>;
   seek(topic: string, partition: number, offset: string): void;
-  /** Resolves at the first group join (the consumer has its partitions). */
-  joined(timeoutMs: number): Promise<void>;
+  /**
+   * The consumer crashed. `restart`: the client restarts it itself (a retriable error); otherwise it
+   * has stopped for good (e.g. SASL refused after a password rotation) and reads nothing more.
+   */
+  onCrash(listener: (error: unknown, restart: boolean) => void): void;
+  /** Resolves at the first group join (the consumer has its partitions); rejects on a crash before it, or at `signal`. */
+  joined(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -147,37 +159,71 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
     consumer(groupId: string): ConsumerPort {
       const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true, retry: { retries: 10 } });
       let joinedOnce = false;
-      const joinWaiters: Array<() => void> = [];
+      const joinWaiters = new Set<{ resolve: () => void; reject: (error: unknown) => void }>();
       consumer.on(consumer.events.GROUP_JOIN, () => {
         joinedOnce = true;
-        for (const w of joinWaiters.splice(0)) w();
+        for (const w of joinWaiters) w.resolve();
+      });
+      const crashListeners: Array<(error: unknown, restart: boolean) => void> = [];
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) for (const w of joinWaiters) w.reject(payload.error);
+        for (const listener of crashListeners) listener(payload.error, payload.restart);
       });
       return {
         connect: () => consumer.connect(),
         disconnect: () => consumer.disconnect(),
         subscribe: (topics, fromBeginning) => consumer.subscribe({ topics, fromBeginning }),
         seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
+        onCrash: (listener) => {
+          crashListeners.push(listener);
+        },
+        // eachBatch with manual resolve, not eachMessage: eachMessage commits every record it returned
+        // from, and a record whose handler was cut short by close() must stay uncommitted.
         run: (onRecord) =>
           consumer.run({
             autoCommit: true,
             autoCommitInterval: 1000,
             partitionsConsumedConcurrently: 1,
-            eachMessage: async ({ topic, partition, message }) => {
-              await onRecord({ topic, partition, offset: message.offset, value: message.value, timestamp: message.timestamp });
+            eachBatchAutoResolve: false,
+            eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+              for (const message of batch.messages) {
+                if (!isRunning() || isStale()) return;
+                const verdict = await onRecord({
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  offset: message.offset,
+                  value: message.value,
+                  timestamp: message.timestamp,
+                });
+                if (verdict === "hold") return;
+                resolveOffset(message.offset);
+                await commitOffsetsIfNecessary();
+                await heartbeat();
+              }
             },
           }),
-        joined: (timeoutMs) =>
+        joined: (timeoutMs, signal) =>
           joinedOnce
             ? Promise.resolve()
             : new Promise<void>((resolve, reject) => {
+                const waiter = {
+                  resolve: () => settle(resolve),
+                  reject: (error: unknown) => settle(() => reject(error)),
+                };
                 const timer = setTimeout(
-                  () => reject(new Error(`consumer group ${groupId} did not join within ${timeoutMs} ms`)),
+                  () => waiter.reject(new Error(`consumer group ${groupId} did not join within ${timeoutMs} ms`)),
                   timeoutMs,
                 );
-                joinWaiters.push(() => {
+                const aborted = () => waiter.reject(new Error(`consumer group ${groupId}: closed before it joined`));
+                signal?.addEventListener("abort", aborted, { once: true });
+                function settle(done: () => void) {
+                  if (!joinWaiters.delete(waiter)) return;
                   clearTimeout(timer);
-                  resolve();
-                });
+                  signal?.removeEventListener("abort", aborted);
+                  done();
+                }
+                joinWaiters.add(waiter);
+                if (signal?.aborted) aborted();
               }),
       };
     },

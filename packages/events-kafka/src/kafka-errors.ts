@@ -38,12 +38,43 @@ function codedError(error: unknown): EventsError | undefined {
   return undefined;
 }
 
+/** What a cause may keep: the fields callers and retry logic read. Everything else (sockets, brokers, config) is dropped. */
+const causeFields = ["type", "code", "retriable"] as const;
+
+/**
+ * A copy of a client error safe to keep as `cause`: name, message and stack with the secrets masked,
+ * type/code/retriable kept, and its own cause (kafkajs: originalError) copied the same way. kafkajs
+ * errors keep what they were built from, so the raw object could carry a password or broker details
+ * into every log line that prints the error with its causes.
+ */
+export function redactedCause(error: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (error === null || error === undefined) return undefined;
+  if (typeof error !== "object") return redactSecrets(String(error), secrets);
+  const source = error as Error & Record<string, unknown>;
+  const copy = new Error(redactSecrets(String(source.message ?? ""), secrets)) as Error & Record<string, unknown>;
+  copy.name = typeof source.name === "string" ? source.name : "Error";
+  copy.stack = typeof source.stack === "string" ? redactSecrets(source.stack, secrets) : `${copy.name}: ${copy.message}`;
+  for (const field of causeFields) {
+    const value = source[field];
+    if (typeof value === "string") copy[field] = redactSecrets(value, secrets);
+    else if (typeof value === "number" || typeof value === "boolean") copy[field] = value;
+  }
+  const inner = source.originalError ?? source.cause;
+  // Depth-bounded: a cause chain can be cyclic.
+  if (inner !== undefined && inner !== error && depth < 8) {
+    const next = EventsError.isInstance(inner) ? inner : redactedCause(inner, secrets, depth + 1);
+    if (next !== undefined) Object.defineProperty(copy, "cause", { value: next, enumerable: false, writable: true, configurable: true });
+  }
+  return copy;
+}
+
 export function toEventsError(error: unknown, options: KafkaOptions, what: string): EventsError {
   const coded = codedError(error);
   if (coded) return coded;
   const backend = options.backend ?? "kafka";
   const secrets = options.sasl && "password" in options.sasl ? [options.sasl.password] : [];
   const reason = redactSecrets((error as Error)?.message ?? String(error), secrets);
+  const cause = redactedCause(error, secrets);
   const brokers = options.brokers.join(",");
   const hints = errorHints(options);
   switch (classifyClientError(error)) {
@@ -54,7 +85,7 @@ export function toEventsError(error: unknown, options: KafkaOptions, what: strin
         code: "AUTH_FAILED",
         message: `[${backend}] ${describeSasl(options)} authentication failed${user} at ${brokers} — ${hints.auth}`,
         details: { mechanism: options.sasl?.mechanism, brokers: options.brokers },
-        cause: error,
+        cause,
       });
     }
     case "connection":
@@ -62,9 +93,9 @@ export function toEventsError(error: unknown, options: KafkaOptions, what: strin
         backend,
         message: `[${backend}] ${what}: cannot reach the brokers ${brokers} (${reason}) — ${hints.connection}`,
         details: { brokers: options.brokers },
-        cause: error,
+        cause,
       });
     default:
-      return new PublishError({ backend, message: `[${backend}] ${what}: ${reason}`, cause: error });
+      return new PublishError({ backend, message: `[${backend}] ${what}: ${reason}`, cause });
   }
 }

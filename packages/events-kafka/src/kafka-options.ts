@@ -2,7 +2,7 @@
 // one place the variables are read; KafkaOptions is also what other packages (MSK) build themselves,
 // with their own SASL (an OAUTHBEARER provider) and TLS.
 
-import { type Env, envBoolean, envInt, envList, envString, parseEnv, readConfigFile } from "@kaireon/events-core";
+import { type Env, envBoolean, envInt, envList, envString, type Logger, parseEnv, readConfigFile } from "@kaireon/events-core";
 import { z } from "zod";
 import type { KafkaCompression, KafkaConnection, KafkaSasl } from "./kafka-client.js";
 
@@ -80,6 +80,14 @@ export const kafkaEnvSchema = z
     KAFKA_CONNECTION_TIMEOUT_MS: envInt(3000, 100, 120_000),
   })
   .superRefine((env, ctx) => {
+    // A CA file without TLS would be read by nobody: the connection would silently go unencrypted.
+    if (env.KAFKA_TLS_CA_FILE && !env.KAFKA_TLS_ENABLED)
+      ctx.addIssue({
+        code: "custom",
+        path: ["KAFKA_TLS_CA_FILE"],
+        message:
+          "is set but KAFKA_TLS_ENABLED is not true, so it would be ignored — set KAFKA_TLS_ENABLED=true to use TLS with this CA, or unset KAFKA_TLS_CA_FILE",
+      });
     if (env.KAFKA_SASL_MECHANISM === undefined) return;
     const why = `is required when KAFKA_SASL_MECHANISM=${env.KAFKA_SASL_MECHANISM}`;
     if (!env.KAFKA_SASL_USERNAME) ctx.addIssue({ code: "custom", path: ["KAFKA_SASL_USERNAME"], message: why });
@@ -141,4 +149,24 @@ export function resolveKafkaOptions(partial: Partial<KafkaOptions> & Pick<KafkaO
     ...partial,
     publishTimeoutMs,
   };
+}
+
+const warnedPlainText = new Set<string>();
+
+/**
+ * SASL PLAIN sends the password as is: without TLS anyone on the path reads it. Allowed (local
+ * brokers, a private network), but said once per process and configuration, not on every connect.
+ */
+export function warnPlainWithoutTls(options: KafkaOptions, logger: Logger): void {
+  if (options.sasl?.mechanism !== "plain" || (options.ssl !== undefined && options.ssl !== false)) return;
+  const backend = options.backend ?? "kafka";
+  const key = `${backend}|${options.brokers.join(",")}|${options.sasl.username}`;
+  if (warnedPlainText.has(key)) return;
+  warnedPlainText.add(key);
+  logger.warn(
+    backend === "kafka"
+      ? "[kafka] KAFKA_SASL_MECHANISM=plain without TLS sends the SASL password to the brokers in clear text — set KAFKA_TLS_ENABLED=true (KAFKA_TLS_CA_FILE for a private CA), or use KAFKA_SASL_MECHANISM=scram-sha-512"
+      : `[${backend}] SASL PLAIN without TLS sends the SASL password to the brokers in clear text — enable TLS, or use SCRAM`,
+    { brokers: options.brokers },
+  );
 }

@@ -14,7 +14,7 @@ import {
 } from "@kaireon/events-core";
 import { type AdminPort, createKafkaClient, type KafkaClient, type OutgoingRecord, type ProducerPort } from "./kafka-client.js";
 import { describeSasl, toEventsError } from "./kafka-errors.js";
-import type { KafkaOptions } from "./kafka-options.js";
+import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
 const CONTENT_TYPE_HEADER: Readonly<Record<string, string>> = Object.freeze({ "content-type": CLOUDEVENTS_CONTENT_TYPE });
 
@@ -30,16 +30,21 @@ export class KafkaPublisher extends PublisherBase {
   private producer: ProducerPort | undefined;
   private connecting: Promise<ProducerPort> | undefined;
   private admin: AdminPort | undefined;
+  /** Set when close() releases the connections: a connect still pending then lets go of what it got. */
+  private released = false;
+  /** The batch being connected for or sent (one at a time), settled either way: close() waits for it. */
+  private sending: Promise<void> | undefined;
 
   constructor(
     private readonly options: KafkaOptions,
     deps: KafkaPublisherDeps = {},
   ) {
     super({ backend: options.backend ?? "kafka", ...deps });
+    warnPlainWithoutTls(options, this.logger);
     this.client = createKafkaClient(options, this.logger);
     this.batcher = this.useBatcher<DomainEvent, Delivery>({
       backend: this.backend,
-      send: (items) => this.sendBatch(items),
+      send: (items) => this.trackSend(this.sendBatch(items)),
       maxBatchSize: options.batchSize,
       maxBatchBytes: options.maxBatchBytes,
       // Serialising is the sizing: sizeAhead does it for the next batch while one is in flight, and
@@ -49,6 +54,9 @@ export class KafkaPublisher extends PublisherBase {
       lingerMs: options.lingerMs,
       maxQueued: options.maxQueued,
       maxInFlight: 1,
+      // When a batch fails, the queued events of its keys fail unsent rather than go out ahead of the
+      // failed one's retry: per-key order survives a retry by the caller (the outbox relay).
+      orderKey: (event) => event.partitionkey,
       timeoutMs: options.publishTimeoutMs,
     });
   }
@@ -58,6 +66,7 @@ export class KafkaPublisher extends PublisherBase {
   }
 
   private connect(): Promise<ProducerPort> {
+    if (this.released) return Promise.reject(this.closedError());
     if (this.producer) return Promise.resolve(this.producer);
     this.connecting ??= (async () => {
       const producer = this.client.producer();
@@ -67,12 +76,30 @@ export class KafkaPublisher extends PublisherBase {
         await producer.disconnect().catch(() => {});
         throw error;
       }
+      // close() ran while this connect was pending (its publishes had timed out): nothing may be
+      // sent after close, and the connection is nobody's to keep.
+      if (this.released) {
+        await producer.disconnect().catch(() => {});
+        throw this.closedError();
+      }
       this.producer = producer;
       return producer;
     })().finally(() => {
       this.connecting = undefined;
     });
     return this.connecting;
+  }
+
+  private trackSend<T>(sending: Promise<T>): Promise<T> {
+    const settled = sending.then(
+      () => {},
+      () => {},
+    );
+    this.sending = settled;
+    void settled.finally(() => {
+      if (this.sending === settled) this.sending = undefined;
+    });
+    return sending;
   }
 
   private async sendBatch(items: DomainEvent[]): Promise<Array<{ ok: true; value: Delivery }>> {
@@ -90,6 +117,7 @@ export class KafkaPublisher extends PublisherBase {
     let producer: ProducerPort | undefined;
     try {
       producer = await this.connect();
+      if (this.released) throw this.closedError();
       await producer.sendBatch(batch, this.options.compression, Math.min(30_000, this.options.publishTimeoutMs));
     } catch (error) {
       // After a failed batch the idempotent producer's sequence numbers are in doubt: start a fresh
@@ -99,11 +127,30 @@ export class KafkaPublisher extends PublisherBase {
         void producer.disconnect().catch(() => {});
       }
       throw toEventsError(error, this.options, "publish failed");
+    } finally {
+      // close() stopped waiting for this batch (its bound passed): kafkajs may have reconnected to retry it.
+      if (this.released && producer) void producer.disconnect().catch(() => {});
     }
     return items.map(() => ({ ok: true as const, value: {} }));
   }
 
   protected override async release(): Promise<void> {
+    this.released = true;
+    // The batch still connecting or in flight (its publishes may have timed out already) is waited
+    // for — kafkajs bounds it by its retries, this by the publish bound — so what it connected is
+    // disconnected before close() resolves, and the connect lets go of a producer it got too late.
+    // Disconnecting under a send in flight would not stop it: kafkajs retries it and reconnects.
+    const sending = this.sending;
+    if (sending) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        sending,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.options.publishTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
     this.producer = undefined;
     this.admin = undefined;

@@ -1,172 +1,233 @@
-// The Kafka subscriber: one kafkajs consumer per subscription, in a consumer group. Where a partition
+// The Kafka subscriber: core's SubscriberBase runs the shell and the handler contract; this file is
+// the consumer loop. One kafkajs consumer per subscription, in a consumer group. Where a partition
 // has no committed offset for the group, the start is fixed before the group is joined — the end
 // (latest), the beginning (earliest) or the first offset at a time (replay) — and applied with seek, so
 // "live" means live: anything published after subscribe() resolved is delivered. An offset is committed
-// only after the handler returned; a malformed record goes to onError and the partition moves on.
+// once the delivery is over (handled, failed and reported, or malformed), never for one cut short by
+// close(). A consumer that crashes for good (kafkajs does not restart it after a non-retriable error,
+// e.g. SASL refused after a password rotation) is reported and replaced, with backoff, until close().
 
 import {
-  consoleLogger,
-  type DomainEvent,
-  type EventHandler,
-  EventsError,
+  type BackoffOptions,
+  backoffDelay,
+  ConnectionError,
+  type EventsError,
+  type Inbox,
   type Logger,
-  type MessageContext,
   type SubscribeOptions,
-  type Subscriber,
-  type Subscription,
-  type SubscriptionError,
-  safeParseEvent,
+  SubscriberBase,
   sleep,
-  type TopicName,
+  type TransportSubscription,
 } from "@kaireon/events-core";
-import { type AdminPort, createKafkaClient, type IncomingRecord, type KafkaClient } from "./kafka-client.js";
+import { type ConsumerPort, createKafkaClient, type IncomingRecord, type KafkaClient, type RecordVerdict } from "./kafka-client.js";
 import { toEventsError } from "./kafka-errors.js";
-import type { KafkaOptions } from "./kafka-options.js";
+import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
 export interface KafkaSubscriberDeps {
   logger?: Logger;
-  /** Attempts of a handler that throws before the record is reported (HANDLER_FAILED) and skipped. Default 3. */
+  /** Attempts of a handler that throws or times out before the record is reported (HANDLER_FAILED) and skipped. Default 3. */
   handlerAttempts?: number;
+  /** Wait before each new consumer after a crash: random(0, min(maxMs, baseMs·2^attempt)). Default 1 s … 30 s. */
+  resubscribeBackoff?: BackoffOptions;
 }
 
-export class KafkaSubscriber implements Subscriber {
-  readonly backend: string;
+const DEFAULT_RESUBSCRIBE_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 30_000 };
+
+export class KafkaSubscriber extends SubscriberBase {
   private readonly client: KafkaClient;
-  private readonly logger: Logger;
-  private readonly subscriptions = new Set<Subscription>();
-  private closed = false;
 
   constructor(
     private readonly options: KafkaOptions,
     private readonly deps: KafkaSubscriberDeps = {},
   ) {
-    this.backend = options.backend ?? "kafka";
-    this.logger = deps.logger ?? consoleLogger;
+    super({
+      backend: options.backend ?? "kafka",
+      ...(deps.logger ? { logger: deps.logger } : {}),
+      ...(deps.handlerAttempts ? { handler: { attempts: deps.handlerAttempts } } : {}),
+    });
+    warnPlainWithoutTls(options, this.logger);
     this.client = createKafkaClient(options, this.logger);
   }
 
-  async subscribe(topics: readonly TopicName[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.closed) {
-      throw new EventsError({
-        backend: this.backend,
-        code: "SUBSCRIBER_CLOSED",
-        message: `[${this.backend}] subscriber is closed — create a new one`,
-      });
-    }
-    const groupId = options.group ?? this.options.groupId;
-    const names = topics.map((t) => this.options.topicPrefix + t);
-    const onError =
-      options.onError ??
-      ((failure: SubscriptionError) =>
-        this.logger.warn(failure.error.message, { code: failure.error.code, source: failure.context?.source }));
-    const consumer = this.client.consumer(groupId);
-    const admin = this.client.admin();
+  protected async open(inbox: Inbox): Promise<TransportSubscription> {
+    const loop = new KafkaConsumerLoop({
+      client: this.client,
+      options: this.options,
+      inbox,
+      backoff: this.deps.resubscribeBackoff ?? DEFAULT_RESUBSCRIBE_BACKOFF,
+      toError: (error, what) => this.toError(error, what),
+    });
+    await loop.start();
+    return loop;
+  }
+
+  /** A client error as the coded error subscribers see; a package built on this one may act on it (MSK drops a refused token). */
+  protected toError(error: unknown, what: string): EventsError {
+    return toEventsError(error, this.options, what);
+  }
+}
+
+interface StartOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+interface ConsumerLoopHost {
+  client: KafkaClient;
+  options: KafkaOptions;
+  inbox: Inbox;
+  backoff: BackoffOptions;
+  toError: (error: unknown, what: string) => EventsError;
+}
+
+/** One subscription's consumer, and its replacement after a crash kafkajs does not recover from. */
+class KafkaConsumerLoop implements TransportSubscription {
+  private readonly inbox: Inbox;
+  private readonly groupId: string;
+  private readonly names: string[];
+  /** The consumer reading now; undefined between a crash and its replacement. */
+  private consumer: ConsumerPort | undefined;
+  /** Where the partitions without a committed offset started at subscribe(): a replacement starts there too. */
+  private starts: StartOffset[] = [];
+  private recovering: Promise<void> | undefined;
+
+  constructor(private readonly host: ConsumerLoopHost) {
+    this.inbox = host.inbox;
+    this.groupId = host.inbox.options.group ?? host.options.groupId;
+    this.names = host.inbox.topics.map((t) => host.options.topicPrefix + t);
+  }
+
+  async start(): Promise<void> {
+    const what = `subscribe to ${this.names.join(", ")} failed`;
     try {
-      await admin.connect();
-      const starts = await this.startOffsets(admin, groupId, names, options.from ?? "latest");
-      await admin.disconnect();
-      await consumer.connect();
-      // Partitions with a start were seeked above; the rest (a topic created just now) are new: read them whole.
-      await consumer.subscribe(names, true);
-      await consumer.run((record) => this.onRecord(record, topics, handler, onError));
-      for (const s of starts) consumer.seek(s.topic, s.partition, s.offset);
-      await consumer.joined(Math.max(30_000, this.options.publishTimeoutMs));
+      this.starts = await this.startOffsets(this.inbox.options.from ?? "latest");
     } catch (error) {
-      await Promise.allSettled([consumer.disconnect(), admin.disconnect()]);
-      throw toEventsError(error, this.options, `subscribe to ${names.join(", ")} failed`);
+      throw this.host.toError(error, what);
     }
-    let closing: Promise<void> | undefined;
-    const subscription: Subscription = {
-      topics: [...topics],
-      close: () => {
-        closing ??= consumer.disconnect().finally(() => {
-          this.subscriptions.delete(subscription);
-        });
-        return closing;
-      },
-    };
-    this.subscriptions.add(subscription);
-    return subscription;
+    this.consumer = await this.connect(this.starts, what);
   }
 
-  /** Where each partition without a committed offset for the group starts. */
-  private async startOffsets(admin: AdminPort, groupId: string, topics: string[], from: NonNullable<SubscribeOptions["from"]>) {
-    const starts: Array<{ topic: string; partition: number; offset: string }> = [];
-    const existing = new Set(await admin.listTopics());
-    for (const topic of topics) {
-      // A topic that does not exist yet has no events: reading it from the beginning is "latest".
-      if (!existing.has(topic)) continue;
-      const committed = new Map((await admin.committedOffsets(groupId, topic)).map((p) => [p.partition, p.offset]));
-      const fresh = (partition: number) => (committed.get(partition) ?? "-1") === "-1";
-      const offsets =
-        from instanceof Date
-          ? await admin.offsetsByTimestamp(topic, from.getTime())
-          : (await admin.topicOffsets(topic)).map((p) => ({ partition: p.partition, offset: from === "earliest" ? p.low : p.high }));
-      for (const { partition, offset } of offsets) if (fresh(partition)) starts.push({ topic, partition, offset });
-    }
-    return starts;
+  async close(): Promise<void> {
+    // inbox.signal is aborted by now: a backoff wakes up, a connect in progress gives up its consumer.
+    await this.recovering;
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect();
   }
 
-  private async onRecord(
-    record: IncomingRecord,
-    topics: readonly TopicName[],
-    handler: EventHandler,
-    onError: (failure: SubscriptionError) => void,
-  ): Promise<void> {
-    const context: MessageContext = { source: record.topic, position: `${record.partition}:${record.offset}` };
+  private async connect(starts: StartOffset[], what: string): Promise<ConsumerPort> {
+    const consumer = this.host.client.consumer(this.groupId);
+    consumer.onCrash((error, restart) => this.crashed(consumer, error, restart));
+    try {
+      await consumer.connect();
+      // Partitions with a start are seeked below; the rest (a topic created just now) are new: read them whole.
+      await consumer.subscribe(this.names, true);
+      await consumer.run((record) => this.onRecord(record));
+      for (const s of starts) consumer.seek(s.topic, s.partition, s.offset);
+      await consumer.joined(Math.max(30_000, this.host.options.publishTimeoutMs), this.inbox.signal);
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw this.host.toError(error, what);
+    }
+    return consumer;
+  }
+
+  private async onRecord(record: IncomingRecord): Promise<RecordVerdict> {
     const raw = record.value?.toString("utf8") ?? "";
-    const parsed = safeParseEvent(raw);
-    if (!parsed.ok) {
-      report(onError, { error: parsed.error, raw, context });
-      return;
-    }
-    const event: DomainEvent = parsed.event;
-    if (!topics.includes(event.type)) {
-      report(onError, {
-        error: new EventsError({
-          backend: this.backend,
-          code: "MALFORMED_MESSAGE",
-          message: `[${this.backend}] event of type ${event.type} found on ${record.topic} — only ${topics.join(", ")} were subscribed`,
-        }),
-        raw,
-        context,
-      });
-      return;
-    }
-    const attempts = this.deps.handlerAttempts ?? 3;
-    for (let attempt = 1; ; attempt++) {
+    const outcome = await this.inbox.deliver(raw, { source: record.topic, position: `${record.partition}:${record.offset}` });
+    // skipped: closing, and the handler did not finish — left for the group to read again.
+    return outcome === "skipped" ? "hold" : "commit";
+  }
+
+  private crashed(consumer: ConsumerPort, error: unknown, restart: boolean): void {
+    // A consumer still connecting reports through connect(); one already replaced or closed has nobody to tell.
+    if (this.inbox.signal.aborted || consumer !== this.consumer) return;
+    const next = restart ? "kafkajs restarts it" : "resubscribing with backoff until it works or the subscription is closed";
+    this.inbox.report({
+      error: this.crashError(error, `the consumer of ${this.names.join(", ")} (group ${this.groupId}) crashed — ${next}`),
+    });
+    if (restart) return;
+    this.consumer = undefined;
+    void consumer.disconnect().catch(() => {});
+    this.recovering ??= this.resubscribe().finally(() => {
+      this.recovering = undefined;
+    });
+  }
+
+  /** AUTH_FAILED or CONNECTION_FAILED per the cause, the client's own advice kept, what happens next appended. */
+  private crashError(error: unknown, what: string): EventsError {
+    const mapped = this.host.toError(error, what);
+    const code = mapped.code === "AUTH_FAILED" ? "AUTH_FAILED" : "CONNECTION_FAILED";
+    const message = mapped.message.includes(what) ? mapped.message : `${mapped.message} (${what})`;
+    return new ConnectionError({
+      backend: mapped.backend,
+      code,
+      message,
+      details: { ...mapped.details, groupId: this.groupId, topics: this.names },
+      cause: mapped,
+    });
+  }
+
+  private async resubscribe(): Promise<void> {
+    const { signal } = this.inbox;
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      await sleep(backoffDelay(attempt, this.host.backoff), signal);
+      if (signal.aborted) return;
+      const what = `resubscribing to ${this.names.join(", ")} (group ${this.groupId}, attempt ${attempt}) failed — trying again with backoff`;
       try {
-        await handler(event, context);
-        return;
-      } catch (cause) {
-        if (attempt >= attempts) {
-          report(onError, {
-            error: new EventsError({
-              backend: this.backend,
-              code: "HANDLER_FAILED",
-              message: `[${this.backend}] handler failed ${attempts} times for event ${event.id} on ${context.source} at ${context.position}: ${(cause as Error)?.message ?? String(cause)} — skipped`,
-              cause,
-            }),
-            context,
-          });
+        const consumer = await this.connect(await this.resumeStarts(), what);
+        if (signal.aborted) {
+          await consumer.disconnect().catch(() => {});
           return;
         }
-        await sleep(100 * 2 ** attempt);
+        this.consumer = consumer;
+        return;
+      } catch (error) {
+        if (!signal.aborted) this.inbox.report({ error: this.crashError(error, what) });
       }
     }
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+  /** The starts of subscribe() for the partitions that still have no committed offset. */
+  private async resumeStarts(): Promise<StartOffset[]> {
+    if (this.starts.length === 0) return [];
+    const admin = this.host.client.admin();
+    try {
+      await admin.connect();
+      const fresh: StartOffset[] = [];
+      for (const topic of new Set(this.starts.map((s) => s.topic))) {
+        const committed = new Map((await admin.committedOffsets(this.groupId, topic)).map((p) => [p.partition, p.offset]));
+        for (const s of this.starts) if (s.topic === topic && (committed.get(s.partition) ?? "-1") === "-1") fresh.push(s);
+      }
+      return fresh;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
-}
 
-function report(onError: (failure: SubscriptionError) => void, failure: SubscriptionError): void {
-  try {
-    onError(failure);
-  } catch {
-    // an onError that throws must not stop the partition
+  /** Where each partition without a committed offset for the group starts. */
+  private async startOffsets(from: NonNullable<SubscribeOptions["from"]>): Promise<StartOffset[]> {
+    const admin = this.host.client.admin();
+    try {
+      await admin.connect();
+      const starts: StartOffset[] = [];
+      const existing = new Set(await admin.listTopics());
+      for (const topic of this.names) {
+        // A topic that does not exist yet has no events: reading it from the beginning is "latest".
+        if (!existing.has(topic)) continue;
+        const committed = new Map((await admin.committedOffsets(this.groupId, topic)).map((p) => [p.partition, p.offset]));
+        const fresh = (partition: number) => (committed.get(partition) ?? "-1") === "-1";
+        const offsets =
+          from instanceof Date
+            ? await admin.offsetsByTimestamp(topic, from.getTime())
+            : (await admin.topicOffsets(topic)).map((p) => ({ partition: p.partition, offset: from === "earliest" ? p.low : p.high }));
+        for (const { partition, offset } of offsets) if (fresh(partition)) starts.push({ topic, partition, offset });
+      }
+      return starts;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
 }
 

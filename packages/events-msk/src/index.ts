@@ -9,6 +9,7 @@ export {
   createMskIamTokenProvider,
   DEFAULT_MIN_VALIDITY_MS,
   DEFAULT_REFRESH_MARGIN_MS,
+  DEFAULT_REFRESH_TIMEOUT_MS,
   DEFAULT_ROLE_SESSION_NAME,
   MskIamTokenProvider,
   type MskIamTokenProviderOptions,

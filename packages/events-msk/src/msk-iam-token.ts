@@ -5,7 +5,8 @@
 // session lifetime — so this provider caches the token, refreshes it before either expiry (one
 // refresh at a time, however many connections ask), and never hands out an expired token. A client
 // open for days keeps authenticating (the signer's issue #21: failures after 24–30 h with tokens
-// that outlived their credentials).
+// that outlived their credentials). kafkajs holds a broker's lock while it waits for the token, so a
+// refresh is bounded (refreshTimeoutMs), and nobody waits on one while the cached token is still good.
 
 import { ConnectionError, type Logger, silentLogger } from "@kaireon/events-core";
 
@@ -34,8 +35,17 @@ export interface MskIamTokenProviderOptions {
    * languages do). For a short-lived token (credentials about to expire) at most half its lifetime.
    */
   refreshMarginMs?: number;
-  /** A token with less than this left is never handed out (default 10 s: kafkajs re-authenticates 10 s before a session ends). */
+  /**
+   * A token with less than this left is never handed out (default 10 s: kafkajs re-authenticates 10 s
+   * before a session ends). A token is refreshed at the latest when this much of it is left; one that
+   * lives less than this from the start is refused (AUTH_FAILED), so every request signs anew.
+   */
   minValidityMs?: number;
+  /**
+   * A signer call (STS, the instance/container credential endpoint) that has not answered within this
+   * many ms fails with AUTH_FAILED (`details.timedOut`); the next request signs again. Default 10 s.
+   */
+  refreshTimeoutMs?: number;
   /** The clock; injectable for tests. */
   now?: () => number;
   /** Makes a token; default: aws-msk-iam-sasl-signer-js. Injectable for tests. */
@@ -62,11 +72,19 @@ export interface MskTokenStats {
 
 export const DEFAULT_REFRESH_MARGIN_MS = 180_000;
 export const DEFAULT_MIN_VALIDITY_MS = 10_000;
+export const DEFAULT_REFRESH_TIMEOUT_MS = 10_000;
 export const DEFAULT_ROLE_SESSION_NAME = "kaireon-events";
+
+let signerModule: Promise<typeof import("aws-msk-iam-sasl-signer-js")> | undefined;
+/** The signer, imported on first use so SCRAM-mode apps never load the AWS SDK. */
+const loadSigner = () => {
+  signerModule ??= import("aws-msk-iam-sasl-signer-js");
+  return signerModule;
+};
 
 /** The default generator: the signer, loaded on first use so SCRAM-mode apps never load the AWS SDK. */
 export const signerTokenGenerator: MskTokenGenerator = async ({ region, roleArn, roleSessionName }) => {
-  const signer = await import("aws-msk-iam-sasl-signer-js");
+  const signer = await loadSigner();
   return roleArn
     ? signer.generateAuthTokenFromRole({ region, awsRoleArn: roleArn, awsRoleSessionName: roleSessionName })
     : signer.generateAuthToken({ region });
@@ -76,6 +94,7 @@ export class MskIamTokenProvider {
   private readonly request: MskTokenRequest;
   private readonly refreshMarginMs: number;
   private readonly minValidityMs: number;
+  private readonly refreshTimeoutMs: number;
   private readonly now: () => number;
   private readonly generate: MskTokenGenerator;
   private readonly logger: Logger;
@@ -91,6 +110,7 @@ export class MskIamTokenProvider {
     };
     this.refreshMarginMs = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
     this.minValidityMs = options.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS;
+    this.refreshTimeoutMs = options.refreshTimeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
     this.generate = options.generate ?? signerTokenGenerator;
     this.logger = options.logger ?? silentLogger;
@@ -99,10 +119,14 @@ export class MskIamTokenProvider {
   /** kafkajs `sasl.oauthBearerProvider`. Bound, so it can be passed as is. */
   readonly oauthBearerProvider = async (): Promise<{ value: string }> => ({ value: (await this.token()).value });
 
-  /** A token valid for at least `minValidityMs`; makes a new one when the cached one is due. */
+  /**
+   * A token valid for at least `minValidityMs`; makes a new one when the cached one is due. While
+   * another request's refresh is running, a still-valid cached token is served at once.
+   */
   async token(): Promise<MskToken> {
     const cached = this.current;
     if (cached && this.now() < cached.refreshAt) return this.serve(cached);
+    if (cached && this.inflight && this.usable(cached)) return this.serve(cached);
     try {
       return this.serve(await this.refresh());
     } catch (error) {
@@ -138,29 +162,66 @@ export class MskIamTokenProvider {
 
   // Single flight: concurrent (re)connections to several brokers share one signer call.
   private refresh(): Promise<MskToken> {
-    this.inflight ??= this.makeToken().finally(() => {
-      this.inflight = undefined;
+    if (this.inflight) return this.inflight;
+    const attempt = this.makeToken().finally(() => {
+      if (this.inflight === attempt) this.inflight = undefined;
     });
-    return this.inflight;
+    this.inflight = attempt;
+    return attempt;
+  }
+
+  /** The signer's answer; AUTH_FAILED when it fails, or once refreshTimeoutMs passed (a late answer is dropped). */
+  private async sign(): Promise<MskSignedToken> {
+    const limit = this.refreshTimeoutMs;
+    // Loading the AWS SDK (first token only, seconds on a busy host) is not the signer being slow.
+    if (this.generate === signerTokenGenerator) {
+      try {
+        await loadSigner();
+      } catch (error) {
+        this.counts.failures++;
+        throw this.authError(`could not load aws-msk-iam-sasl-signer-js: ${(error as Error)?.message ?? String(error)}`, error);
+      }
+    }
+    return new Promise<MskSignedToken>((resolve, reject) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        this.counts.failures++;
+        reject(
+          this.authError(
+            `the IAM auth token signer did not answer within ${limit} ms (STS or the credential source is slow or unreachable)`,
+            undefined,
+            { timedOut: true, timeoutMs: limit },
+          ),
+        );
+      }, limit);
+      // A hung signer must not keep the process alive on its own.
+      timer.unref?.();
+      Promise.resolve()
+        .then(() => this.generate(this.request))
+        .then(resolve, (error: unknown) => {
+          if (timedOut) return;
+          this.counts.failures++;
+          reject(this.authError(`could not sign an IAM auth token: ${(error as Error)?.message ?? String(error)}`, error));
+        })
+        .finally(() => clearTimeout(timer));
+    });
   }
 
   private async makeToken(): Promise<MskToken> {
     const issuedAt = this.now();
-    let signed: MskSignedToken;
-    try {
-      signed = await this.generate(this.request);
-    } catch (error) {
-      this.counts.failures++;
-      throw this.authError(`could not sign an IAM auth token: ${(error as Error)?.message ?? String(error)}`, error);
-    }
+    const signed = await this.sign();
     if (typeof signed?.token !== "string" || signed.token === "" || !Number.isFinite(signed.expiryTime)) {
       this.counts.failures++;
       throw this.authError("the signer returned no token");
     }
+    // Refresh at the margin, or half-way for a short token, but never later than minValidityMs before
+    // the end: past that the cached token may not be served, so it must not be served as current.
+    const lifetime = Math.max(0, signed.expiryTime - issuedAt);
     const token: MskToken = {
       value: signed.token,
       expiresAt: signed.expiryTime,
-      refreshAt: signed.expiryTime - Math.min(this.refreshMarginMs, Math.max(0, signed.expiryTime - issuedAt) / 2),
+      refreshAt: signed.expiryTime - Math.max(this.minValidityMs, Math.min(this.refreshMarginMs, lifetime / 2)),
     };
     if (!this.usable(token)) {
       this.counts.failures++;
@@ -174,14 +235,14 @@ export class MskIamTokenProvider {
     return token;
   }
 
-  private authError(reason: string, cause?: unknown): ConnectionError {
+  private authError(reason: string, cause?: unknown, details: Record<string, unknown> = {}): ConnectionError {
     const role = this.request.roleArn ? `assuming ${this.request.roleArn}` : "with the default credential chain";
     return new ConnectionError({
       backend: "msk",
       code: "AUTH_FAILED",
       message: `[msk] ${reason} (region ${this.request.region}, ${role}) — check the AWS credentials, MSK_REGION and MSK_ROLE_ARN`,
       ...(cause === undefined ? {} : { cause }),
-      details: { region: this.request.region },
+      details: { region: this.request.region, ...details },
     });
   }
 }

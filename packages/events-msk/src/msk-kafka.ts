@@ -11,6 +11,7 @@ import {
   KafkaPublisher,
   type KafkaPublisherDeps,
   KafkaSubscriber,
+  type KafkaSubscriberDeps,
   resolveKafkaOptions,
 } from "@kaireon/events-kafka";
 import { MskIamTokenProvider, type MskIamTokenProviderOptions } from "./msk-iam-token.js";
@@ -113,26 +114,25 @@ export class MskPublisher extends KafkaPublisher {
   }
 }
 
-/** The Kafka subscriber with MSK's auth; subscribe errors name the MSK variables. */
+/** The Kafka subscriber with MSK's auth; subscribe and crash errors name the MSK variables. */
 export class MskSubscriber extends KafkaSubscriber {
   readonly tokenProvider: MskIamTokenProvider | undefined;
 
-  constructor(options: MskOptions, deps: MskKafkaDeps & { handlerAttempts?: number } = {}) {
+  constructor(options: MskOptions, deps: MskKafkaDeps & Pick<KafkaSubscriberDeps, "handlerAttempts" | "resubscribeBackoff"> = {}) {
     const { kafka, tokenProvider } = toKafkaOptions(options, deps);
     super(kafka, {
       ...(deps.logger ? { logger: deps.logger } : {}),
       ...(deps.handlerAttempts ? { handlerAttempts: deps.handlerAttempts } : {}),
+      ...(deps.resubscribeBackoff ? { resubscribeBackoff: deps.resubscribeBackoff } : {}),
     });
     this.tokenProvider = tokenProvider;
   }
 
-  override async subscribe(...args: Parameters<KafkaSubscriber["subscribe"]>) {
-    try {
-      return await super.subscribe(...args);
-    } catch (error) {
-      forgetRefusedToken(error, this.tokenProvider);
-      throw error;
-    }
+  // Every client error of a subscription (subscribe, a consumer crash, a resubscribe) passes here.
+  protected override toError(error: unknown, what: string): EventsError {
+    const mapped = super.toError(error, what);
+    forgetRefusedToken(mapped, this.tokenProvider);
+    return mapped;
   }
 }
 
@@ -140,6 +140,9 @@ export function createMskPublisher(options: MskOptions, deps: KafkaPublisherDeps
   return new MskPublisher(options, deps);
 }
 
-export function createMskSubscriber(options: MskOptions, deps: MskKafkaDeps & { handlerAttempts?: number } = {}): MskSubscriber {
+export function createMskSubscriber(
+  options: MskOptions,
+  deps: MskKafkaDeps & Pick<KafkaSubscriberDeps, "handlerAttempts" | "resubscribeBackoff"> = {},
+): MskSubscriber {
   return new MskSubscriber(options, deps);
 }

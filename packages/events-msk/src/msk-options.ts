@@ -65,6 +65,13 @@ export const mskEnvSchema = z
           message:
             "cannot be false with MSK_AUTH_MODE=iam_role — IAM auth sends a bearer token and MSK accepts it only over TLS (port 9098)",
         });
+      if (env.MSK_TLS_CA_FILE && env.MSK_TLS_ENABLED === false)
+        ctx.addIssue({
+          code: "custom",
+          path: ["MSK_TLS_CA_FILE"],
+          message:
+            "is set but MSK_TLS_ENABLED=false, so it would be ignored — set MSK_TLS_ENABLED=true to use TLS with this CA, or unset MSK_TLS_CA_FILE",
+        });
       // Run even when another variable failed, so one run of the app names every problem.
     },
     { when: () => true },

@@ -1,7 +1,9 @@
 // Options for each listener of the broker tooling/services/kafka.sh starts (PLAINTEXT, SASL PLAIN,
 // SASL SCRAM-SHA-512, TLS, SASL_SSL with SCRAM-SHA-512 as MSK runs it), and a raw kafkajs producer for writing what our publisher never would.
 
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { promisify } from "node:util";
 import { silentLogger } from "@kaireon/events-core";
 import { requireService } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
@@ -72,4 +74,89 @@ export function rawWriter(options: KafkaOptions) {
     },
     close: () => producer.disconnect(),
   };
+}
+
+/** This process's ESTABLISHED TCP connections to `port`, from the kernel (/proc): what a client holds open, without reaching into it. Linux only. */
+export function ownConnections(port: number): Array<{ localPort: number }> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1] as string);
+    } catch {
+      // the fd closed meanwhile
+    }
+  }
+  const found: Array<{ localPort: number }> = [];
+  for (const file of ["/proc/self/net/tcp", "/proc/self/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10) continue;
+      const local = Number.parseInt((cols[1] as string).split(":")[1] as string, 16);
+      const remote = Number.parseInt((cols[2] as string).split(":")[1] as string, 16);
+      // 01 = ESTABLISHED
+      if (remote === port && cols[3] === "01" && inodes.has(cols[9] as string)) found.push({ localPort: local });
+    }
+  }
+  return found;
+}
+
+export function connectionsTo(port: number): number {
+  return ownConnections(port).length;
+}
+
+const run = promisify(execFile);
+
+/**
+ * Aborts this process's connections to `port` in the kernel (`ss -K`, as a network fault or a
+ * firewall reset would: the peer gets a RST, the client ECONNABORTED). Only our own sockets, picked
+ * by their local port, so other clients of the shared broker are untouched. Needs root (CAP_NET_ADMIN).
+ */
+export async function abortOwnConnections(port: number): Promise<number> {
+  const mine = ownConnections(port);
+  for (const { localPort } of mine) {
+    await run("ss", ["-K", "-t", "state", "established", "src", `127.0.0.1:${localPort}`, "dst", `127.0.0.1:${port}`]).catch(
+      (error: unknown) => {
+        throw new Error(`ss -K could not abort a connection (needs iproute2 and CAP_NET_ADMIN): ${(error as Error).message}`);
+      },
+    );
+  }
+  return mine.length;
+}
+
+/**
+ * Sets (or replaces: a rotation) a SCRAM-SHA-512 user on the broker with Kafka's own kafka-configs
+ * tool, from the jars tooling/services/kafka.sh cached. `password: undefined` deletes the user.
+ */
+export async function setScramUser(user: string, password: string | undefined): Promise<void> {
+  const cache = need("KAIREON_CACHE_DIR");
+  const version = need("KAFKA_TEST_VERSION");
+  const brokers = await requireService({ variable: "KAFKA_BROKERS", name: "Apache Kafka broker" });
+  const change =
+    password === undefined
+      ? ["--delete-config", "SCRAM-SHA-512"]
+      : ["--add-config", `SCRAM-SHA-512=[iterations=4096,password=${password}]`];
+  await run(
+    "java",
+    [
+      "-cp",
+      `${cache}/kafka-${version}/lib/*`,
+      "kafka.admin.ConfigCommand",
+      "--bootstrap-server",
+      brokers,
+      "--alter",
+      ...change,
+      "--entity-type",
+      "users",
+      "--entity-name",
+      user,
+    ],
+    { timeout: 60_000 },
+  );
 }

@@ -1,7 +1,8 @@
 // Replay and the subscriber's group semantics on a real broker: a new group from earliest gets
 // everything already published; one from a time gets exactly the events at or after it; a group
 // with a committed position resumes there (commit happens after the handler); a handler that keeps
-// failing is reported and skipped without blocking the partition.
+// failing is reported and skipped without blocking the partition; one cut short by close() is not
+// committed, so the group reads it again.
 
 import type { DomainEvent } from "@kaireon/events-core";
 import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
@@ -108,5 +109,40 @@ describe("kafka replay", () => {
     expect(failure?.error.code).toBe("HANDLER_FAILED");
     expect(failure?.error.message).toContain("cannot handle this one");
     expect(calls).toBe(2);
+  });
+
+  it("a record whose handler close() cut short is not committed: the group's next consumer gets it", async () => {
+    const tenantId = uniqueTenant("held");
+    const group = uniqueTenant("held-group");
+    const subscriber = createKafkaSubscriber(options, quiet);
+    closers.push(() => subscriber.close());
+    const spy = createEventSpy();
+    let heldStarted: (() => void) | undefined;
+    const started = new Promise<void>((resolve) => {
+      heldStarted = resolve;
+    });
+    const subscription = await subscriber.subscribe(
+      ["decision.made.v1"],
+      async (event, context) => {
+        if (event.data.recommendationId === "held") {
+          heldStarted?.();
+          // Busy until the subscription closes (context.signal), then gives up: the work was not done.
+          await new Promise<void>((_, reject) => context.signal?.addEventListener("abort", () => reject(new Error("aborted"))));
+        }
+        await spy.handler(event, context);
+      },
+      { group, onError: spy.onError },
+    );
+    // Same customer, so the same partition: "done" is committed, "held" follows it.
+    const done = await publisher.publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "done" }));
+    await spy.waitFor("decision.made.v1", (e) => e.id === done.id, 30_000);
+    const held = await publisher.publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "held" }));
+    await started;
+    await subscription.close();
+    expect(spy.errors.map((f) => f.error.code)).toEqual([]);
+    const next = await subscribe("latest", group);
+    const again = await next.spy.waitFor("decision.made.v1", (e) => e.id === held.id, 30_000);
+    expect(again.id).toBe(held.id);
+    expect(next.spy.events.some((e) => e.id === done.id)).toBe(false);
   });
 });

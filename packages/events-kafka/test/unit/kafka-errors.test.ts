@@ -1,6 +1,7 @@
 // Error mapping. The kafkajs error objects are built by hand here because a real broker cannot be
 // made to produce each shape on demand; the real AUTH_FAILED path is covered by the integration test.
 
+import { inspect } from "node:util";
 import { ConnectionError, PublishError } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
 import { resolveKafkaOptions } from "../../src/index.js";
@@ -67,5 +68,46 @@ describe("kafkajs errors become coded errors", () => {
     const error = toEventsError(new Error("odd pw-SECRET"), options, "publish failed");
     expect(error.code).toBe("PUBLISH_FAILED");
     expect(error.message).not.toContain("pw-SECRET");
+  });
+
+  it("the cause chain is a redacted copy: name, type, code and retriable kept, the password and broker objects gone", () => {
+    // kafkajs keeps what it was given on its errors (a socket error's address, a wrapped provider
+    // error's text): a raw cause would carry them into every log that prints the error.
+    const socket = Object.assign(new Error("connect ECONNREFUSED for pw-SECRET"), { code: "ECONNREFUSED", address: "10.0.0.1" });
+    const inner = kafkaError("KafkaJSConnectionError", "Connection error: pw-SECRET", {
+      retriable: true,
+      broker: "b:9096",
+      code: "ECONNREFUSED",
+      cause: socket,
+      sasl: { password: "pw-SECRET" },
+    });
+    const outer = kafkaError("KafkaJSNumberOfRetriesExceeded", "retries pw-SECRET", {
+      retriable: false,
+      originalError: inner,
+      retryCount: 5,
+    });
+    const auth = kafkaError("KafkaJSSASLAuthenticationError", "SASL pw-SECRET", { type: "SASL_AUTHENTICATION_FAILED", retriable: false });
+    for (const error of [
+      toEventsError(outer, options, "publish failed"),
+      toEventsError(auth, options, "x"),
+      toEventsError(new Error("pw-SECRET"), options, "x"),
+    ]) {
+      expect(inspect(error, { depth: 20 })).not.toContain("pw-SECRET");
+      expect(JSON.stringify(error)).not.toContain("pw-SECRET");
+      for (let c: unknown = error.cause; c; c = (c as { cause?: unknown }).cause) {
+        expect(inspect(c, { depth: 20 })).not.toContain("pw-SECRET");
+        expect(JSON.stringify(c)).not.toContain("pw-SECRET");
+        expect(String((c as Error).stack)).not.toContain("pw-SECRET");
+      }
+    }
+    const copy = toEventsError(outer, options, "publish failed").cause as Error & Record<string, unknown>;
+    expect(copy).toMatchObject({ name: "KafkaJSNumberOfRetriesExceeded", retriable: false });
+    expect(copy.cause).toMatchObject({ name: "KafkaJSConnectionError", retriable: true, code: "ECONNREFUSED" });
+    expect((copy.cause as Record<string, unknown>).sasl).toBeUndefined();
+    expect(((copy.cause as { cause: Error }).cause as Error).message).toBe("connect ECONNREFUSED for ***");
+    expect(toEventsError(auth, options, "x").cause).toMatchObject({
+      name: "KafkaJSSASLAuthenticationError",
+      type: "SASL_AUTHENTICATION_FAILED",
+    });
   });
 });

@@ -106,6 +106,18 @@ describe("kafka options from the environment", () => {
     expect(error.message).toContain("KAFKA_TLS_CA_FILE");
   });
 
+  it("KAFKA_TLS_CA_FILE without KAFKA_TLS_ENABLED=true is a config error naming both and the fix (not silently ignored)", () => {
+    for (const tls of [undefined, "false"]) {
+      const env: Record<string, string> = { KAFKA_BROKERS: "a:9092", KAFKA_TLS_CA_FILE: "/etc/kafka/ca.pem" };
+      if (tls) env.KAFKA_TLS_ENABLED = tls;
+      const error = configError(env);
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.message).toMatch(/KAFKA_TLS_CA_FILE: .*KAFKA_TLS_ENABLED/);
+      expect(error.message).toContain("set KAFKA_TLS_ENABLED=true");
+      expect(error.details?.variables).toEqual(["KAFKA_TLS_CA_FILE"]);
+    }
+  });
+
   it("is the kafka backend of the loader", () => {
     expect(backend.id).toBe("kafka");
     expect(() => backend.fromEnv({})).toThrow(/KAFKA_BROKERS/);
@@ -123,5 +135,55 @@ describe("kafka backend descriptor", () => {
     await publisher.close();
     await subscriber.close();
     await expect(subscriber.subscribe(["decision.made.v1"], () => {})).rejects.toMatchObject({ code: "SUBSCRIBER_CLOSED" });
+  });
+});
+
+describe("SASL PLAIN without TLS", () => {
+  function capture() {
+    const warnings: string[] = [];
+    return { warnings, logger: { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) } };
+  }
+
+  it("warns once (the password travels in clear), naming KAFKA_SASL_MECHANISM and KAFKA_TLS_ENABLED", async () => {
+    const { warnings, logger } = capture();
+    const env = {
+      KAFKA_BROKERS: "127.0.0.1:1",
+      KAFKA_SASL_MECHANISM: "plain",
+      KAFKA_SASL_USERNAME: "u",
+      KAFKA_SASL_PASSWORD: "pw-SECRET-plain",
+    };
+    const options = kafkaOptionsFromEnv(env);
+    const context = { source: "unit", logger, requested: "kafka" };
+    const clients = [
+      backend.createPublisher(options, context),
+      backend.createSubscriber(options, context),
+      backend.createPublisher(options, context),
+    ];
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("KAFKA_SASL_MECHANISM=plain");
+    expect(warnings[0]).toContain("KAFKA_TLS_ENABLED=true");
+    expect(warnings[0]).not.toContain("pw-SECRET-plain");
+    for (const c of clients) await c.close();
+  });
+
+  it("does not warn with TLS, or for SCRAM (no password on the wire)", async () => {
+    const { warnings, logger } = capture();
+    const context = { source: "unit", logger, requested: "kafka" };
+    const tls = kafkaOptionsFromEnv({
+      KAFKA_BROKERS: "127.0.0.1:2",
+      KAFKA_TLS_ENABLED: "true",
+      KAFKA_SASL_MECHANISM: "plain",
+      KAFKA_SASL_USERNAME: "u",
+      KAFKA_SASL_PASSWORD: "p",
+    });
+    const scram = kafkaOptionsFromEnv({
+      KAFKA_BROKERS: "127.0.0.1:3",
+      KAFKA_SASL_MECHANISM: "scram-sha-512",
+      KAFKA_SASL_USERNAME: "u",
+      KAFKA_SASL_PASSWORD: "p",
+    });
+    const clients = [backend.createPublisher(tls, context), backend.createSubscriber(scram, context)];
+    expect(warnings).toEqual([]);
+    for (const c of clients) await c.close();
   });
 });

@@ -130,6 +130,22 @@ describe("the kafkajs configuration of MSK", () => {
     await publisher.close();
   });
 
+  it("the subscriber drops a refused token too: subscribe, a consumer crash and a resubscribe all map their errors through toError", async () => {
+    let made = 0;
+    const subscriber = createMskSubscriber(readMskOptions({ MSK_BROKERS: "b-1:9098" }), {
+      logger: quiet,
+      token: { generate: async () => ({ token: `t${++made}`, expiryTime: Date.now() + 900_000 }) },
+    });
+    const provider = subscriber.tokenProvider as NonNullable<typeof subscriber.tokenProvider>;
+    expect((await provider.token()).value).toBe("t1");
+    // The kafkajs error a refused SASL exchange raises (built by hand: no broker validates IAM tokens here).
+    const sasl = Object.assign(new Error("SASL OAUTHBEARER authentication failed: denied"), { name: "KafkaJSSASLAuthenticationError" });
+    const toError = (e: unknown) => (subscriber as unknown as { toError(e: unknown, what: string): { code: string } }).toError(e, "x");
+    expect(toError(sasl).code).toBe("AUTH_FAILED");
+    expect((await provider.token()).value).toBe("t2");
+    await subscriber.close();
+  });
+
   it("the Kafka options carry MSK's error hints: MSK variables only, per mode", async () => {
     const { toKafkaOptions } = await import("../../src/index.js");
     const iam = toKafkaOptions(readMskOptions({ MSK_BROKERS: "b-1:9098", MSK_ROLE_ARN: "arn:aws:iam::123456789012:role/p" }), {

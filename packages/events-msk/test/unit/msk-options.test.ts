@@ -68,6 +68,21 @@ describe("readMskOptions", () => {
     expect(error.details?.variables).toEqual(["MSK_BROKERS", "MSK_TLS_ENABLED", "MSK_SASL_USERNAME", "MSK_SASL_PASSWORD"]);
   });
 
+  it("MSK_TLS_CA_FILE with MSK_TLS_ENABLED=false is a config error naming both and the fix (not silently ignored)", () => {
+    const error = configError({
+      MSK_BROKERS: brokers,
+      MSK_AUTH_MODE: "sasl_scram",
+      MSK_SASL_USERNAME: "u",
+      MSK_SASL_PASSWORD: "p-secret",
+      MSK_TLS_ENABLED: "false",
+      MSK_TLS_CA_FILE: "/etc/ca.pem",
+    });
+    expect(error.message).toMatch(/MSK_TLS_CA_FILE: .*MSK_TLS_ENABLED=false/);
+    expect(error.message).toContain("unset MSK_TLS_CA_FILE");
+    expect(error.message).not.toContain("p-secret");
+    expect(error.details?.variables).toEqual(["MSK_TLS_CA_FILE"]);
+  });
+
   it("an unknown MSK_AUTH_MODE is a config error listing both modes", () => {
     const error = configError({ MSK_BROKERS: brokers, MSK_AUTH_MODE: "sasl_plain" });
     expect(error.message).toContain("MSK_AUTH_MODE: must be one of: iam_role, sasl_scram");

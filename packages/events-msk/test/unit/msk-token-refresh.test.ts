@@ -2,7 +2,7 @@
 // expiry comes from the real wall clock, and what is tested is this package's cache and refresh
 // logic over days of fake time (no MSK, no STS involved). The fake follows the real signer's rules:
 // 15 min tokens, capped by the expiry of the credentials that signed them.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createMskIamTokenProvider, type MskTokenRequest } from "../../src/msk-iam-token.js";
 
 const MIN = 60_000;
@@ -137,4 +137,134 @@ describe("MskIamTokenProvider", () => {
     await provider.token();
     expect(signer.calls).toHaveLength(2);
   });
+});
+
+// A signer that never answers (STS or the instance metadata endpoint hung) and short token lifetimes.
+// The signer is a fake here for the same reason as above; the bound is proven with fake timers.
+describe("MskIamTokenProvider: a hung signer and short tokens", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A signer whose calls hang until `hang` is switched off; tokens live `lifetime` ms. */
+  function hangingSigner(clock: { now: number }, lifetime = 15 * MIN) {
+    const state = { hang: false, calls: 0, seq: 0 };
+    const generate = (_request: MskTokenRequest) => {
+      state.calls++;
+      if (state.hang) return new Promise<never>(() => {});
+      return Promise.resolve({ token: `tok-${++state.seq}-${clock.now}`, expiryTime: clock.now + lifetime });
+    };
+    return { generate, state };
+  }
+
+  /** Whether a promise has settled, without waiting for it. */
+  async function settled(promise: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    promise.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    return done;
+  }
+
+  it("a refresh that never settles rejects after refreshTimeoutMs (default 10 s) with a coded error, no credential in it", async () => {
+    vi.useFakeTimers();
+    const clock = { now: 0 };
+    const signer = hangingSigner(clock);
+    signer.state.hang = true;
+    const provider = createMskIamTokenProvider({ region: "us-east-1", now: () => clock.now, generate: signer.generate });
+    const pending = provider.token();
+    pending.catch(() => {});
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(await settled(pending)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(pending), "token() still waiting 10 s after the signer hung").toBe(true);
+    const error = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "AUTH_FAILED", backend: "msk", details: { timedOut: true, timeoutMs: 10_000 } });
+    expect((error as Error).message).toMatch(/did not answer within 10000 ms/);
+    expect(provider.stats().failures).toBe(1);
+  });
+
+  it("while a refresh hangs, the valid cached token is served at once; the refresher falls back to it after the timeout", async () => {
+    vi.useFakeTimers();
+    const clock = { now: 0 };
+    const signer = hangingSigner(clock);
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string, f?: unknown) => warnings.push(m + JSON.stringify(f)), error() {} };
+    const provider = createMskIamTokenProvider({ region: "us-east-1", now: () => clock.now, generate: signer.generate, logger });
+    const first = await provider.token();
+    signer.state.hang = true;
+    clock.now = first.refreshAt + 1;
+    const refresher = provider.token();
+    // Another broker connection authenticates meanwhile (kafkajs holds that broker's lock while it waits).
+    const other = provider.token();
+    expect(await settled(other), "a second caller waited on the hung refresh").toBe(true);
+    expect((await other).value).toBe(first.value);
+    expect(signer.state.calls).toBe(2); // single flight still: the second caller started no signer call
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await settled(refresher)).toBe(true);
+    expect((await refresher).value).toBe(first.value);
+    expect(warnings.join()).toContain("IAM token refresh failed");
+    expect(warnings.join()).not.toContain(first.value);
+  });
+
+  it("after a timed-out refresh the next call signs again (the hung attempt is forgotten)", async () => {
+    vi.useFakeTimers();
+    const clock = { now: 0 };
+    const signer = hangingSigner(clock);
+    signer.state.hang = true;
+    const provider = createMskIamTokenProvider({
+      region: "us-east-1",
+      now: () => clock.now,
+      generate: signer.generate,
+      refreshTimeoutMs: 2000,
+    });
+    const hung = provider.token();
+    hung.catch(() => {});
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(await settled(hung), "token() still waiting after refreshTimeoutMs").toBe(true);
+    await expect(hung).rejects.toMatchObject({ code: "AUTH_FAILED" });
+    signer.state.hang = false;
+    const next = provider.token();
+    expect(await settled(next), "the next call waited on the hung attempt").toBe(true);
+    expect((await next).value).toMatch(/^tok-/);
+    expect(signer.state.calls).toBe(2);
+  });
+
+  for (const lifetimeS of [5, 12, 15, 19, 30, 60]) {
+    it(`a ${lifetimeS} s token lifetime never hands out a token with less than minValidityMs (10 s) left`, async () => {
+      const clock = { now: 1_000_000 };
+      const signer = hangingSigner(clock, lifetimeS * 1000);
+      const provider = createMskIamTokenProvider({ region: "us-east-1", now: () => clock.now, generate: signer.generate });
+      const served: number[] = [];
+      let refused = 0;
+      for (let step = 0; step < 4 * lifetimeS * 4; step++) {
+        try {
+          const token = await provider.token();
+          served.push(token.expiresAt - clock.now);
+        } catch (error) {
+          expect(error).toMatchObject({ code: "AUTH_FAILED" });
+          refused++;
+        }
+        clock.now += 250;
+      }
+      for (const left of served) expect(left, `served with ${left} ms left`).toBeGreaterThanOrEqual(10_000);
+      if (lifetimeS * 1000 < 10_000) {
+        // Shorter than minValidityMs itself: no token is ever usable; each request signs again and fails.
+        expect(served).toHaveLength(0);
+        expect(signer.state.calls).toBe(refused);
+      } else {
+        expect(refused).toBe(0);
+        expect(signer.state.calls).toBeLessThan(served.length);
+      }
+    });
+  }
 });

@@ -6,70 +6,20 @@
 // publish took is printed, not asserted (a wall clock on a shared machine proves nothing); that each
 // one settles by its deadline is proven with a fake clock in core's Batcher unit tests. Then it
 // restarts Redis on the same port: the same publisher and subscriber carry on.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { EventsError, type Logger } from "@kaireon/events-core";
 import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
-import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisOptions } from "../../src/index.js";
+import { freePort, OwnRedisServer } from "./redis-service.js";
 
 const PASSWORD = "fault-test-Pa55word";
 const TIMEOUT_MS = 1_000;
 const MAX_PENDING = 2_000;
 const PIPELINE = 200;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const bin = process.env.REDIS_SERVER_BIN || "redis-server";
-let server: ChildProcess | undefined;
-
-async function startServer(port: number): Promise<void> {
-  const child = spawn(bin, ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", PASSWORD], {
-    stdio: "ignore",
-  });
-  server = child;
-  await new Promise<void>((resolve, reject) => {
-    child.once("spawn", resolve);
-    child.once("error", (e) =>
-      reject(new Error(`cannot start ${bin} (run through tooling/with-services.sh, which installs it): ${e.message}`)),
-    );
-  });
-  const probe = new Redis({
-    port,
-    host: "127.0.0.1",
-    password: PASSWORD,
-    lazyConnect: true,
-    retryStrategy: () => 100,
-    maxRetriesPerRequest: 0,
-  });
-  probe.on("error", () => {});
-  try {
-    for (let i = 0; i < 100; i++) {
-      if ((await probe.ping().catch(() => "")) === "PONG") return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`redis-server on port ${port} did not answer PING`);
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function killServer(): Promise<void> {
-  const child = server;
-  server = undefined;
-  if (!child || child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
+const own = new OwnRedisServer(PASSWORD);
+const startServer = (port: number) => own.start(port);
+const killServer = () => own.kill();
 
 afterAll(killServer);
 

@@ -3,69 +3,20 @@
 // JSON) or ready().detail. Against a redis-server this test starts itself with --requirepass on a free
 // port (stopped by PID), with the wrong password, the right one (then the server is killed under a
 // running publisher and subscriber), and an address where nothing listens.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { inspect } from "node:util";
 import { createEvent, type DomainEvent, type Logger, type SubscriptionError } from "@kaireon/events-core";
 import { sampleDecision } from "@kaireon/events-testkit";
-import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, type RedisMode, redisOptions } from "../../src/index.js";
-import { uniquePrefix } from "./redis-service.js";
+import { freePort, OwnRedisServer, uniquePrefix } from "./redis-service.js";
 
 const RIGHT = "Qs3cret-right-in-query";
 const WRONG = "Qs3cret-wrong-in-query";
 const SECRETS = [RIGHT, WRONG];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-let server: ChildProcess | undefined;
-
-async function startServer(port: number): Promise<void> {
-  const bin = process.env.REDIS_SERVER_BIN || "redis-server";
-  const child = spawn(bin, ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", RIGHT], {
-    stdio: "ignore",
-  });
-  server = child;
-  await new Promise<void>((resolve, reject) => {
-    child.once("spawn", resolve);
-    child.once("error", (e) => reject(new Error(`cannot start ${bin}: ${e.message}`)));
-  });
-  const probe = new Redis({
-    port,
-    host: "127.0.0.1",
-    password: RIGHT,
-    lazyConnect: true,
-    retryStrategy: () => 100,
-    maxRetriesPerRequest: 0,
-  });
-  probe.on("error", () => {});
-  try {
-    for (let i = 0; i < 100; i++) {
-      if ((await probe.ping().catch(() => "")) === "PONG") return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`redis-server on port ${port} did not answer PING`);
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function killServer(): Promise<void> {
-  const child = server;
-  server = undefined;
-  if (!child || child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
+const own = new OwnRedisServer(RIGHT);
+const startServer = (port: number) => own.start(port);
+const killServer = () => own.kill();
 
 afterAll(killServer);
 
@@ -140,7 +91,9 @@ describe("redis: a password in the URL's query string is never shown", () => {
       await startServer(port);
       const c = collector();
       try {
-        const options = redisOptions(`redis://127.0.0.1:${port}?password=${WRONG}`, { mode, publishTimeoutMs: 500 });
+        // A bound generous enough that the refusal arrives first on a loaded machine (with 500 ms the
+        // publish could time out before AUTH was even answered).
+        const options = redisOptions(`redis://127.0.0.1:${port}?password=${WRONG}`, { mode, publishTimeoutMs: 10_000 });
         const publisher = createRedisPublisher(options, { logger: c.logger });
         const error = await publisher.publish("decision.made.v1", sampleDecision()).catch(c.error);
         expect(error).toMatchObject({ code: "AUTH_FAILED" });
