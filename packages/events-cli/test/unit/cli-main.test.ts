@@ -91,7 +91,7 @@ describe("main", () => {
     expect(r.err).toContain("line 1: type: is interaction.recorded.v1, not decision.made.v1");
   });
 
-  it("schema: one topic, all, and asyncapi not available yet (exit 1)", async () => {
+  it("schema: one topic, all, and the AsyncAPI document", async () => {
     const one = await run(["schema", "decision.made.v1"]);
     expect(JSON.parse(one.out)).toMatchObject({
       type: "object",
@@ -99,8 +99,12 @@ describe("main", () => {
     });
     expect(Object.keys(JSON.parse((await run(["schema"])).out))).toEqual(["interaction.recorded.v1", "decision.made.v1"]);
     const asyncapi = await run(["schema", "--format", "asyncapi"]);
-    expect(asyncapi.code).toBe(1);
-    expect(asyncapi.err).toContain("NOT_AVAILABLE: the AsyncAPI document is not available yet");
+    expect(asyncapi.code).toBe(0);
+    const doc = JSON.parse(asyncapi.out);
+    expect(doc).toMatchObject({ asyncapi: "3.0.0", info: { version: expect.stringMatching(/^\d+\.\d+\.\d+/) } });
+    expect(JSON.stringify(doc.channels)).toContain("interaction.recorded.v1");
+    expect((await run(["schema", "decision.made.v1", "--format", "asyncapi"])).code).toBe(2);
+    expect((await run(["schema", "--format", "yaml"])).code).toBe(2);
   });
 
   it("outbox without a store or subcommand is exit 2", async () => {
