@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createEvent, serializeEvent } from "@kaireon/events-core";
 import { requireService, sampleDecision, sampleInteraction, uniqueTenant } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,6 +161,16 @@ describe("tail on Redis Streams: ending", () => {
     child.stderr.on("data", (d: Buffer) => {
       err += d;
     });
+    // Like any Unix filter, the tail learns the pipe is gone on its next write: when all 50 lines fit
+    // in the pipe before head exits, that write is the next event — so keep events coming until it ends.
+    const more = setInterval(() => {
+      void redis.xadd(
+        `${prefix}interaction.recorded.v1`,
+        "*",
+        "event",
+        serializeEvent(createEvent("interaction.recorded.v1", sampleInteraction())),
+      );
+    }, 300);
     const code = await new Promise<number | null>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill("SIGKILL");
@@ -169,7 +180,7 @@ describe("tail on Redis Streams: ending", () => {
         clearTimeout(timer);
         resolve(c);
       });
-    });
+    }).finally(() => clearInterval(more));
     // sh waits for both ends of the pipe: closing at all is the tail having stopped.
     expect(code).toBe(0);
     expect(ndjson(out)).toHaveLength(1);
