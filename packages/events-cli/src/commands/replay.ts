@@ -3,7 +3,7 @@
 
 import { type DomainEvent, type Publisher, readCoreConfig, type SubscriptionError } from "@kaireon/events-core";
 import { parseCommandArgs, parseCount, parseTime, parseTopics } from "../cli-args.js";
-import { backendLabel, durableBackends, openPublisher, openSubscriber, uniqueGroup } from "../cli-backend.js";
+import { backendLabel, dropOwnRedisGroup, durableBackends, openPublisher, openSubscriber, uniqueGroup } from "../cli-backend.js";
 import { stderrLogger, withEnvFile } from "../cli-env.js";
 import { CliFailure, EXIT_FAILURE, EXIT_OK, UsageError } from "../cli-errors.js";
 import { type CliIo, painter, writeLine } from "../cli-io.js";
@@ -83,6 +83,7 @@ export async function runReplay(args: string[], io: CliIo): Promise<number> {
   const progressTimer = setInterval(progress, 1000);
   progressTimer.unref?.();
 
+  let group: string | undefined;
   const target: Publisher = await openPublisher(targetEnv, logger, io.cwd);
   const subscriber = await openSubscriber(sourceEnv, logger, io.cwd);
   try {
@@ -107,7 +108,7 @@ export async function runReplay(args: string[], io: CliIo): Promise<number> {
       const where = [failure.context?.source, failure.context?.position].filter(Boolean).join(" at ");
       writeLine(io.stderr, `${failure.error.code}${where ? ` (${where})` : ""}: ${failure.error.message} — not replayed`);
     };
-    const group = uniqueGroup("replay");
+    group = uniqueGroup("replay");
     const subscription = await subscriber.subscribe(topics, handler, { from, group, onError, handlerAttempts: 1 });
     writeLine(
       io.stderr,
@@ -126,6 +127,10 @@ export async function runReplay(args: string[], io: CliIo): Promise<number> {
     io.signal.removeEventListener("abort", onAbort);
     await subscriber.close();
     await target.close();
+    if (group !== undefined && source === "redis streams") {
+      const problem = await dropOwnRedisGroup(sourceEnv, topics, group);
+      if (problem) writeLine(io.stderr, `replay: ${problem}`);
+    }
   }
   if (io.stderr.isTTY) io.stderr.write("\r\x1b[2K");
   writeLine(io.stdout, `replayed ${replayed} event(s) to ${target.backend}; ${skipped} later than --to skipped; ${failed} failed`);

@@ -3,7 +3,7 @@
 
 import { type DomainEvent, readCoreConfig, type SubscriptionError, serializeEvent, type TopicName } from "@kaireon/events-core";
 import { parseCommandArgs, parseCount, parseFrom, parseTime, parseTopics } from "../cli-args.js";
-import { backendLabel, openSubscriber, uniqueGroup } from "../cli-backend.js";
+import { backendLabel, dropOwnRedisGroup, openSubscriber, uniqueGroup } from "../cli-backend.js";
 import { stderrLogger, withEnvFile } from "../cli-env.js";
 import { EXIT_OK } from "../cli-errors.js";
 import { eventLine, rate } from "../cli-format.js";
@@ -189,6 +189,10 @@ export async function runTail(args: string[], io: CliIo): Promise<number> {
     clearInterval(statusTimer);
     io.signal.removeEventListener("abort", onAbort);
     await subscriber.close();
+    if (values.group === undefined && backendLabel(env) === "redis streams") {
+      const problem = await dropOwnRedisGroup(env, topics, group);
+      if (problem) toStderr(err.paint("yellow", `tail: ${problem}`));
+    }
     clearStatus();
     if (status && !values.quiet)
       writeLine(

@@ -109,7 +109,7 @@ describe("tail on Redis Streams", () => {
     expect(r.stderr).toContain('raw="{not an event"');
   });
 
-  it("a tail's own group does not take the application group's entries", async () => {
+  it("a tail's own group does not take the application group's entries, and is gone when the tail ends", async () => {
     const prefix = `${unique("cli")}:`;
     await runCli(["publish", "interaction.recorded.v1"], { env: streamsEnv(prefix), input: lines(sampleInteraction()) });
     const key = `${prefix}interaction.recorded.v1`;
@@ -117,9 +117,11 @@ describe("tail on Redis Streams", () => {
     const r = await runCli(["tail", "--from", "earliest", "--count", "1", "--quiet"], { env: streamsEnv(prefix) });
     expect(r.code).toBe(0);
     expect(ndjson(r.stdout)).toHaveLength(1);
-    const groups = (await redis.xinfo("GROUPS", key)) as unknown[][];
-    const app = groups.map((g) => Object.fromEntries(chunk(g))).find((g) => g.name === "app-group");
+    const groups = ((await redis.xinfo("GROUPS", key)) as unknown[][]).map((g) => Object.fromEntries(chunk(g)));
+    const app = groups.find((g) => g.name === "app-group");
     expect(app?.["entries-read"] ?? null).toBeNull(); // the application's group has read nothing
+    // …and the tail removed its own group when it ended (Redis would keep it forever).
+    expect(groups.map((g) => g.name)).toEqual(["app-group"]);
   });
 });
 
@@ -323,6 +325,7 @@ describe("replay from Redis Streams", () => {
     expect(r.code).toBe(0);
     const copied = await redis.xrange(`${target}interaction.recorded.v1`, "-", "+");
     expect(copied.map(([, f]) => JSON.parse(f[1] as string).id)).toEqual(ndjson<{ id: string }>(pub.stdout).map((o) => o.id));
+    expect(await redis.xinfo("GROUPS", `${source}interaction.recorded.v1`)).toEqual([]); // its own group removed
   });
 
   it("refuses a source that keeps no history", async () => {
