@@ -1,18 +1,50 @@
-export { type AsyncApiDocument, type AsyncApiOptions, asyncApiDocument, asyncApiId, topicJsonSchemaDraft07 } from "./asyncapi.js";
-export { type BackendContext, type BackendDescriptor, type BackendModule, defineBackend } from "./backend.js";
-export { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.js";
+// The application API: topics, events, ports, errors, the loader, memory and loggers. What only
+// backend authors need lives in "@kaireon/events-core/backend" (src/kit.ts); the names below marked
+// @deprecated are that kit, kept here for one release so no import breaks. Redaction stays in both:
+// applications log their own URLs too.
+export {
+  type AsyncApiDocument,
+  type AsyncApiOptions,
+  asyncApiDocument,
+  asyncApiId,
+  topicJsonSchemaDraft07,
+} from "./asyncapi.js";
+export {
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type BackendContext,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type BackendDescriptor,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type BackendModule,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  defineBackend,
+} from "./backend.js";
+export {
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  Batcher,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type BatcherOptions,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type ItemOutcome,
+} from "./batcher.js";
 export {
   type BackendId,
   backendPackages,
   type CoreConfig,
   type Env,
   type EventPublisherValue,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   envBoolean,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   envInt,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   envList,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   envString,
   eventPublisherValues,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   parseEnv,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   readConfigFile,
   readCoreConfig,
 } from "./config.js";
@@ -41,8 +73,16 @@ export {
   ValidationError,
   type ValidationIssue,
 } from "./errors.js";
-export { type LoadOptions, loadBackend, loadPublisher, loadSubscriber } from "./loader.js";
-export { consoleLogger, silentLogger } from "./logger.js";
+export {
+  type LoadOptions,
+  loadBackend,
+  loadPublisher,
+  loadSubscriber,
+} from "./loader.js";
+export {
+  consoleLogger,
+  silentLogger,
+} from "./logger.js";
 export {
   createMemoryPublisher,
   createMemorySubscriber,
@@ -52,7 +92,14 @@ export {
   MemoryPublisher,
   MemorySubscriber,
 } from "./memory-backend.js";
-export { type EntryResult, type PartialRetryOptions, sendWithPartialRetry } from "./partial-retry.js";
+export {
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type EntryResult,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type PartialRetryOptions,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  sendWithPartialRetry,
+} from "./partial-retry.js";
 export type {
   EventHandler,
   Logger,
@@ -66,15 +113,39 @@ export type {
   Subscription,
   SubscriptionError,
 } from "./ports.js";
-export { type Delivery, PublisherBase, type PublisherBaseOptions } from "./publisher-base.js";
-export { redactSecrets, redactUrl, urlSecrets } from "./redact.js";
-export { type BackoffOptions, backoffDelay, sleep } from "./retry.js";
 export {
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type Delivery,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  PublisherBase,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type PublisherBaseOptions,
+} from "./publisher-base.js";
+export {
+  redactSecrets,
+  redactUrl,
+  urlSecrets,
+} from "./redact.js";
+export {
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  type BackoffOptions,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  backoffDelay,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
+  sleep,
+} from "./retry.js";
+export {
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   type DeliveryOutcome,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   type HandlerPolicy,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   type Inbox,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   SubscriberBase,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   type SubscriberBaseOptions,
+  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   type TransportSubscription,
 } from "./subscriber-base.js";
 export {
@@ -90,5 +161,11 @@ export {
   topicNames,
   topicSchemas,
 } from "./topics.js";
-export { isTrusted, trusted } from "./trusted.js";
-export { uuidv7, uuidv7Time } from "./uuid.js";
+export {
+  isTrusted,
+  trusted,
+} from "./trusted.js";
+export {
+  uuidv7,
+  uuidv7Time,
+} from "./uuid.js";

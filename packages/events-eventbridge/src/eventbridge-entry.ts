@@ -3,7 +3,7 @@
 // Source, DetailType, Detail and each Resources entry (EventBusName and TraceHeader do not count).
 
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { type DomainEvent, serializeEvent } from "@kaireon/events-core";
+import { type DomainEvent, serializeEvent } from "@kaireon/events-core/backend";
 
 export function entrySize(entry: PutEventsRequestEntry): number {
   let size = entry.Time === undefined ? 0 : 14;

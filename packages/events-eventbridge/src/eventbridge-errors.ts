@@ -2,7 +2,7 @@
 // retried whole only when it certainly did not land (throttled, 5xx, connection refused): PutEvents
 // has no idempotency key, so a request that timed out after sending is reported, not re-sent.
 
-import { ConnectionError, type EventsError, PublishError } from "@kaireon/events-core";
+import { ConnectionError, type EventsError, PublishError } from "@kaireon/events-core/backend";
 
 /** Per-entry ErrorCodes that can succeed on retry (AWS PutEvents documentation). */
 export const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set(["InternalFailure", "ThrottlingException"]);

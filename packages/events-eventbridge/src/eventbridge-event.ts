@@ -2,7 +2,7 @@
 // or the body of an SQS message a rule delivered). This turns it back into our typed envelope:
 // `detail` is the envelope we published, `detail-type` must agree with its type.
 
-import { type DomainEvent, safeParseEvent, ValidationError } from "@kaireon/events-core";
+import { type DomainEvent, safeParseEvent, ValidationError } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 /** The EventBridge event fields we keep beside the envelope. `account` is optional: some emulators leave it out. */

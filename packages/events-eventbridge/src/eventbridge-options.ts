@@ -2,7 +2,7 @@
 // (AWS_REGION, AWS_ENDPOINT_URL, credentials) keep their usual meaning; credentials are never read
 // here — the SDK's default chain finds them, so nothing secret passes through this file.
 
-import { ConfigError, type Env, envInt, envString, parseEnv } from "@kaireon/events-core";
+import { ConfigError, type Env, envInt, envString, parseEnv } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 /** AWS raised the PutEvents limit from 256 KB to 1 MB in 2026; 256 KB stays the default so older accounts and regions accept every entry. */

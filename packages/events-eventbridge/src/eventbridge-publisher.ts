@@ -24,7 +24,7 @@ import {
   redactUrl,
   sendWithPartialRetry,
   ValidationError,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import { entrySize, toPutEventsEntry } from "./eventbridge-entry.js";
 import { entryError, RETRYABLE_ENTRY_CODES, requestError } from "./eventbridge-errors.js";
 import { type EventBridgeOptions, eventBridgeOptions, isReservedSource } from "./eventbridge-options.js";

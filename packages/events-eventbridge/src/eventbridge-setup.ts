@@ -5,7 +5,7 @@
 
 import { type EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { PublishError, type TopicName, topicNames } from "@kaireon/events-core";
+import { PublishError, type TopicName, topicNames } from "@kaireon/events-core/backend";
 
 export interface RuleToQueueOptions {
   eventBridge: EventBridgeClient;

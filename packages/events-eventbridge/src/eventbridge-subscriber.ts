@@ -32,7 +32,7 @@ import {
   SubscriberBase,
   sleep,
   type TransportSubscription,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import { safeParseEventBridgeEvent } from "./eventbridge-event.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type EventBridgeOptions } from "./eventbridge-options.js";
 

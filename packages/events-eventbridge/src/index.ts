@@ -1,6 +1,6 @@
 // @kaireon/events-eventbridge: EVENT_PUBLISHER=eventbridge.
 
-import { defineBackend } from "@kaireon/events-core";
+import { defineBackend } from "@kaireon/events-core/backend";
 import { type EventBridgeOptions, eventBridgeOptionsFromEnv } from "./eventbridge-options.js";
 import { EventBridgePublisher } from "./eventbridge-publisher.js";
 import { EventBridgeSubscriber } from "./eventbridge-subscriber.js";

@@ -1,7 +1,7 @@
 // @kaireon/events-kafka: EVENT_PUBLISHER=kafka (or redpanda). `backend` is what core's loader imports;
 // the create* functions and KafkaOptions let packages built on this one (MSK) bring their own SASL/TLS.
 
-import { defineBackend } from "@kaireon/events-core";
+import { defineBackend } from "@kaireon/events-core/backend";
 import { kafkaOptionsFromEnv } from "./kafka-options.js";
 import { createKafkaPublisher } from "./kafka-publisher.js";
 import { createKafkaSubscriber } from "./kafka-subscriber.js";

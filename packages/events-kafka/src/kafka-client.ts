@@ -2,8 +2,8 @@
 // different client (kafkajs has had no release since February 2023) can replace it in this file alone.
 
 import type { ConnectionOptions } from "node:tls";
-import type { Logger } from "@kaireon/events-core";
-import { backoffDelay, redactSecrets, sleep } from "@kaireon/events-core";
+import type { Logger } from "@kaireon/events-core/backend";
+import { backoffDelay, redactSecrets, sleep } from "@kaireon/events-core/backend";
 import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 
 /** SASL as the client needs it: the env mechanisms, or an OAUTHBEARER token provider (MSK IAM). */

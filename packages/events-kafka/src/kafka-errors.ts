@@ -2,7 +2,7 @@
 // (kafkajs does not retry it, so it is fast); the password itself never appears. An EventsError that
 // caller code raised inside the client (an OAUTHBEARER token provider) is already coded: it passes as is.
 
-import { ConnectionError, EventsError, PublishError, redactSecrets } from "@kaireon/events-core";
+import { ConnectionError, EventsError, PublishError, redactSecrets } from "@kaireon/events-core/backend";
 import { classifyClientError } from "./kafka-client.js";
 import type { KafkaOptions } from "./kafka-options.js";
 

@@ -2,7 +2,7 @@
 // one place the variables are read; KafkaOptions is also what other packages (MSK) build themselves,
 // with their own SASL (an OAUTHBEARER provider) and TLS.
 
-import { type Env, envBoolean, envInt, envList, envString, type Logger, parseEnv, readConfigFile } from "@kaireon/events-core";
+import { type Env, envBoolean, envInt, envList, envString, type Logger, parseEnv, readConfigFile } from "@kaireon/events-core/backend";
 import { z } from "zod";
 import type { KafkaCompression, KafkaConnection, KafkaSasl } from "./kafka-client.js";
 

@@ -11,7 +11,7 @@ import {
   PublisherBase,
   type ReadinessReport,
   serializeEvent,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import { type AdminPort, createKafkaClient, type KafkaClient, type OutgoingRecord, type ProducerPort } from "./kafka-client.js";
 import { describeSasl, toEventsError } from "./kafka-errors.js";
 import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";

@@ -18,7 +18,7 @@ import {
   SubscriberBase,
   sleep,
   type TransportSubscription,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import { type ConsumerPort, createKafkaClient, type IncomingRecord, type KafkaClient, type RecordVerdict } from "./kafka-client.js";
 import { toEventsError } from "./kafka-errors.js";
 import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";

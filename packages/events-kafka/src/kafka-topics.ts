@@ -1,7 +1,7 @@
 // Topic provisioning. Production clusters often forbid auto-creation (and its defaults are rarely what
 // you want), so topics are created explicitly with their partitions, replication and retention.
 
-import { consoleLogger, type Logger, type TopicName, topicNames } from "@kaireon/events-core";
+import { consoleLogger, type Logger, type TopicName, topicNames } from "@kaireon/events-core/backend";
 import { createKafkaClient } from "./kafka-client.js";
 import { toEventsError } from "./kafka-errors.js";
 import type { KafkaOptions } from "./kafka-options.js";

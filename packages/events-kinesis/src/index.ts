@@ -1,6 +1,6 @@
 // @kaireon/events-kinesis: EVENT_PUBLISHER=kinesis.
 
-import { defineBackend } from "@kaireon/events-core";
+import { defineBackend } from "@kaireon/events-core/backend";
 import { kinesisOptionsFromEnv } from "./kinesis-options.js";
 import { createKinesisPublisher } from "./kinesis-publisher.js";
 import { createKinesisSubscriber } from "./kinesis-subscriber.js";

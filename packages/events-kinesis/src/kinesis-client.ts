@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { KinesisClient, type KinesisClientConfig } from "@aws-sdk/client-kinesis";
-import { ConnectionError, EventsError, PublishError, redactUrl } from "@kaireon/events-core";
+import { ConnectionError, EventsError, PublishError, redactUrl } from "@kaireon/events-core/backend";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { DEFAULT_KINESIS_REQUEST_TIMEOUT_MS, KINESIS_LIMITS, type KinesisOptions } from "./kinesis-options.js";
 

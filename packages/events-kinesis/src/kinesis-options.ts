@@ -1,7 +1,7 @@
 // Environment → options for the kinesis backend. Region and credentials are not ours to read: the
 // AWS SDK takes them from its usual chain (AWS_REGION, AWS_PROFILE, instance/task roles, …).
 
-import { type Env, envInt, envString, parseEnv } from "@kaireon/events-core";
+import { type Env, envInt, envString, parseEnv } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 const MiB = 1024 * 1024;

@@ -16,7 +16,7 @@ import {
   type ReadinessReport,
   sendWithPartialRetry,
   serializeEvent,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import {
   BACKEND,
   createKinesisClient,

@@ -26,7 +26,7 @@ import {
   sleep,
   type TopicName,
   type TransportSubscription,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import { type KinesisCheckpointKey, type KinesisCheckpointStore, MemoryCheckpointStore } from "./kinesis-checkpoints.js";
 import { BACKEND, createKinesisClient, streamName, streamParams, toEventsError } from "./kinesis-client.js";
 import type { KinesisOptions } from "./kinesis-options.js";

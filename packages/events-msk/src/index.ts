@@ -1,7 +1,7 @@
 // @kaireon/events-msk: EVENT_PUBLISHER=msk (or aws_msk). Amazon MSK through @kaireon/events-kafka, with
 // IAM (SASL/OAUTHBEARER, cached and refreshed tokens) or SASL/SCRAM-SHA-512, over TLS.
 
-import { defineBackend } from "@kaireon/events-core";
+import { defineBackend } from "@kaireon/events-core/backend";
 import { createMskPublisher, createMskSubscriber } from "./msk-kafka.js";
 import { type MskOptions, readMskOptions } from "./msk-options.js";
 

@@ -8,7 +8,7 @@
 // that outlived their credentials). kafkajs holds a broker's lock while it waits for the token, so a
 // refresh is bounded (refreshTimeoutMs), and nobody waits on one while the cached token is still good.
 
-import { ConnectionError, type Logger, silentLogger } from "@kaireon/events-core";
+import { ConnectionError, type Logger, silentLogger } from "@kaireon/events-core/backend";
 
 /** What the signer returns: the base64url token and when it expires (ms since epoch). */
 export interface MskSignedToken {

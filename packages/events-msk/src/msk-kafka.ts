@@ -4,7 +4,7 @@
 // errors name the MSK variables and the likely fix through its `hints`; the token provider's own coded
 // errors pass through it unchanged.
 
-import { EventsError, type Logger, readConfigFile } from "@kaireon/events-core";
+import { EventsError, type Logger, readConfigFile } from "@kaireon/events-core/backend";
 import {
   type KafkaErrorHints,
   type KafkaOptions,

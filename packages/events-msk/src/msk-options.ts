@@ -1,7 +1,7 @@
 // MSK's variables (the spec's "MSK backend" table) → options. One schema, parsed with core's parseEnv,
 // so every error names the variable and says the fix, and never echoes a value (passwords).
 
-import { type Env, envBoolean, envList, envString, parseEnv } from "@kaireon/events-core";
+import { type Env, envBoolean, envList, envString, parseEnv } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 export const mskAuthModes = ["iam_role", "sasl_scram"] as const;

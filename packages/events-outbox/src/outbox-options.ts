@@ -1,7 +1,7 @@
 // Relay settings from the environment (all optional), for apps that wire the relay from env like
 // EVENT_PUBLISHER. Code options passed to createOutboxRelay win over these.
 
-import { type Env, envInt, parseEnv } from "@kaireon/events-core";
+import { type Env, envInt, parseEnv } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 export const outboxEnvSchema = z.object({

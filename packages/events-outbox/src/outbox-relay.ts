@@ -14,7 +14,7 @@ import {
   type Publisher,
   type PublishResult,
   sleep,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import { fromPayload } from "./outbox-rows.js";
 import type { ClaimedRow, OutboxStats, OutboxStore, RowOutcome } from "./outbox-store.js";
 

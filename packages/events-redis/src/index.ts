@@ -1,6 +1,6 @@
 // @kaireon/events-redis: the default backend. `backend` is what core's loader imports.
 
-import { defineBackend } from "@kaireon/events-core";
+import { defineBackend } from "@kaireon/events-core/backend";
 import { type RedisOptions, redisDisabledReason, redisOptionsFromEnv } from "./redis-options.js";
 import { createRedisPublisher } from "./redis-publisher.js";
 import { createRedisSubscriber } from "./redis-subscriber.js";

@@ -14,7 +14,7 @@ import {
   redactUrl,
   type TopicName,
   urlSecrets,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import { type RedisOptions as IORedisOptions, Redis } from "ioredis";
 import type { RedisOptions } from "./redis-options.js";
 

@@ -1,7 +1,7 @@
 // The redis backend's configuration: environment → zod → options, through core's parseEnv. Only
 // REDIS_URL comes from the spec; the rest are this package's, documented in its README.
 
-import { ConfigError, type Env, envInt, envString, parseEnv } from "@kaireon/events-core";
+import { ConfigError, type Env, envInt, envString, parseEnv } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 export const redisModes = ["pubsub", "streams"] as const;

@@ -16,7 +16,7 @@ import {
   PublisherBase,
   type ReadinessReport,
   serializeEvent,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import type { Redis } from "ioredis";
 import { BACKEND, createClient, describeServer, isAuthError, keyOf, safeText, toEventsError } from "./redis-client.js";
 import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";

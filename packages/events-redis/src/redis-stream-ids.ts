@@ -1,7 +1,7 @@
 // Where a new consumer group starts reading a stream. Stream entry ids are `<ms>-<seq>` where ms is
 // the Redis server's clock at XADD, so `from: Date` maps onto that clock (not the envelope `time`).
 
-import type { SubscribeOptions } from "@kaireon/events-core";
+import type { SubscribeOptions } from "@kaireon/events-core/backend";
 
 const MAX_SEQ = "18446744073709551615";
 

@@ -17,7 +17,7 @@ import {
   sleep,
   type TopicName,
   type TransportSubscription,
-} from "@kaireon/events-core";
+} from "@kaireon/events-core/backend";
 import type { Redis } from "ioredis";
 import { BACKEND, createClient, keyOf, safeText, toEventsError } from "./redis-client.js";
 import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";

@@ -1,0 +1,57 @@
+// `@kaireon/events-core/backend`: the kit a backend package is built from. Applications use the
+// root entry; backends import only this one. It re-exports (never copies) core's modules and must
+// not import the loader: the loader imports every backend, so reaching it from here would close an
+// import cycle through each backend package.
+
+export { type BackendContext, type BackendDescriptor, type BackendModule, defineBackend } from "./backend.js";
+export { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.js";
+export { type Env, envBoolean, envInt, envList, envString, parseEnv, readConfigFile } from "./config.js";
+export {
+  CLOUDEVENTS_CONTENT_TYPE,
+  type CreateEventOptions,
+  DEFAULT_SOURCE,
+  type DomainEvent,
+  type EventEnvelope,
+  parseEvent,
+  type SafeParseEventResult,
+  safeParseEvent,
+  serializeEvent,
+} from "./envelope.js";
+export {
+  BackendNotInstalledError,
+  ConfigError,
+  ConnectionError,
+  type ErrorCode,
+  EventsError,
+  type EventsErrorOptions,
+  PublishError,
+  ValidationError,
+  type ValidationIssue,
+} from "./errors.js";
+export { consoleLogger, silentLogger } from "./logger.js";
+export { type EntryResult, type PartialRetryOptions, sendWithPartialRetry } from "./partial-retry.js";
+export type {
+  EventHandler,
+  Logger,
+  MessageContext,
+  Publisher,
+  PublisherMetrics,
+  PublishResult,
+  ReadinessReport,
+  SubscribeOptions,
+  Subscriber,
+  Subscription,
+  SubscriptionError,
+} from "./ports.js";
+export { type Delivery, PublisherBase, type PublisherBaseOptions } from "./publisher-base.js";
+export { redactSecrets, redactUrl, urlSecrets } from "./redact.js";
+export { type BackoffOptions, backoffDelay, sleep } from "./retry.js";
+export {
+  type DeliveryOutcome,
+  type HandlerPolicy,
+  type Inbox,
+  SubscriberBase,
+  type SubscriberBaseOptions,
+  type TransportSubscription,
+} from "./subscriber-base.js";
+export { isTopicName, type TopicData, type TopicName, topicNames } from "./topics.js";

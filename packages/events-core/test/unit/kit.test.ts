@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import * as root from "../../src/index.js";
+import * as kit from "../../src/kit.js";
+
+describe("@kaireon/events-core/backend", () => {
+  it("re-exports the root's objects, not copies (instanceof and identity hold across entries)", () => {
+    const shared = Object.keys(kit).filter((name) => name in root);
+    expect(shared.length).toBe(Object.keys(kit).length);
+    for (const name of shared) expect(kit[name as keyof typeof kit], name).toBe(root[name as keyof typeof root]);
+  });
+
+  it("holds what a backend is built from and nothing of the application-only API", () => {
+    for (const name of [
+      "PublisherBase",
+      "SubscriberBase",
+      "Batcher",
+      "sendWithPartialRetry",
+      "backoffDelay",
+      "sleep",
+      "redactUrl",
+      "parseEnv",
+      "defineBackend",
+      "ConnectionError",
+    ])
+      expect(kit, name).toHaveProperty(name);
+    for (const name of ["loadPublisher", "loadSubscriber", "loadBackend", "createEvent", "createMemoryPublisher", "eventPublisherValues"])
+      expect(kit, name).not.toHaveProperty(name);
+  });
+
+  it("does not import the loader (the loader imports every backend: that would be a cycle)", () => {
+    const source = readFileSync(new URL("../../src/kit.ts", import.meta.url), "utf8");
+    expect(source).not.toMatch(/from "\.\/(loader|memory-backend|disabled-publisher)\.js"/);
+  });
+
+  it("is the ./backend subpath of the package, types first", () => {
+    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    expect(Object.keys(manifest.exports["./backend"])).toEqual(["types", "default"]);
+    expect(manifest.exports["./backend"].default).toBe("./dist/kit.js");
+  });
+});
