@@ -1,17 +1,7 @@
-// Core does not depend on the backend packages (an app installs only the one it uses); these
-// declarations type the loader's literal import() calls without that dependency.
-declare module "@kaireon/events-redis" {
-  export const backend: import("./backend.js").BackendDescriptor<any>;
-}
-declare module "@kaireon/events-kafka" {
-  export const backend: import("./backend.js").BackendDescriptor<any>;
-}
-declare module "@kaireon/events-msk" {
-  export const backend: import("./backend.js").BackendDescriptor<any>;
-}
-declare module "@kaireon/events-eventbridge" {
-  export const backend: import("./backend.js").BackendDescriptor<any>;
-}
-declare module "@kaireon/events-kinesis" {
+// Core does not depend on the backend packages (an app installs only the one it uses); this
+// declaration types the registry's literal import() calls without that dependency. A pattern, so the
+// list of backends stays in backend-registry.ts alone (TypeScript uses a pattern ambient module only
+// for names that do not resolve, so core's own name is untouched).
+declare module "@kaireon/events-*" {
   export const backend: import("./backend.js").BackendDescriptor<any>;
 }

@@ -1,6 +1,6 @@
 // The one thing a backend package exports for the loader: `export const backend = defineBackend({...})`.
 
-import type { Env } from "./config.js";
+import type { Env } from "./env.js";
 import type { Logger, Publisher, Subscriber } from "./ports.js";
 
 export interface BackendContext {

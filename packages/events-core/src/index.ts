@@ -31,8 +31,14 @@ export {
   type BackendId,
   backendPackages,
   type CoreConfig,
-  type Env,
   type EventPublisherValue,
+  eventPublisherValues,
+  type PackageBackendId,
+  readCoreConfig,
+} from "./config.js";
+export { DisabledPublisher } from "./disabled-publisher.js";
+export {
+  type Env,
   /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   envBoolean,
   /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
@@ -41,14 +47,11 @@ export {
   envList,
   /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   envString,
-  eventPublisherValues,
   /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   parseEnv,
   /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
   readConfigFile,
-  readCoreConfig,
-} from "./config.js";
-export { DisabledPublisher } from "./disabled-publisher.js";
+} from "./env.js";
 export {
   CLOUDEVENTS_CONTENT_TYPE,
   type CreateEventOptions,

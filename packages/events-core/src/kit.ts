@@ -1,11 +1,11 @@
 // `@kaireon/events-core/backend`: the kit a backend package is built from. Applications use the
 // root entry; backends import only this one. It re-exports (never copies) core's modules and must
-// not import the loader: the loader imports every backend, so reaching it from here would close an
-// import cycle through each backend package.
+// not import the loader or the backend registry (nor config.ts, which reads it): they reach every
+// backend, so importing them from here would close an import cycle through each backend package.
 
 export { type BackendContext, type BackendDescriptor, type BackendModule, defineBackend } from "./backend.js";
 export { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.js";
-export { type Env, envBoolean, envInt, envList, envString, parseEnv, readConfigFile } from "./config.js";
+export { type Env, envBoolean, envInt, envList, envString, parseEnv, readConfigFile } from "./env.js";
 export {
   CLOUDEVENTS_CONTENT_TYPE,
   type CreateEventOptions,

@@ -1,5 +1,5 @@
-// Picks the backend from EVENT_PUBLISHER and imports its package. Each backend has one literal
-// import() below, so bundlers see them. Under pnpm's strict layout core cannot see packages it does
+// Picks the backend from EVENT_PUBLISHER and imports its package through the registry
+// (backend-registry.ts), whose literal import()s bundlers see. Under pnpm's strict layout core cannot see packages it does
 // not depend on, so when the literal import fails we resolve the package from the application
 // (its main script, then the working directory, or `resolveFrom`) before giving up with a
 // BackendNotInstalledError that says what to install.
@@ -8,22 +8,14 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BackendContext, BackendDescriptor, BackendModule } from "./backend.js";
-import { type BackendId, backendPackages, type Env, readCoreConfig } from "./config.js";
+import { backendRegistry } from "./backend-registry.js";
+import { type PackageBackendId, readCoreConfig } from "./config.js";
 import { DisabledPublisher } from "./disabled-publisher.js";
+import type { Env } from "./env.js";
 import { BackendNotInstalledError, ConfigError } from "./errors.js";
 import { consoleLogger } from "./logger.js";
 import { createMemoryPublisher, createMemorySubscriber, type MemoryBus } from "./memory-backend.js";
 import type { Logger, Publisher, Subscriber } from "./ports.js";
-
-type PackageBackendId = Exclude<BackendId, "memory">;
-
-const importers: Record<PackageBackendId, () => Promise<BackendModule>> = {
-  redis: () => import("@kaireon/events-redis"),
-  kafka: () => import("@kaireon/events-kafka"),
-  msk: () => import("@kaireon/events-msk"),
-  eventbridge: () => import("@kaireon/events-eventbridge"),
-  kinesis: () => import("@kaireon/events-kinesis"),
-};
 
 export interface LoadOptions {
   logger?: Logger;
@@ -65,10 +57,10 @@ async function importFromApplication(packageName: string, resolveFrom: LoadOptio
 
 /** Imports the backend package of `id`; throws BackendNotInstalledError when it is not installed. */
 export async function loadBackend(id: PackageBackendId, options: Pick<LoadOptions, "resolveFrom"> = {}): Promise<BackendDescriptor> {
-  const packageName = backendPackages[id];
+  const { packageName, load } = backendRegistry[id];
   let mod: BackendModule | undefined;
   try {
-    mod = await importers[id]();
+    mod = await load();
   } catch (error) {
     if (!isNotFound(error, packageName)) {
       throw new ConfigError({
