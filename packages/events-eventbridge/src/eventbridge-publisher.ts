@@ -6,7 +6,6 @@
 import {
   DescribeEventBusCommand,
   EventBridgeClient,
-  type EventBridgeClientConfig,
   PutEventsCommand,
   type PutEventsCommandOutput,
   type PutEventsRequestEntry,
@@ -25,8 +24,8 @@ import {
   sendWithPartialRetry,
   ValidationError,
 } from "@kaireon/events-core/backend";
+import { entryError, eventBridgeClientConfig, RETRYABLE_ENTRY_CODES, requestError } from "./eventbridge-client.js";
 import { entrySize, toPutEventsEntry } from "./eventbridge-entry.js";
-import { entryError, RETRYABLE_ENTRY_CODES, requestError } from "./eventbridge-errors.js";
 import { type EventBridgeOptions, eventBridgeOptions, isReservedSource } from "./eventbridge-options.js";
 
 const BACKEND = "eventbridge";
@@ -49,24 +48,6 @@ interface Pending {
   event: DomainEvent;
   entry: PutEventsRequestEntry;
   size: number;
-}
-
-/** SDK client config for our options: region, endpoint, timeouts, and no SDK-level retries. */
-export function eventBridgeClientConfig(
-  options: Pick<EventBridgeOptions, "region" | "endpoint" | "requestTimeoutMs">,
-): EventBridgeClientConfig {
-  const config: EventBridgeClientConfig = {
-    maxAttempts: 1,
-    // throwOnRequestTimeout: a hung request fails and frees its in-flight slot instead of only logging a warning.
-    requestHandler: {
-      connectionTimeout: Math.min(options.requestTimeoutMs, 3_000),
-      requestTimeout: options.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    },
-  };
-  if (options.region !== undefined) config.region = options.region;
-  if (options.endpoint !== undefined) config.endpoint = options.endpoint;
-  return config;
 }
 
 export class EventBridgePublisher extends PublisherBase {

@@ -21,7 +21,6 @@ import {
   type Message,
   ReceiveMessageCommand,
   SQSClient,
-  type SQSClientConfig,
 } from "@aws-sdk/client-sqs";
 import {
   backoffDelay,
@@ -33,6 +32,7 @@ import {
   sleep,
   type TransportSubscription,
 } from "@kaireon/events-core/backend";
+import { sqsClientConfig } from "./eventbridge-client.js";
 import { safeParseEventBridgeEvent } from "./eventbridge-event.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type EventBridgeOptions } from "./eventbridge-options.js";
 
@@ -53,20 +53,6 @@ export interface EventBridgeSubscriberOptions {
   logger?: Logger;
   /** Bring your own client; it is not destroyed on close(). Its HTTP timeouts are then yours to set. */
   client?: SQSClient;
-}
-
-/** SDK client config for the subscriber: region, endpoint, and a request timeout that throws (a hung request ends). */
-export function sqsClientConfig(
-  options: Pick<EventBridgeOptions, "region" | "sqsEndpoint"> & Partial<Pick<EventBridgeOptions, "requestTimeoutMs">>,
-): SQSClientConfig {
-  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const config: SQSClientConfig = {
-    // A long poll raises it per call (ReceiveMessage); throwOnRequestTimeout: without it the handler only warns.
-    requestHandler: { connectionTimeout: Math.min(requestTimeout, 3_000), requestTimeout, throwOnRequestTimeout: true },
-  };
-  if (options.region !== undefined) config.region = options.region;
-  if (options.sqsEndpoint !== undefined) config.endpoint = options.sqsEndpoint;
-  return config;
 }
 
 /** What the subscription needs from the subscriber's settings and the queue. */

@@ -5,8 +5,8 @@ import { type EventBridgeOptions, eventBridgeOptionsFromEnv } from "./eventbridg
 import { EventBridgePublisher } from "./eventbridge-publisher.js";
 import { EventBridgeSubscriber } from "./eventbridge-subscriber.js";
 
+export { eventBridgeClientConfig, RETRYABLE_ENTRY_CODES, sqsClientConfig } from "./eventbridge-client.js";
 export { entrySize, toPutEventsEntry, traceHeaderFromTraceparent } from "./eventbridge-entry.js";
-export { RETRYABLE_ENTRY_CODES } from "./eventbridge-errors.js";
 export {
   type EventBridgeEventMeta,
   parseEventBridgeEvent,
@@ -26,7 +26,6 @@ export {
   createEventBridgePublisher,
   EventBridgePublisher,
   type EventBridgePublisherOptions,
-  eventBridgeClientConfig,
   MAX_ENTRIES_PER_CALL,
   RETRY_BACKOFF,
 } from "./eventbridge-publisher.js";
@@ -35,7 +34,6 @@ export {
   createEventBridgeSubscriber,
   EventBridgeSubscriber,
   type EventBridgeSubscriberOptions,
-  sqsClientConfig,
 } from "./eventbridge-subscriber.js";
 
 export const backend = defineBackend<EventBridgeOptions>({

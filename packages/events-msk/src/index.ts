@@ -2,9 +2,11 @@
 // IAM (SASL/OAUTHBEARER, cached and refreshed tokens) or SASL/SCRAM-SHA-512, over TLS.
 
 import { defineBackend } from "@kaireon/events-core/backend";
-import { createMskPublisher, createMskSubscriber } from "./msk-kafka.js";
 import { type MskOptions, readMskOptions } from "./msk-options.js";
+import { createMskPublisher } from "./msk-publisher.js";
+import { createMskSubscriber } from "./msk-subscriber.js";
 
+export { MSK_CLIENT_ID, type MskKafkaDeps, mskErrorHints, toKafkaOptions } from "./msk-client.js";
 export {
   createMskIamTokenProvider,
   DEFAULT_MIN_VALIDITY_MS,
@@ -21,16 +23,6 @@ export {
   signerTokenGenerator,
 } from "./msk-iam-token.js";
 export {
-  createMskPublisher,
-  createMskSubscriber,
-  MSK_CLIENT_ID,
-  type MskKafkaDeps,
-  MskPublisher,
-  MskSubscriber,
-  mskErrorHints,
-  toKafkaOptions,
-} from "./msk-kafka.js";
-export {
   DEFAULT_MSK_CONSUMER_GROUP_ID,
   DEFAULT_MSK_REGION,
   type MskAuthMode,
@@ -39,6 +31,8 @@ export {
   mskEnvSchema,
   readMskOptions,
 } from "./msk-options.js";
+export { createMskPublisher, MskPublisher } from "./msk-publisher.js";
+export { createMskSubscriber, MskSubscriber } from "./msk-subscriber.js";
 
 export const backend = defineBackend<MskOptions>({
   id: "msk",

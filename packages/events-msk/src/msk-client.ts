@@ -1,19 +1,12 @@
-// MSK is Kafka: this file turns MskOptions into the resolved options of @kaireon/events-kafka (its
-// publisher, subscriber, batching, ordering and replay are reused as they are) with MSK's auth:
+// MSK's client: MSK is Kafka, so its transport is @kaireon/events-kafka's (publisher, subscriber,
+// batching, ordering and replay are reused as they are). This file turns MskOptions into the
+// resolved Kafka options with MSK's auth:
 // SASL/OAUTHBEARER with a cached IAM token, or SASL/SCRAM-SHA-512, both over TLS. The Kafka package's
 // errors name the MSK variables and the likely fix through its `hints`; the token provider's own coded
 // errors pass through it unchanged.
 
 import { EventsError, type Logger, readConfigFile } from "@kaireon/events-core/backend";
-import {
-  type KafkaErrorHints,
-  type KafkaOptions,
-  KafkaPublisher,
-  type KafkaPublisherDeps,
-  KafkaSubscriber,
-  type KafkaSubscriberDeps,
-  resolveKafkaOptions,
-} from "@kaireon/events-kafka";
+import { type KafkaErrorHints, type KafkaOptions, resolveKafkaOptions } from "@kaireon/events-kafka";
 import { MskIamTokenProvider, type MskIamTokenProviderOptions } from "./msk-iam-token.js";
 import type { MskOptions } from "./msk-options.js";
 
@@ -93,56 +86,7 @@ export function mskErrorHints(options: MskOptions): Required<KafkaErrorHints> {
  * broker's refusal is the Kafka layer's AUTH_FAILED for OAUTHBEARER; the provider's own failures
  * (signing, STS) carry no mechanism and leave nothing cached to drop.
  */
-function forgetRefusedToken(error: unknown, provider: MskIamTokenProvider | undefined): void {
+export function forgetRefusedToken(error: unknown, provider: MskIamTokenProvider | undefined): void {
   if (provider && EventsError.isInstance(error) && error.code === "AUTH_FAILED" && error.details?.mechanism === "oauthbearer")
     provider.invalidate();
-}
-
-/** The Kafka publisher with MSK's auth; errors name the MSK variables (the Kafka options' hints). */
-export class MskPublisher extends KafkaPublisher {
-  readonly tokenProvider: MskIamTokenProvider | undefined;
-
-  constructor(options: MskOptions, deps: KafkaPublisherDeps & MskKafkaDeps = {}) {
-    const { kafka, tokenProvider } = toKafkaOptions(options, deps);
-    super(kafka, { ...(deps.source ? { source: deps.source } : {}), ...(deps.logger ? { logger: deps.logger } : {}) });
-    this.tokenProvider = tokenProvider;
-  }
-
-  protected override fail(error: unknown): EventsError {
-    forgetRefusedToken(error, this.tokenProvider);
-    return super.fail(error);
-  }
-}
-
-/** The Kafka subscriber with MSK's auth; subscribe and crash errors name the MSK variables. */
-export class MskSubscriber extends KafkaSubscriber {
-  readonly tokenProvider: MskIamTokenProvider | undefined;
-
-  constructor(options: MskOptions, deps: MskKafkaDeps & Pick<KafkaSubscriberDeps, "handlerAttempts" | "resubscribeBackoff"> = {}) {
-    const { kafka, tokenProvider } = toKafkaOptions(options, deps);
-    super(kafka, {
-      ...(deps.logger ? { logger: deps.logger } : {}),
-      ...(deps.handlerAttempts ? { handlerAttempts: deps.handlerAttempts } : {}),
-      ...(deps.resubscribeBackoff ? { resubscribeBackoff: deps.resubscribeBackoff } : {}),
-    });
-    this.tokenProvider = tokenProvider;
-  }
-
-  // Every client error of a subscription (subscribe, a consumer crash, a resubscribe) passes here.
-  protected override toError(error: unknown, what: string): EventsError {
-    const mapped = super.toError(error, what);
-    forgetRefusedToken(mapped, this.tokenProvider);
-    return mapped;
-  }
-}
-
-export function createMskPublisher(options: MskOptions, deps: KafkaPublisherDeps & MskKafkaDeps = {}): MskPublisher {
-  return new MskPublisher(options, deps);
-}
-
-export function createMskSubscriber(
-  options: MskOptions,
-  deps: MskKafkaDeps & Pick<KafkaSubscriberDeps, "handlerAttempts" | "resubscribeBackoff"> = {},
-): MskSubscriber {
-  return new MskSubscriber(options, deps);
 }

@@ -1,8 +1,44 @@
-// Which AWS failures are worth retrying and which coded error a final failure becomes. A request is
+// The AWS transport: the SDK client configs of the publisher (EventBridge) and the subscriber (SQS),
+// and the error mapping. Which AWS failures are worth retrying and which coded error a final failure becomes. A request is
 // retried whole only when it certainly did not land (throttled, 5xx, connection refused): PutEvents
 // has no idempotency key, so a request that timed out after sending is reported, not re-sent.
 
+import type { EventBridgeClientConfig } from "@aws-sdk/client-eventbridge";
+import type { SQSClientConfig } from "@aws-sdk/client-sqs";
 import { ConnectionError, type EventsError, PublishError } from "@kaireon/events-core/backend";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type EventBridgeOptions } from "./eventbridge-options.js";
+
+/** SDK client config for our options: region, endpoint, timeouts, and no SDK-level retries. */
+export function eventBridgeClientConfig(
+  options: Pick<EventBridgeOptions, "region" | "endpoint" | "requestTimeoutMs">,
+): EventBridgeClientConfig {
+  const config: EventBridgeClientConfig = {
+    maxAttempts: 1,
+    // throwOnRequestTimeout: a hung request fails and frees its in-flight slot instead of only logging a warning.
+    requestHandler: {
+      connectionTimeout: Math.min(options.requestTimeoutMs, 3_000),
+      requestTimeout: options.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  };
+  if (options.region !== undefined) config.region = options.region;
+  if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+  return config;
+}
+
+/** SDK client config for the subscriber: region, endpoint, and a request timeout that throws (a hung request ends). */
+export function sqsClientConfig(
+  options: Pick<EventBridgeOptions, "region" | "sqsEndpoint"> & Partial<Pick<EventBridgeOptions, "requestTimeoutMs">>,
+): SQSClientConfig {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const config: SQSClientConfig = {
+    // A long poll raises it per call (ReceiveMessage); throwOnRequestTimeout: without it the handler only warns.
+    requestHandler: { connectionTimeout: Math.min(requestTimeout, 3_000), requestTimeout, throwOnRequestTimeout: true },
+  };
+  if (options.region !== undefined) config.region = options.region;
+  if (options.sqsEndpoint !== undefined) config.endpoint = options.sqsEndpoint;
+  return config;
+}
 
 /** Per-entry ErrorCodes that can succeed on retry (AWS PutEvents documentation). */
 export const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set(["InternalFailure", "ThrottlingException"]);
