@@ -3,7 +3,8 @@
 
 const marker = Symbol.for("@kaireon/events.error");
 
-export type ErrorCode =
+/** The codes core and the backends share; errorClassOf (below) gives each its class. */
+export type KnownErrorCode =
   | "CONFIG_INVALID"
   | "BACKEND_NOT_INSTALLED"
   | "BACKEND_INVALID"
@@ -18,8 +19,10 @@ export type ErrorCode =
   | "QUEUE_FULL"
   | "EVENT_TOO_LARGE"
   | "MALFORMED_MESSAGE"
-  | "HANDLER_FAILED"
-  | (string & {});
+  | "HANDLER_FAILED";
+
+/** A known code, or a backend's own (e.g. `ACK_FAILED`), thrown as the base EventsError. */
+export type ErrorCode = KnownErrorCode | (string & {});
 
 export interface EventsErrorOptions {
   code: ErrorCode;
@@ -82,8 +85,15 @@ export interface ValidationIssue {
 /** An event or payload failed its schema. Nothing was sent. */
 export class ValidationError extends EventsError {
   readonly issues: ValidationIssue[];
-  constructor(options: { message: string; issues: ValidationIssue[]; backend?: string; cause?: unknown; code?: ErrorCode }) {
-    super({ code: "VALIDATION_FAILED", ...options, details: { issues: options.issues } });
+  constructor(options: {
+    message: string;
+    issues: ValidationIssue[];
+    backend?: string;
+    cause?: unknown;
+    code?: ErrorCode;
+    details?: Record<string, unknown>;
+  }) {
+    super({ code: "VALIDATION_FAILED", ...options, details: { ...options.details, issues: options.issues } });
     this.name = "ValidationError";
     this.issues = options.issues;
   }
@@ -104,3 +114,26 @@ export class PublishError extends EventsError {
     this.name = "PublishError";
   }
 }
+
+/**
+ * The one class each code is thrown as, on every backend: catch by class or by code and get the same
+ * answer. Codes thrown as the base class are those with no narrower kind (a handler's failure, a
+ * closed subscriber). A test walks every code and every construction site against this map.
+ */
+export const errorClassOf = {
+  CONFIG_INVALID: ConfigError,
+  BACKEND_NOT_INSTALLED: BackendNotInstalledError,
+  BACKEND_INVALID: ConfigError,
+  VALIDATION_FAILED: ValidationError,
+  UNKNOWN_TOPIC: ValidationError,
+  MALFORMED_MESSAGE: ValidationError,
+  CONNECTION_FAILED: ConnectionError,
+  AUTH_FAILED: ConnectionError,
+  PUBLISH_FAILED: PublishError,
+  PUBLISH_TIMEOUT: PublishError,
+  PUBLISHER_CLOSED: PublishError,
+  QUEUE_FULL: PublishError,
+  EVENT_TOO_LARGE: PublishError,
+  SUBSCRIBER_CLOSED: EventsError,
+  HANDLER_FAILED: EventsError,
+} as const satisfies Record<KnownErrorCode, abstract new (...args: never[]) => EventsError>;

@@ -24,6 +24,8 @@ export {
   type ErrorCode,
   EventsError,
   type EventsErrorOptions,
+  errorClassOf,
+  type KnownErrorCode,
   PublishError,
   ValidationError,
   type ValidationIssue,

@@ -239,10 +239,11 @@ class SubscriptionInbox implements Inbox {
     if (this.signal.aborted) return Promise.resolve("skipped");
     if (!this.topics.includes(event.type)) {
       this.report({
-        error: new EventsError({
+        error: new ValidationError({
           backend: this.backend,
           code: "MALFORMED_MESSAGE",
           message: `[${this.backend}] event of type ${event.type} found on ${context.source} — only ${this.topics.join(", ")} were subscribed`,
+          issues: [{ path: "type", message: `not one of the subscribed topics (${this.topics.join(", ")})` }],
           details: { eventId: event.id },
         }),
         context,

@@ -99,7 +99,7 @@ export function requestError(error: unknown, bus: string, backend = "eventbridge
     });
   }
   if (AUTH_CODES.has(name) || name.includes("Credential")) {
-    return new PublishError({
+    return new ConnectionError({
       backend,
       code: "AUTH_FAILED",
       message: `[${backend}] AWS refused the request (${detail}) — give the credentials events:PutEvents on bus "${bus}"`,
@@ -134,7 +134,7 @@ export function entryError(
   const retryable = RETRYABLE_ENTRY_CODES.has(errorCode);
   const why = `${errorCode}${errorMessage ? `: ${errorMessage}` : ""}`;
   if (AUTH_CODES.has(errorCode)) {
-    return new PublishError({
+    return new ConnectionError({
       backend,
       code: "AUTH_FAILED",
       message: `[${backend}] EventBridge refused the entry (${why}) — allow events:PutEvents for this Source/DetailType on bus "${bus}"`,

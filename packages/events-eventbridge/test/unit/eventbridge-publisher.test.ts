@@ -5,7 +5,7 @@
 // event is lost or sent twice.
 
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry, type PutEventsResultEntry } from "@aws-sdk/client-eventbridge";
-import { createEvent, type DomainEvent, EventsError, silentLogger } from "@kaireon/events-core";
+import { ConnectionError, createEvent, type DomainEvent, EventsError, silentLogger } from "@kaireon/events-core";
 import { sampleDecision, sampleInteraction } from "@kaireon/events-testkit";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
@@ -135,9 +135,20 @@ describe("EventBridgePublisher partial failures (scripted with aws-sdk-client-mo
     expect(calls).toHaveLength(1);
   });
 
-  it("an entry refused for authorisation is AUTH_FAILED", async () => {
+  it("an entry refused for authorisation is AUTH_FAILED, a ConnectionError as on every backend", async () => {
     const { publisher } = setup((entries) => entries.map(() => fail("NotAuthorizedForSourceException")));
-    await expect(publisher.publish("decision.made.v1", sampleDecision())).rejects.toMatchObject({ code: "AUTH_FAILED" });
+    const error = await publisher.publish("decision.made.v1", sampleDecision()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "AUTH_FAILED" });
+    expect(error).toBeInstanceOf(ConnectionError);
+  });
+
+  it("a request refused for authorisation is AUTH_FAILED, a ConnectionError as on every backend", async () => {
+    const { publisher } = setup(() => {
+      throw Object.assign(new Error("denied"), { name: "AccessDeniedException", $metadata: { httpStatusCode: 400 } });
+    });
+    const error = await publisher.publish("decision.made.v1", sampleDecision()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "AUTH_FAILED" });
+    expect(error).toBeInstanceOf(ConnectionError);
   });
 
   it("never takes HTTP 200 as success for every entry: an entry without EventId is not published", async () => {
