@@ -34,7 +34,7 @@ import {
 } from "@kaireon/events-core/backend";
 import { sqsClientConfig } from "./eventbridge-client.js";
 import { safeParseEventBridgeEvent } from "./eventbridge-event.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS, type EventBridgeOptions } from "./eventbridge-options.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./eventbridge-options.js";
 
 const BACKEND = "eventbridge";
 
