@@ -50,7 +50,7 @@ describe("zod peer floor", () => {
     expect(manifests.length).toBeGreaterThanOrEqual(5);
   });
 
-  it(`every published package that uses zod asks for zod ≥ ${FLOOR.join(".")} `, () => {
+  it(`every published package that uses zod asks for zod ≥ ${FLOOR.join(".")} (a peer of a library, a dependency of an application)`, () => {
     const wrong = manifests
       .filter(({ manifest }) => manifest.peerDependencies?.zod !== undefined || manifest.dependencies?.zod !== undefined)
       // A library has zod as a peer; an application (the CLI) may depend on it: the floor holds either way.
