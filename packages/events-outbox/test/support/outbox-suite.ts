@@ -168,7 +168,8 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
     });
 
     it("lingerMs: rows committed within the linger after a wake-up go out in one batch", async () => {
-      const r = relay({ pollIntervalMs: 600_000, lingerMs: 400 });
+      // A linger far longer than the five commits take, even on a loaded machine.
+      const r = relay({ pollIntervalMs: 600_000, lingerMs: 2_000 });
       await r.start();
       await new Promise((res) => setTimeout(res, 100)); // the relay is asleep now
       const events = Array.from({ length: 5 }, (_, i) => makeEvent(`c-${i}`));
