@@ -21,7 +21,11 @@
 #   KAFKA_TEST_VERSION             the Kafka version running
 # When KAFKA_BROKERS is already set, that broker is used and nothing is started (the KAFKA_TEST_*
 # variables of the extra listeners are then the caller's business).
-KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
+#
+# KAFKA_VERSION picks the broker: the current Kafka 4.x release by default (what CI's whole suite runs
+# on); 3.9.x (the last 3.x line, still widely run: CI runs the conformance suite on it too) or any
+# other 4.x release from Maven Central works the same way (StorageTool --standalone needs 3.9+).
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 
 _kafka_fetch_jars() {
   local dir="$KAIREON_CACHE_DIR/kafka-$KAFKA_VERSION"
