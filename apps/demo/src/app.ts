@@ -2,14 +2,16 @@
 // is a 400 naming each field path, and nothing is stored or published. A route never publishes to the
 // broker itself: it hands the event to the store, which puts it in the outbox in the row's transaction.
 
+import { createHash, timingSafeEqual } from "node:crypto";
 import { zValidator } from "@hono/zod-validator";
 import { createEvent, type DecisionMadeV1, type InteractionRecordedV1, type Logger, uuidv7 } from "@kaireon/events-core";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import type { z } from "zod";
 import { livePage } from "./live-page.js";
+import { LiveStreams } from "./live-stream.js";
 import type { LiveView } from "./live-view.js";
 import { DEFAULT_DECISION_FLOW, rankOffers } from "./ranking.js";
 import { behaviourEventBodySchema, recommendBodySchema, respondBodySchema } from "./schemas.js";
@@ -28,6 +30,31 @@ export interface AppDeps {
   health?: () => Promise<Record<string, unknown>>;
   /** Aborted at shutdown: open live streams end so the server can close. */
   closing?: AbortSignal;
+  /** The live page's stream connections (bounded queues); the container reads their stats for /health. */
+  liveStreams?: LiveStreams;
+  /** DEMO_LIVE_TOKEN: when set, /live, /live/stream and the full /health need it. */
+  liveToken?: string | undefined;
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/**
+ * Whether the request carries `token` (Authorization: Bearer, or ?token= — the browser's
+ * EventSource cannot send headers). Compared in constant time: both sides are hashed to one length
+ * first, so neither the length nor a matching prefix shows in the timing.
+ */
+function hasToken(c: Context, token: string): boolean {
+  const bearer = /^Bearer[ \t]+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
+  const presented = bearer ?? c.req.query("token");
+  return presented !== undefined && timingSafeEqual(digest(presented), digest(token));
+}
+
+/** Ready: the publisher says so, and the relay runs (or runs elsewhere: DEMO_RELAY=separate). */
+function isReady(report: Record<string, unknown>): boolean {
+  const publisher = report.publisher as { ready?: unknown } | undefined;
+  const relay = report.relay as { running?: unknown } | string | undefined;
+  const relayOk = report.relayMode === "separate" || (typeof relay === "object" && relay !== null && relay.running === true);
+  return typeof publisher === "object" && publisher !== null && publisher.ready === true && relayOk;
 }
 
 export interface FieldIssue {
@@ -73,9 +100,35 @@ export function createApp(deps: AppDeps) {
     await next();
   });
 
+  const liveStreams = deps.liveStreams ?? new LiveStreams(logger);
+  const token = deps.liveToken;
+  const unauthorized = (c: Context) => {
+    c.header("WWW-Authenticate", 'Bearer realm="kaireon-demo"');
+    return c.json(
+      {
+        error: "UNAUTHORIZED",
+        message: "this endpoint needs the DEMO_LIVE_TOKEN: send Authorization: Bearer <token>, or open /live?token=<token>",
+      },
+      401,
+    );
+  };
+  app.use("/live", async (c, next) => (token === undefined || hasToken(c, token) ? next() : unauthorized(c)));
+  app.use("/live/*", async (c, next) => (token === undefined || hasToken(c, token) ? next() : unauthorized(c)));
+
+  // Without the token (when one is set) /health says whether the service is ready and nothing else:
+  // no backend, no counts, no relay figures — enough for a load balancer or `docker` health check.
   app.get("/health", async (c) => {
     const extra = (await deps.health?.().catch((error: unknown) => ({ healthError: String(error) }))) ?? {};
-    return c.json({ status: "ok", store: store.kind, events: eventsEnabled, ...extra });
+    const report = { store: store.kind, events: eventsEnabled, ...extra, live: liveStreams.stats() };
+    const ready = isReady(report);
+    if (token !== undefined && !hasToken(c, token)) {
+      return c.json({
+        status: "ok",
+        ready,
+        detail: "readiness only: send the DEMO_LIVE_TOKEN (Authorization: Bearer) for the full report",
+      });
+    }
+    return c.json({ status: "ok", ready, ...report });
   });
 
   app.post("/api/v1/respond", validated(respondBodySchema), async (c) => {
@@ -137,35 +190,23 @@ export function createApp(deps: AppDeps) {
   app.get("/", (c) => c.redirect("/live"));
   app.get("/live", (c) => {
     if (!deps.liveView) return c.json({ error: "NOT_FOUND", message: "the live view is off (DEMO_LIVE_VIEW=false)" }, 404);
+    // The token may sit in this page's address: no referrer carries it elsewhere, no cache keeps it.
+    c.header("Referrer-Policy", "no-referrer");
+    c.header("Cache-Control", "no-store");
     return c.html(livePage);
   });
   app.get("/live/stream", (c) => {
     const live = deps.liveView;
     if (!live) return c.json({ error: "NOT_FOUND", message: "the live view is off (DEMO_LIVE_VIEW=false)" }, 404);
-    return streamSSE(c, async (stream) => {
-      await stream.writeSSE({ event: "snapshot", data: JSON.stringify(live.snapshot()) });
-      let writing = Promise.resolve();
-      const off = live.onEvent((event, totals) => {
-        // Writes are chained so a slow browser sees events in order; a closed one is simply dropped.
-        writing = writing.then(() => stream.writeSSE({ event: "event", data: JSON.stringify({ event, ...totals }) })).catch(() => {});
-      });
-      const heartbeat = setInterval(() => {
-        writing = writing
-          .then(() => stream.write(": keep-alive\n\n"))
-          .then(
-            () => undefined,
-            () => {},
-          );
-      }, 15_000);
-      await new Promise<void>((resolve) => {
-        stream.onAbort(resolve);
-        if (deps.closing?.aborted) resolve();
-        deps.closing?.addEventListener("abort", () => resolve(), { once: true });
-      });
-      clearInterval(heartbeat);
-      off();
-      await writing;
-    });
+    return streamSSE(c, (stream) =>
+      liveStreams.serve((text) => stream.write(text), live, {
+        left: c.req.raw.signal,
+        onLeft: (listener) => stream.onAbort(listener),
+        closing: deps.closing,
+        // A dropped client's socket is destroyed: a graceful end would wait for it to read.
+        disconnect: () => (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy(),
+      }),
+    );
   });
 
   app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));

@@ -8,9 +8,29 @@ import { z } from "zod";
 
 const appDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-export const demoEnvSchema = z.object({
+/** The shortest DEMO_LIVE_TOKEN accepted: a guessable token would guard nothing. */
+export const MIN_LIVE_TOKEN_LENGTH = 16;
+
+/** Loopback addresses only this machine can reach. A name other than `localhost` counts as reachable from elsewhere. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+const demoEnvObject = z.object({
   PORT: envInt(3000, 0, 65_535),
-  HOST: envString().transform((v) => v ?? "127.0.0.1"),
+  /**
+   * Where the server listens (default 127.0.0.1: this machine only). Not the generic HOST, which
+   * shells and platforms set for their own purposes and would open the demo to the network unasked.
+   */
+  DEMO_HOST: envString().transform((v) => v ?? "127.0.0.1"),
+  /**
+   * When set, /live, /live/stream and the full /health need it (Authorization: Bearer, or ?token= for
+   * the browser's EventSource). Required when DEMO_HOST is not a loopback address.
+   */
+  DEMO_LIVE_TOKEN: envString().refine((v) => v === undefined || v.length >= MIN_LIVE_TOKEN_LENGTH, {
+    message: `must be at least ${MIN_LIVE_TOKEN_LENGTH} characters (e.g. the output of \`openssl rand -hex 32\`)`,
+  }),
   /** Where the embedded SQLite file lives (created on first start). */
   DEMO_DATA_DIR: envString().transform((v) => resolve(v ?? join(appDir, ".data"))),
   /** PostgreSQL instead of the embedded SQLite. */
@@ -32,6 +52,19 @@ export const demoEnvSchema = z.object({
   DEMO_LIVE_VIEW: envBoolean(true),
   /** Request bodies above this many bytes get a 413. */
   DEMO_BODY_LIMIT: envInt(64 * 1024, 256, 10 * 1024 * 1024),
+});
+
+export const demoEnvSchema = demoEnvObject.superRefine((options, ctx) => {
+  // Anyone who reaches the port would read every event on the live stream: beyond loopback, a token.
+  if (!isLoopbackHost(options.DEMO_HOST) && options.DEMO_LIVE_TOKEN === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["DEMO_LIVE_TOKEN"],
+      message:
+        `is required when DEMO_HOST=${options.DEMO_HOST} (not a loopback address: anyone who reaches the port could read every event) — ` +
+        `set DEMO_LIVE_TOKEN to a secret of ${MIN_LIVE_TOKEN_LENGTH}+ characters (e.g. \`openssl rand -hex 32\`), or DEMO_HOST=127.0.0.1`,
+    });
+  }
 });
 
 export type DemoOptions = z.infer<typeof demoEnvSchema>;

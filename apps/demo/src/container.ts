@@ -17,10 +17,16 @@ import {
 } from "@kaireon/events-core";
 import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
+import { healthReport } from "./health.js";
+import { LiveStreams } from "./live-stream.js";
 import { LiveView } from "./live-view.js";
-import { leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
+import { isPublisherDisabled, leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
 import { RelayThread } from "./relay-thread.js";
+import { demoSecrets, redactDeep, redactError, redactingLogger } from "./secrets.js";
 import type { DemoStore } from "./store.js";
+
+/** How long shutdown waits for open connections (in-flight requests, ending live streams) before it closes them. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 export interface ContainerOptions {
   logger?: Logger;
@@ -40,9 +46,23 @@ export interface Container {
   stop(): Promise<void>;
 }
 
+/** Starts the demo from `env`. A start-up error is thrown with the environment's secrets masked. */
 export async function startDemo(env: Env = process.env, containerOptions: ContainerOptions = {}): Promise<Container> {
-  const logger = containerOptions.logger ?? consoleLogger;
+  const secrets = demoSecrets(env);
+  return start(env, containerOptions, secrets).catch((error: unknown) => {
+    throw redactError(error, secrets);
+  });
+}
+
+async function start(env: Env, containerOptions: ContainerOptions, secrets: readonly string[]): Promise<Container> {
+  // Every log line of the demo and of the packages it loads goes through this one logger.
+  const logger = redactingLogger(containerOptions.logger ?? consoleLogger, secrets);
   const options = readDemoOptions(env);
+  if (env.HOST?.trim() && !env.DEMO_HOST?.trim()) {
+    logger.warn(
+      `[demo] HOST is not read (shells and platforms set it for their own use); DEMO_HOST says where to listen — using ${options.DEMO_HOST}`,
+    );
+  }
   const eventEnv = backendEnv(env);
   const core = readCoreConfig(eventEnv);
   // One bus per container: the embedded backend's publisher and the live view share it.
@@ -63,10 +83,24 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     // relay cannot move to a worker.
     const threadable = publisher.backend !== "memory" && options.DEMO_DATA_DIR !== ":memory:";
     const relayMode = options.DEMO_RELAY === "thread" && !threadable ? "inline" : options.DEMO_RELAY;
-    const relay = relayMode === "inline" ? await startRelay(outbox, publisher, env, logger) : undefined;
+    // A disabled stream (redis without REDIS_URL) is refused by the relay: the server keeps serving,
+    // the events wait in the outbox, /health says what to set. Not a crash, and not a restart loop.
+    let inlineDisabled: string | undefined;
+    const relay =
+      relayMode === "inline"
+        ? await startRelay(outbox, publisher, env, logger).catch((error: unknown) => {
+            if (!isPublisherDisabled(error)) throw error;
+            inlineDisabled = error.message;
+            return undefined;
+          })
+        : undefined;
     if (relay) cleanups.push(() => relay.stop());
     const relayThread = relayMode === "thread" ? await RelayThread.start(env, logger) : undefined;
-    if (relayThread) {
+    const relayDisabled = () => inlineDisabled ?? relayThread?.disabled;
+    if (relayDisabled()) {
+      logger.error(`[demo] relay not running: ${relayDisabled()} (the server keeps serving; /health shows the backlog)`);
+    }
+    if (relayThread && !relayThread.disabled) {
       // The relay thread checkpoints the WAL; the server's own automatic checkpoint only as a fallback.
       leaveCheckpointsToRelay(outbox);
       cleanups.push(async () => {
@@ -107,6 +141,7 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     }
 
     const closing = new AbortController();
+    const liveStreams = new LiveStreams(logger);
     const app = createApp({
       store,
       eventsEnabled: options.DEMO_EVENTS,
@@ -115,21 +150,17 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
       logger,
       liveView,
       closing: closing.signal,
-      health: async () => {
-        const thread = await relayThread?.status();
-        return {
-          backend: publisher.backend,
-          requested: core.requested,
-          publisher: thread ? thread.publisher : await publisher.ready(),
-          relay: relay ? await relay.metrics() : thread ? thread.relay : "separate process",
-          relayMode,
-          counts: await store.counts(),
-        };
-      },
+      liveStreams,
+      liveToken: options.DEMO_LIVE_TOKEN,
+      health: async () =>
+        redactDeep(
+          await healthReport({ requested: core.requested, relayMode, publisher, relay, relayThread, relayDisabled, store, outbox }),
+          secrets,
+        ),
     });
 
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: options.PORT, hostname: options.HOST }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, port: options.PORT, hostname: options.DEMO_HOST }, () => resolve(s));
       s.once("error", reject);
     });
     // A server error after start-up (e.g. EMFILE) is logged, never a crash.
@@ -143,8 +174,12 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
         // 1. stop accepting; end live streams so open connections do not hold the close.
         closing.abort();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        (server as import("node:http").Server).closeIdleConnections?.();
+        const http = server as import("node:http").Server;
+        http.closeIdleConnections?.();
+        // A live page that stopped reading would hold its ended stream (and the close) open for ever.
+        const cutOff = setTimeout(() => http.closeAllConnections?.(), SHUTDOWN_GRACE_MS);
         await closed;
+        clearTimeout(cutOff);
         // 2. drain the relay (in-flight batch), 3. close the live view, publisher and database.
         await undo();
       })();
@@ -154,9 +189,9 @@ export async function startDemo(env: Env = process.env, containerOptions: Contai
     logger.info(
       `[demo] listening on ${url} — backend ${publisher.backend}` +
         `${core.requested !== publisher.backend ? ` (${core.requested})` : ""}, store ${store.kind} ${store.location}` +
-        `, relay ${relayMode === "separate" ? "separate (pnpm --filter @kaireon/demo relay)" : relayMode === "thread" ? "on a worker thread" : "on the server's event loop"}` +
+        `, relay ${relayDisabled() ? "NOT running (the stream is disabled, see /health)" : relayMode === "separate" ? "separate (pnpm --filter @kaireon/demo relay)" : relayMode === "thread" ? "on a worker thread" : "on the server's event loop"}` +
         `${options.DEMO_EVENTS ? "" : ", events disabled"}` +
-        `${liveView ? `, live view ${url}/live` : ""}`,
+        `${liveView ? `, live view ${url}/live${options.DEMO_LIVE_TOKEN ? "?token=<DEMO_LIVE_TOKEN>" : ""}` : ""}`,
     );
     return { options, publisher, store, liveView, url, stop };
   } catch (error) {

@@ -63,7 +63,10 @@ export const livePage = `<!doctype html>
     list.prepend(li);
     while (list.children.length > 200) list.lastChild.remove();
   }
-  const source = new EventSource("/live/stream");
+  // With DEMO_LIVE_TOKEN set the page is opened as /live?token=…; EventSource cannot send a header,
+  // so the stream gets the same token in its query.
+  const token = new URLSearchParams(location.search).get("token");
+  const source = new EventSource(token ? "/live/stream?token=" + encodeURIComponent(token) : "/live/stream");
   source.addEventListener("snapshot", (m) => {
     const s = JSON.parse(m.data);
     document.getElementById("backend").textContent = s.backend;

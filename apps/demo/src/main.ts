@@ -2,15 +2,18 @@
 // Starts the demo from the environment and stops it cleanly on SIGTERM/SIGINT.
 
 import { startDemo } from "./container.js";
+import { demoSecrets, redactText } from "./secrets.js";
+
+const secrets = demoSecrets(process.env);
 
 const container = await startDemo(process.env).catch((error: Error) => {
-  console.error(error.message);
+  console.error(redactText(error?.message ?? String(error), secrets));
   process.exit(1);
 });
 
 // A stray rejection (a client gone mid-stream, a driver callback) is logged; it never takes the server down.
 process.on("unhandledRejection", (reason) => {
-  console.error(`[demo] unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`);
+  console.error(redactText(`[demo] unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`, secrets));
 });
 
 let signals = 0;

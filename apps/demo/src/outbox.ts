@@ -2,7 +2,7 @@
 // together with its @kaireon/events-outbox table, and starts the relay that drains that outbox to
 // the loaded Publisher. Shared by the server (relay inline), the relay thread and relay-main.ts.
 
-import { type Env, type Logger, loadPublisher, type Publisher, redactUrl } from "@kaireon/events-core";
+import { type ConfigError, type Env, EventsError, type Logger, loadPublisher, type Publisher, redactUrl } from "@kaireon/events-core";
 import {
   createOutboxRelay,
   createPostgresOutbox,
@@ -17,6 +17,7 @@ import {
 import pg from "pg";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { createPostgresStore } from "./postgres-store.js";
+import { demoSecrets, redactError, redactingLogger } from "./secrets.js";
 import { createSqliteStore, openSqlite } from "./sqlite-store.js";
 import type { DemoStore } from "./store.js";
 
@@ -51,6 +52,8 @@ export async function openStore(options: Pick<DemoOptions, "DATABASE_URL" | "DEM
   const { db, file } = openSqlite(options.DEMO_DATA_DIR);
   try {
     const outbox = createSqliteOutbox({ db, table: OUTBOX_TABLE });
+    // The server and relay-main may open one fresh file at the same moment: the outbox's migration
+    // takes SQLite's write lock up front, so the second opener waits (busy_timeout) instead of failing.
     await outbox.migrate();
     const countOutbox = db.prepare(`SELECT count(*) AS n FROM ${OUTBOX_TABLE}`);
     const store = createSqliteStore(db, file, {
@@ -71,12 +74,26 @@ export async function openStore(options: Pick<DemoOptions, "DATABASE_URL" | "DEM
  */
 export const DEMO_LINGER_MS = 20;
 
+/**
+ * The relay's refusal of a disabled stream (EVENT_PUBLISHER=redis without REDIS_URL): it would mark
+ * rows sent that went nowhere. Not a crash for the demo: the server keeps serving, the events wait
+ * in the outbox, and /health says what to set.
+ */
+export function isPublisherDisabled(error: unknown): error is ConfigError {
+  return EventsError.isInstance(error) && error.code === "CONFIG_INVALID" && error.details?.reason === "publisher-disabled";
+}
+
 /** Starts a relay on `outbox` → `publisher`, tuned by the OUTBOX_* variables. */
 export async function startRelay(outbox: OutboxStore, publisher: Publisher, env: Env, logger: Logger): Promise<OutboxRelay> {
   const config = readOutboxConfig(env);
   if (!env.OUTBOX_LINGER_MS?.trim()) config.lingerMs = DEMO_LINGER_MS;
   const relay = createOutboxRelay({ store: outbox, publisher, logger, migrate: false, ...config });
-  await relay.start();
+  try {
+    await relay.start();
+  } catch (error) {
+    await relay.stop().catch(() => {});
+    throw error;
+  }
   return relay;
 }
 
@@ -124,6 +141,13 @@ export interface StandaloneRelay {
 
 /** Loads the backend and opens the store from `env`, starts the relay and (SQLite) the checkpoints. */
 export async function startStandaloneRelay(env: Env, logger: Logger): Promise<StandaloneRelay> {
+  const secrets = demoSecrets(env);
+  return openStandaloneRelay(env, redactingLogger(logger, secrets)).catch((error: unknown) => {
+    throw redactError(error, secrets);
+  });
+}
+
+async function openStandaloneRelay(env: Env, logger: Logger): Promise<StandaloneRelay> {
   const options = readDemoOptions(env);
   const publisher = await loadPublisher(backendEnv(env), { logger, resolveFrom: import.meta.url });
   try {

@@ -6,26 +6,27 @@
 
 import { consoleLogger } from "@kaireon/events-core";
 import { startStandaloneRelay } from "./outbox.js";
+import { demoSecrets, redactingLogger, redactText } from "./secrets.js";
+
+const logger = redactingLogger(consoleLogger, demoSecrets(process.env));
 
 try {
-  const { publisher, store, stop } = await startStandaloneRelay(process.env, consoleLogger);
+  const { publisher, store, stop } = await startStandaloneRelay(process.env, logger);
   if (publisher.backend === "memory") {
-    consoleLogger.warn(
-      "[demo] relay: EVENT_PUBLISHER is memory — events go to this process only; set a real backend to see them elsewhere",
-    );
+    logger.warn("[demo] relay: EVENT_PUBLISHER is memory — events go to this process only; set a real backend to see them elsewhere");
   }
-  consoleLogger.info(`[demo] relay: ${store.kind} ${store.location} → ${publisher.backend}`);
+  logger.info(`[demo] relay: ${store.kind} ${store.location} → ${publisher.backend}`);
   let stopping = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.on(signal, async () => {
       if (stopping) process.exit(1);
       stopping = true;
       const metrics = await stop();
-      consoleLogger.info(`[demo] relay: stopped ${JSON.stringify(metrics ?? {})}`);
+      logger.info(`[demo] relay: stopped ${JSON.stringify(metrics ?? {})}`);
       process.exit(0);
     });
   }
 } catch (error) {
-  console.error((error as Error).message);
+  console.error(redactText((error as Error)?.message ?? String(error), demoSecrets(process.env)));
   process.exit(1);
 }

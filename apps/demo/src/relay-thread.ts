@@ -13,16 +13,28 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { consoleLogger, type Env, type Logger } from "@kaireon/events-core";
 import type { OutboxMetrics } from "@kaireon/events-outbox";
-import { startStandaloneRelay } from "./outbox.js";
+import { HEALTH_TIMEOUT_MS, within } from "./health.js";
+import { isPublisherDisabled, startStandaloneRelay } from "./outbox.js";
+import { demoSecrets, redactDeep, redactText } from "./secrets.js";
 
 const WAKE_EVERY_MS = 2;
+/** The worker's own bound on relay.metrics() and publisher.ready(), under the server's, so its reply arrives in time. */
+const WORKER_HEALTH_TIMEOUT_MS = 1500;
 
 type ToWorker = { type: "wake" } | { type: "metrics"; id: number } | { type: "stop" };
 type FromWorker =
   | { type: "ready" }
   | { type: "failed"; message: string }
+  | { type: "disabled"; message: string }
   | { type: "metrics"; id: number; metrics: OutboxMetrics | string; publisher: unknown }
   | { type: "stopped"; metrics: OutboxMetrics | undefined };
+
+export interface RelayThreadOptions {
+  /** The worker's module (default: this file). Tests pass a stand-in worker that never answers. */
+  script?: URL;
+  /** How long status() waits for the worker's reply (default HEALTH_TIMEOUT_MS). */
+  statusTimeoutMs?: number;
+}
 
 export interface RelayThreadStatus {
   /** The relay's metrics, or why there are none. */
@@ -35,6 +47,8 @@ export class RelayThread {
   private worker!: Worker;
   private readonly pending = new Map<number, (reply: { metrics: OutboxMetrics | string; publisher: unknown }) => void>();
   private nextId = 0;
+  /** The one status request in flight: concurrent callers share it, so `pending` holds at most one reply. */
+  private statusRequest: Promise<RelayThreadStatus> | undefined;
   private stopped: Promise<OutboxMetrics | undefined> | undefined;
   private running = false;
   private restarts = 0;
@@ -42,22 +56,37 @@ export class RelayThread {
   private lastWake = Number.NEGATIVE_INFINITY;
   private wakeTimer: NodeJS.Timeout | undefined;
   private finalMetrics: OutboxMetrics | undefined;
+  private disabledBy: string | undefined;
 
   private constructor(
     private readonly env: Env,
     private readonly logger: Logger,
+    private readonly options: RelayThreadOptions,
   ) {}
 
-  /** Starts the worker with `env` and resolves once its relay runs (rejects with the worker's error). */
-  static async start(env: Env, logger: Logger): Promise<RelayThread> {
-    const thread = new RelayThread(env, logger);
+  /**
+   * Set when the relay refused the publisher because the stream is disabled (see isPublisherDisabled):
+   * the refusal. The worker has ended and is not restarted — the same environment would be refused
+   * again; the events wait in the outbox until the backend is configured and the demo restarted.
+   */
+  get disabled(): string | undefined {
+    return this.disabledBy;
+  }
+
+  /**
+   * Starts the worker with `env` and resolves once its relay runs, or once it refused a disabled
+   * stream (then `disabled` says why); rejects with the worker's error otherwise.
+   */
+  static async start(env: Env, logger: Logger, options: RelayThreadOptions = {}): Promise<RelayThread> {
+    const thread = new RelayThread(env, logger, options);
     await thread.spawn();
     return thread;
   }
 
   private spawn(): Promise<void> {
     // From dist/ the worker is this very file; from src/ (tests run the TypeScript) the built copy.
-    const self = new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url, import.meta.url);
+    const self =
+      this.options.script ?? new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url, import.meta.url);
     const worker = new Worker(self, { workerData: { relayThread: true }, env: { ...this.env } });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
@@ -66,6 +95,10 @@ export class RelayThread {
         if (m.type === "ready") {
           started = true;
           this.running = true;
+          resolve();
+        } else if (m.type === "disabled") {
+          started = true;
+          this.disabledBy = m.message;
           resolve();
         } else if (m.type === "failed") reject(new Error(m.message));
         else if (m.type === "metrics") {
@@ -83,7 +116,7 @@ export class RelayThread {
         for (const answer of this.pending.values()) answer({ metrics: "relay thread exited", publisher: undefined });
         this.pending.clear();
         if (!started) reject(new Error(`[demo] relay thread exited with code ${code} before it started`));
-        else if (!this.stopped) this.restartLater(code);
+        else if (!this.stopped && !this.disabledBy) this.restartLater(code);
       });
     });
   }
@@ -125,12 +158,40 @@ export class RelayThread {
     }, wait);
   }
 
-  async status(): Promise<RelayThreadStatus> {
-    if (!this.running) return { relay: this.stopped ? "relay thread stopped" : "relay thread restarting", publisher: undefined };
+  /**
+   * The relay's metrics and the publisher's readiness, as the worker reports them. Bounded: a worker
+   * that does not reply within statusTimeoutMs (stuck in a long synchronous step, say) is reported
+   * as `timeout: …`, and its late reply is dropped.
+   */
+  status(): Promise<RelayThreadStatus> {
+    if (!this.running) {
+      const why = this.stopped
+        ? "relay thread stopped"
+        : this.disabledBy
+          ? "relay not running: the stream is disabled"
+          : "relay thread restarting";
+      return Promise.resolve({ relay: why, publisher: undefined });
+    }
+    this.statusRequest ??= this.askStatus().finally(() => {
+      this.statusRequest = undefined;
+    });
+    return this.statusRequest;
+  }
+
+  private async askStatus(): Promise<RelayThreadStatus> {
+    const ms = this.options.statusTimeoutMs ?? HEALTH_TIMEOUT_MS;
     const id = this.nextId++;
+    let timer: NodeJS.Timeout | undefined;
     const reply = await new Promise<{ metrics: OutboxMetrics | string; publisher: unknown }>((resolve) => {
       this.pending.set(id, resolve);
+      timer = setTimeout(() => {
+        const timeout = `timeout: the relay thread did not answer within ${ms} ms`;
+        resolve({ metrics: timeout, publisher: timeout });
+      }, ms);
       this.worker.postMessage({ type: "metrics", id } satisfies ToWorker);
+    }).finally(() => {
+      clearTimeout(timer);
+      this.pending.delete(id);
     });
     return { relay: reply.metrics, publisher: reply.publisher };
   }
@@ -153,16 +214,17 @@ async function runWorker(): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const send = (m: FromWorker) => port.postMessage(m);
+  const secrets = demoSecrets(process.env as Env);
   try {
     const { publisher, relay, stop } = await startStandaloneRelay(process.env as Env, consoleLogger);
     port.on("message", async (m: ToWorker) => {
       if (m.type === "wake") relay.notify();
       else if (m.type === "metrics") {
         const [metrics, ready] = await Promise.all([
-          relay.metrics().catch((error: Error) => `relay metrics failed: ${error.message}`),
-          publisher.ready().catch((error: Error) => `publisher not ready: ${error.message}`),
+          within(() => relay.metrics(), WORKER_HEALTH_TIMEOUT_MS, "relay.metrics()"),
+          within(() => publisher.ready(), WORKER_HEALTH_TIMEOUT_MS, "publisher.ready()"),
         ]);
-        send({ type: "metrics", id: m.id, metrics, publisher: ready });
+        send({ type: "metrics", id: m.id, metrics: redactDeep(metrics, secrets), publisher: redactDeep(ready, secrets) });
       } else if (m.type === "stop") {
         send({ type: "stopped", metrics: await stop() });
         port.close();
@@ -170,7 +232,8 @@ async function runWorker(): Promise<void> {
     });
     send({ type: "ready" });
   } catch (error) {
-    send({ type: "failed", message: (error as Error).message });
+    const message = redactText((error as Error)?.message ?? String(error), secrets);
+    send(isPublisherDisabled(error) ? { type: "disabled", message } : { type: "failed", message });
     port.close();
   }
 }

@@ -63,11 +63,43 @@ export function openSqlite(dataDir: string): { db: SqliteDatabase; file: string 
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "demo.sqlite");
   const db = new Database(file);
-  // WAL: readers (the relay) never block the writer (the routes); NORMAL sync is durable at each checkpoint.
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 5000");
+  try {
+    // The busy handler first: the server and relay-main open one file together at start-up, and
+    // without it the second opener's first statement fails at once with "database is locked".
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // WAL: readers (the relay) never block the writer (the routes); NORMAL sync is durable at each checkpoint.
+    switchToWal(db);
+    db.pragma("synchronous = NORMAL");
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return { db, file };
+}
+
+/** How long a statement waits for another connection's lock before it fails (SQLITE_BUSY). */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Switching a fresh file to WAL needs an exclusive lock, and SQLite does not always run the busy
+ * handler for it (a connection that holds a shared lock while it waits could deadlock the other):
+ * the pragma can still fail with SQLITE_BUSY, or leave the old mode. Try again for up to the busy
+ * timeout; another opener that won the race leaves the file in WAL already, which is what we want.
+ */
+function switchToWal(db: SqliteDatabase): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const mode = db.pragma("journal_mode = WAL", { simple: true });
+      if (String(mode).toLowerCase() === "wal") return;
+      if (Date.now() >= deadline) throw new Error(`[demo] SQLite stayed in journal mode ${String(mode)}; WAL was asked for`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw error;
+    }
+    // A synchronous pause (start-up only, before the server listens): 5, 10, … 50 ms.
+    Atomics.wait(pause, 0, 0, Math.min(50, 5 * attempt));
+  }
 }
 
 export function createSqliteStore(db: SqliteDatabase, file: string, options: SqliteStoreOptions): DemoStore {

@@ -1,5 +1,7 @@
-// Cost per event of the publish path's CPU part: createEvent (UUIDv7 + zod validation) + JSON
-// serialisation, for each topic. Prints ns/event; the target is ≤ 5 µs on the project's machines.
+// Cost per event of the publish path's CPU part: createEvent (UUIDv7 + validation, compiled from the
+// topic's JSON Schema, zod only for errors) + JSON serialisation, for each topic. Prints wall ns/event
+// and CPU ns/event (process.cpuUsage: steadier when other work shares the machine); the target is
+// ≤ 1.5 µs on the project's machines.
 import { createEvent, serializeEvent } from "../dist/index.js";
 
 const payloads = {
@@ -33,15 +35,21 @@ for (const [topic, make] of Object.entries(payloads)) {
   const inputs = Array.from({ length: 1000 }, (_, i) => make(i));
   for (let i = 0; i < 50_000; i++) sink += serializeEvent(createEvent(topic, inputs[i % 1000])).length; // warm-up
   const rounds = [];
+  const cpu = [];
   for (let round = 0; round < 5; round++) {
     const start = process.hrtime.bigint();
+    const used = process.cpuUsage();
     for (let i = 0; i < N; i++) sink += serializeEvent(createEvent(topic, inputs[i % 1000])).length;
     rounds.push(Number(process.hrtime.bigint() - start) / N);
+    const { user, system } = process.cpuUsage(used);
+    cpu.push(((user + system) * 1000) / N);
   }
-  rounds.sort((a, b) => a - b);
+  const byValue = (a, b) => a - b;
+  rounds.sort(byValue);
+  cpu.sort(byValue);
   const median = rounds[2];
   console.log(
-    `${topic.padEnd(24)} createEvent+validate+serialize: ${median.toFixed(0)} ns/event (median of 5 × ${N}; best ${rounds[0].toFixed(0)} ns) ${median <= 5000 ? "✓ ≤ 5 µs" : "✗ over the 5 µs target"}`,
+    `${topic.padEnd(24)} createEvent+validate+serialize: ${median.toFixed(0)} ns/event wall, ${cpu[2].toFixed(0)} ns/event CPU (medians of 5 × ${N}; rounds ${rounds.map((r) => r.toFixed(0)).join(", ")} ns) ${median <= 1500 ? "✓ ≤ 1.5 µs" : "✗ over the 1.5 µs target"}`,
   );
 }
 if (sink === 0) console.log("");

@@ -3,7 +3,11 @@
 // batches in flight, and time (each entry settles by its deadline with PUBLISH_TIMEOUT). An entry
 // still queued at its deadline is removed and never sent; one already in flight may still land,
 // which the timeout error says. With `orderKey`, two batches never carry the same key at once, so
-// per-key order holds even with several batches in flight.
+// per-key order holds even with several batches in flight; and when an entry of a key fails, the
+// entries of that key still queued behind it fail too (never sent), so a caller that retries in order
+// (the outbox relay) does not find a later event of the key already delivered. `addAll` takes a
+// caller's whole batch even when it is larger than the queue bound: what does not fit waits for room.
+// `flush` waits for what was accepted before it, not for the batcher to be idle.
 
 import { EventsError, PublishError } from "./errors.js";
 
@@ -26,13 +30,20 @@ export interface BatcherOptions<T, R> {
   sizeAhead?: boolean;
   /** How long the first item of a batch waits for company. 0 = the next turn of the event loop. */
   lingerMs: number;
-  /** Items waiting (queued, not in flight) at most; beyond it add() rejects with QUEUE_FULL. */
+  /**
+   * Items waiting (queued, not in flight) at most; beyond it add() rejects with QUEUE_FULL. addAll()
+   * rejects only when there is no room at all; the rest of its batch waits for room (see addAll).
+   */
   maxQueued: number;
   /** The variable or option that sets maxQueued (e.g. `REDIS_MAX_PENDING`), named in the QUEUE_FULL message. */
   maxQueuedName?: string;
   /** Batches sent concurrently. 1 keeps every item in order. */
   maxInFlight?: number;
-  /** With maxInFlight > 1: items of one key are never in two in-flight batches at once. */
+  /**
+   * Items of one key are never in two in-flight batches at once, and when an item of a key fails, the
+   * items of that key still queued behind it are rejected (PUBLISH_FAILED, `details.sent: false`)
+   * instead of being sent ahead of its retry. Set it whenever the caller relies on per-key order.
+   */
   orderKey?: (item: T) => string;
   /**
    * With orderKey: a batch carries at most one item of each key. For APIs that may store the items of
@@ -50,18 +61,27 @@ interface Entry<T, R> {
   size: number | undefined;
   key: string | undefined;
   deadline: number;
+  /** Accepted in this order: flush() waits for the entries accepted before it. */
+  seq: number;
   settled: boolean;
+  /** Settled with an error (then later queued entries of its key must not go ahead of it). */
+  failed: boolean;
+  /** The error it failed with (the cause given to the entries of its key that fail behind it). */
+  error?: unknown;
   resolve: (value: R) => void;
   reject: (error: unknown) => void;
 }
 
 export class Batcher<T, R> {
   private queue: Entry<T, R>[] = [];
+  /** addAll's entries beyond the queue bound, in order; non-empty only while the queue is full. */
+  private waiting: Entry<T, R>[] = [];
+  private nextSeq = 0;
   private inFlight = new Set<Entry<T, R>[]>();
   private inFlightKeys = new Map<string, number>();
   private lingerTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private idleWaiters: Array<() => void> = [];
+  private flushWaiters: Array<{ upTo: number; resolve: () => void }> = [];
   private closed = false;
   private measureScheduled = false;
   private readonly maxInFlight: number;
@@ -70,47 +90,79 @@ export class Batcher<T, R> {
     this.maxInFlight = options.maxInFlight ?? 1;
   }
 
-  /** Entries not yet settled: queued plus in flight. */
+  /** Entries not yet settled: queued (and waiting for room) plus in flight. */
   get pending(): number {
     let n = 0;
     for (const batch of this.inFlight) n += batch.length;
-    return n + this.queue.length;
+    return n + this.queue.length + this.waiting.length;
   }
 
   add(item: T): Promise<R> {
-    const { backend, maxQueued, maxBatchBytes, sizeOf, orderKey, timeoutMs } = this.options;
-    if (this.closed) {
-      return Promise.reject(
-        new PublishError({ backend, code: "PUBLISHER_CLOSED", message: `[${backend}] publisher is closed — create a new one` }),
-      );
-    }
-    if (this.queue.length >= maxQueued) {
-      return Promise.reject(
-        new PublishError({
-          backend,
-          code: "QUEUE_FULL",
-          message: `[${backend}] ${maxQueued} events are already waiting for the broker — the broker is slow or down; raise ${this.options.maxQueuedName ?? "the queue limit"} or slow down`,
-          details: { maxQueued },
-        }),
-      );
-    }
+    const { maxQueued, maxBatchBytes, sizeOf, orderKey, timeoutMs } = this.options;
+    if (this.closed) return Promise.reject(this.closedError());
+    if (this.queue.length >= maxQueued || this.waiting.length > 0) return Promise.reject(this.queueFull());
     let size: number | undefined;
     if (!this.options.sizeAhead) {
       size = sizeOf ? sizeOf(item) : 0;
       if (maxBatchBytes !== undefined && size > maxBatchBytes) return Promise.reject(this.tooLarge(size, maxBatchBytes));
     }
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, size, key: orderKey?.(item), deadline: Date.now() + timeoutMs, settled: false, resolve, reject });
+      this.queue.push(this.entry(item, size, orderKey?.(item), Date.now() + timeoutMs, resolve, reject));
       this.schedule();
     });
   }
 
-  /** Resolves when every entry added so far has settled. Sends queued entries without lingering. */
+  /**
+   * One outcome per item, in order, each settled within `timeoutMs`. A caller's batch may be larger
+   * than `maxQueued`: what fits is queued now and the rest waits (held by this call, not by the queue)
+   * for room as batches go out, so a healthy broker works through it. With no room at all every item
+   * fails at once with QUEUE_FULL (`details.sent: false`), as add() does.
+   */
+  addAll(items: readonly T[]): Promise<ItemOutcome<R>[]> {
+    const { maxQueued, maxBatchBytes, sizeOf, orderKey, timeoutMs } = this.options;
+    if (items.length === 0) return Promise.resolve([]);
+    if (this.closed) return Promise.resolve(items.map(() => ({ ok: false, error: this.closedError() })));
+    if (this.queue.length >= maxQueued || this.waiting.length > 0) {
+      const error = this.queueFull();
+      return Promise.resolve(items.map(() => ({ ok: false, error })));
+    }
+    const deadline = Date.now() + timeoutMs;
+    const outcomes = items.map((item) => {
+      let size: number | undefined;
+      if (!this.options.sizeAhead) {
+        try {
+          size = sizeOf ? sizeOf(item) : 0;
+        } catch (error) {
+          return Promise.resolve<ItemOutcome<R>>({ ok: false, error });
+        }
+        if (maxBatchBytes !== undefined && size > maxBatchBytes) {
+          return Promise.resolve<ItemOutcome<R>>({ ok: false, error: this.tooLarge(size, maxBatchBytes) });
+        }
+      }
+      return new Promise<R>((resolve, reject) => {
+        const entry = this.entry(item, size, orderKey?.(item), deadline, resolve, reject);
+        if (this.queue.length < maxQueued) this.queue.push(entry);
+        else this.waiting.push(entry);
+      }).then(
+        (value): ItemOutcome<R> => ({ ok: true, value }),
+        (error): ItemOutcome<R> => ({ ok: false, error }),
+      );
+    });
+    this.schedule();
+    return Promise.all(outcomes);
+  }
+
+  /**
+   * Resolves when every entry accepted before this call has settled (sent, failed or timed out);
+   * entries added later do not hold it, so it resolves under continuous publishing too. Sends queued
+   * entries without lingering.
+   */
   flush(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
+      this.flushWaiters.push({ upTo: this.nextSeq, resolve });
       this.dispatch(true);
+      this.notifyFlushed();
     });
   }
 
@@ -120,6 +172,83 @@ export class Batcher<T, R> {
     await this.flush();
     clearTimeout(this.lingerTimer);
     clearInterval(this.sweepTimer);
+  }
+
+  private entry(
+    item: T,
+    size: number | undefined,
+    key: string | undefined,
+    deadline: number,
+    resolve: (value: R) => void,
+    reject: (error: unknown) => void,
+  ): Entry<T, R> {
+    return { item, size, key, deadline, seq: this.nextSeq++, settled: false, failed: false, resolve, reject };
+  }
+
+  private closedError(): PublishError {
+    const { backend } = this.options;
+    return new PublishError({ backend, code: "PUBLISHER_CLOSED", message: `[${backend}] publisher is closed — create a new one` });
+  }
+
+  private queueFull(): PublishError {
+    const { backend, maxQueued } = this.options;
+    return new PublishError({
+      backend,
+      code: "QUEUE_FULL",
+      message: `[${backend}] ${maxQueued} events are already waiting for the broker — the broker is slow or down; raise ${this.options.maxQueuedName ?? "the queue limit"} or slow down`,
+      details: { maxQueued, sent: false },
+    });
+  }
+
+  /** Rejects an entry once; marks it failed so later entries of its key do not overtake its retry. */
+  private fail(entry: Entry<T, R>, error: unknown): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    entry.failed = true;
+    entry.error = error;
+    entry.reject(error);
+  }
+
+  /** addAll's waiting entries move into the queue as room frees, in order, before any later add(). */
+  private refill(): boolean {
+    if (this.waiting.length === 0) return false;
+    const room = this.options.maxQueued - this.queue.length;
+    if (room <= 0) return false;
+    const moved = this.waiting.splice(0, room).filter((e) => !e.settled);
+    for (const entry of moved) this.queue.push(entry);
+    return moved.length > 0;
+  }
+
+  /**
+   * Entries of `failedKeys` still queued (or waiting for room) were accepted after the failed one:
+   * sending them now would put them ahead of its retry. They fail too, unsent, so the caller retries
+   * them after it, in order.
+   */
+  private failFollowers(failedKeys: ReadonlyMap<string, unknown>): void {
+    if (failedKeys.size === 0) return;
+    const { backend } = this.options;
+    let removed = false;
+    for (const list of [this.queue, this.waiting]) {
+      for (const entry of list) {
+        if (entry.settled || entry.key === undefined || !failedKeys.has(entry.key)) continue;
+        removed = true;
+        this.fail(
+          entry,
+          new PublishError({
+            backend,
+            code: "PUBLISH_FAILED",
+            message: `[${backend}] not sent: an earlier event of the same key failed, and sending this one first would break the key's order — retry it after that one`,
+            details: { sent: false },
+            cause: failedKeys.get(entry.key),
+          }),
+        );
+      }
+    }
+    if (removed) {
+      this.queue = this.queue.filter((e) => !e.settled);
+      this.waiting = this.waiting.filter((e) => !e.settled);
+      this.refill();
+    }
   }
 
   private schedule(): void {
@@ -142,9 +271,10 @@ export class Batcher<T, R> {
     while (this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
       if (!force && this.queue.length < this.options.maxBatchSize) return;
       const batch = this.take();
-      if (batch.length === 0) return;
+      if (batch.length === 0) break;
       void this.run(batch);
     }
+    this.notifyFlushed();
   }
 
   private tooLarge(size: number, limit: number): PublishError {
@@ -161,6 +291,7 @@ export class Batcher<T, R> {
   private measure(entry: Entry<T, R>): number | false {
     if (entry.size === undefined) {
       const { sizeOf, maxBatchBytes } = this.options;
+      // Refused for itself (no broker ever saw it): later entries of its key are not held back by it.
       try {
         entry.size = sizeOf ? sizeOf(entry.item) : 0;
       } catch (error) {
@@ -226,6 +357,7 @@ export class Batcher<T, R> {
       if (entry.key !== undefined) batchKeys?.add(entry.key);
     }
     this.queue = left.length === 0 ? this.queue.slice(i) : left.concat(this.queue.slice(i));
+    this.refill();
     for (const entry of batch) {
       if (entry.key !== undefined) this.inFlightKeys.set(entry.key, (this.inFlightKeys.get(entry.key) ?? 0) + 1);
     }
@@ -250,6 +382,11 @@ export class Batcher<T, R> {
     } catch (error) {
       for (const entry of batch) settle(entry, error);
     } finally {
+      // Before anything else is dispatched: the failed keys' queued entries must not go out now.
+      const failedKeys = new Map<string, unknown>();
+      for (const entry of batch)
+        if (entry.failed && entry.key !== undefined && !failedKeys.has(entry.key)) failedKeys.set(entry.key, entry.error);
+      this.failFollowers(failedKeys);
       this.inFlight.delete(batch);
       for (const entry of batch) {
         if (entry.key === undefined) continue;
@@ -259,23 +396,25 @@ export class Batcher<T, R> {
       }
       // Whatever queued up meanwhile goes now: the round trip we just waited for was the linger.
       this.dispatch(true);
-      this.notifyIdle();
     }
 
     function settle(entry: Entry<T, R>, error: unknown, value?: R) {
       if (entry.settled) return;
       entry.settled = true;
-      if (error === undefined) entry.resolve(value as R);
-      else
-        entry.reject(
-          EventsError.isInstance(error)
-            ? error
-            : new PublishError({
-                backend,
-                message: `[${backend}] publish failed: ${(error as Error)?.message ?? String(error)}`,
-                cause: error,
-              }),
-        );
+      if (error === undefined) {
+        entry.resolve(value as R);
+        return;
+      }
+      const normalized = EventsError.isInstance(error)
+        ? error
+        : new PublishError({
+            backend,
+            message: `[${backend}] publish failed: ${(error as Error)?.message ?? String(error)}`,
+            cause: error,
+          });
+      entry.failed = true;
+      entry.error = normalized;
+      entry.reject(normalized);
     }
   }
 
@@ -289,49 +428,70 @@ export class Batcher<T, R> {
   private sweep(): void {
     const now = Date.now();
     const { backend, timeoutMs } = this.options;
+    const notSent = () =>
+      new PublishError({
+        backend,
+        code: "PUBLISH_TIMEOUT",
+        message: `[${backend}] not sent within ${timeoutMs} ms (the broker is slow or unreachable); the event was dropped before sending`,
+        details: { sent: false },
+      });
+    const failedKeys = new Map<string, unknown>();
     let expiredQueued = false;
-    for (const entry of this.queue) {
-      if (entry.deadline > now) break; // queue is in deadline order
-      if (entry.settled) continue;
-      entry.settled = true;
-      expiredQueued = true;
-      entry.reject(
-        new PublishError({
-          backend,
-          code: "PUBLISH_TIMEOUT",
-          message: `[${backend}] not sent within ${timeoutMs} ms (the broker is slow or unreachable); the event was dropped before sending`,
-          details: { sent: false },
-        }),
-      );
+    for (const list of [this.queue, this.waiting]) {
+      for (const entry of list) {
+        if (entry.deadline > now) break; // each list is in deadline order
+        if (entry.settled) continue;
+        expiredQueued = true;
+        const error = notSent();
+        this.fail(entry, error);
+        if (entry.key !== undefined && !failedKeys.has(entry.key)) failedKeys.set(entry.key, error);
+      }
     }
-    if (expiredQueued) this.queue = this.queue.filter((e) => !e.settled);
+    if (expiredQueued) {
+      this.queue = this.queue.filter((e) => !e.settled);
+      this.waiting = this.waiting.filter((e) => !e.settled);
+    }
     for (const batch of this.inFlight) {
       for (const entry of batch) {
         if (entry.settled || entry.deadline > now) continue;
-        entry.settled = true;
-        entry.reject(
-          new PublishError({
-            backend,
-            code: "PUBLISH_TIMEOUT",
-            message: `[${backend}] no broker confirmation within ${timeoutMs} ms; the event may or may not have been stored`,
-            details: { sent: "unknown" },
-          }),
-        );
+        const error = new PublishError({
+          backend,
+          code: "PUBLISH_TIMEOUT",
+          message: `[${backend}] no broker confirmation within ${timeoutMs} ms; the event may or may not have been stored`,
+          details: { sent: "unknown" },
+        });
+        this.fail(entry, error);
+        if (entry.key !== undefined && !failedKeys.has(entry.key)) failedKeys.set(entry.key, error);
       }
     }
+    this.failFollowers(failedKeys);
+    if (this.refill()) this.schedule();
     if (this.pending === 0) {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
     }
-    this.notifyIdle();
+    this.notifyFlushed();
   }
 
-  private notifyIdle(): void {
-    if (this.idleWaiters.length === 0) return;
-    const unsettled = this.queue.some((e) => !e.settled) || [...this.inFlight].some((b) => b.some((e) => !e.settled));
-    if (unsettled) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
+  /** Resolves the flush() calls whose entries (those accepted before each call) have all settled. */
+  private notifyFlushed(): void {
+    if (this.flushWaiters.length === 0) return;
+    const oldest = this.oldestUnsettled();
+    const ready = this.flushWaiters.filter((w) => w.upTo <= oldest);
+    if (ready.length === 0) return;
+    this.flushWaiters = this.flushWaiters.filter((w) => w.upTo > oldest);
+    for (const w of ready) w.resolve();
+  }
+
+  /** The seq of the oldest entry not yet settled; nextSeq when there is none. */
+  private oldestUnsettled(): number {
+    let oldest = this.nextSeq;
+    // The queue and the waiting list are in seq order: their first unsettled entry is their oldest.
+    for (const list of [this.queue, this.waiting]) {
+      const first = list.find((e) => !e.settled);
+      if (first && first.seq < oldest) oldest = first.seq;
+    }
+    for (const batch of this.inFlight) for (const e of batch) if (!e.settled && e.seq < oldest) oldest = e.seq;
+    return oldest;
   }
 }

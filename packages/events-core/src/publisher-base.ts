@@ -76,7 +76,7 @@ export abstract class PublisherBase implements Publisher {
   protected deliverBatch(events: readonly DomainEvent[]): Promise<ItemOutcome<Delivery>[]> {
     return Promise.all(
       events.map((event) =>
-        this.deliver(event).then(
+        this.attempt(event).then(
           (value): ItemOutcome<Delivery> => ({ ok: true, value }),
           (error): ItemOutcome<Delivery> => ({ ok: false, error }),
         ),
@@ -159,8 +159,17 @@ export abstract class PublisherBase implements Publisher {
     return { ...this.counts, pending: this.pendingCount(), failures: { ...this.failures } };
   }
 
+  /** deliver(), with a synchronous throw of the backend turned into this event's rejection. */
+  private attempt(event: DomainEvent): Promise<Delivery> {
+    try {
+      return this.deliver(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   private send(event: DomainEvent): Promise<PublishResult> {
-    return this.deliver(event).then(
+    return this.attempt(event).then(
       (delivery) => this.succeed(event, delivery),
       (error) => {
         throw this.fail(error);

@@ -10,6 +10,8 @@ const q = JSON.stringify;
 
 export class ValidEnvelope {
   #json: string | undefined;
+  /** Writes `data` when createEvent built it with the topic's compiled copier (a known, fixed shape). */
+  #writeData: ((data: unknown) => string) | undefined;
 
   static is(value: unknown): value is ValidEnvelope {
     return typeof value === "object" && value !== null && #json in value;
@@ -19,6 +21,10 @@ export class ValidEnvelope {
     value.#json = json;
   }
 
+  static writeDataWith(value: ValidEnvelope, write: (data: unknown) => string): void {
+    value.#writeData = write;
+  }
+
   static json(value: ValidEnvelope): string {
     if (value.#json === undefined) {
       const e = value as unknown as DomainEvent;
@@ -26,7 +32,7 @@ export class ValidEnvelope {
       // generate (id, type, time) never need escaping; the data object goes through JSON.stringify.
       value.#json =
         e.specversion === "1.0" && Object.keys(e).length === (e.traceparent === undefined ? 10 : 11)
-          ? `{"specversion":"1.0","id":"${e.id}","source":${q(e.source)},"type":"${e.type}","time":"${e.time}","datacontenttype":"application/json","subject":${q(e.subject)},"tenantid":${q(e.tenantid)},"partitionkey":${q(e.partitionkey)},${e.traceparent === undefined ? "" : `"traceparent":"${e.traceparent}",`}"data":${q(e.data)}}`
+          ? `{"specversion":"1.0","id":"${e.id}","source":${q(e.source)},"type":"${e.type}","time":"${e.time}","datacontenttype":"application/json","subject":${q(e.subject)},"tenantid":${q(e.tenantid)},"partitionkey":${q(e.partitionkey)},${e.traceparent === undefined ? "" : `"traceparent":"${e.traceparent}",`}"data":${value.#writeData ? value.#writeData(e.data) : q(e.data)}}`
           : q(value);
     }
     return value.#json;

@@ -8,6 +8,8 @@ import { z } from "zod";
 /** AWS raised the PutEvents limit from 256 KB to 1 MB in 2026; 256 KB stays the default so older accounts and regions accept every entry. */
 export const DEFAULT_MAX_ENTRY_BYTES = 256 * 1024;
 export const MAX_ENTRY_BYTES_LIMIT = 1024 * 1024;
+/** One HTTP request (EventBridge or SQS) at most this long; an SQS long poll gets its wait on top. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
 const BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[/.\-_A-Za-z0-9]{1,256}$/;
@@ -38,7 +40,7 @@ export const eventBridgeEnvSchema = z
     EVENTBRIDGE_MAX_ENTRY_BYTES: envInt(DEFAULT_MAX_ENTRY_BYTES, 1024, MAX_ENTRY_BYTES_LIMIT),
     EVENTBRIDGE_MAX_ATTEMPTS: envInt(4, 1, 10),
     EVENTBRIDGE_PUBLISH_TIMEOUT_MS: envInt(10_000, 100, 300_000),
-    EVENTBRIDGE_REQUEST_TIMEOUT_MS: envInt(5_000, 100, 120_000),
+    EVENTBRIDGE_REQUEST_TIMEOUT_MS: envInt(DEFAULT_REQUEST_TIMEOUT_MS, 100, 120_000),
     EVENTBRIDGE_MAX_IN_FLIGHT: envInt(4, 1, 64),
     EVENTBRIDGE_LINGER_MS: envInt(0, 0, 1_000),
     EVENTBRIDGE_MAX_QUEUED: envInt(10_000, 1, 1_000_000),

@@ -1,12 +1,21 @@
 // Reads an SQS queue that EventBridge rules feed (see ensureRuleToQueue). Long polling
-// ReceiveMessage; a message is deleted only after the handler succeeded, so a crash or a failed
-// handler means SQS delivers it again after the visibility timeout (at least once: dedupe on the
-// envelope id). A malformed message is reported through onError with its raw text and, by default,
-// left in the queue: a redrive policy moves it to a dead-letter queue for inspection instead of it
-// vanishing (EVENTBRIDGE_SQS_MALFORMED=delete drops it instead). Events of topics this subscription
-// did not ask for are deleted: one queue belongs to one subscription, its rules decide what arrives.
+// ReceiveMessage; the shell — checks, the handler contract (attempts, a timeout per attempt, then
+// HANDLER_FAILED to onError), the guarded onError — is core's SubscriberBase, as on every backend.
+// A message is deleted once the handler succeeded or failed all its attempts (the contract moves
+// on; forward it from onError to keep it); a crash or a close mid-handler leaves it for SQS to
+// deliver again after the visibility timeout (at least once: dedupe on the envelope id). A message
+// that is not one of our events is reported with its raw text and, by default, left in the queue: a
+// redrive policy moves it to a dead-letter queue (EVENTBRIDGE_SQS_MALFORMED=delete drops it). Events
+// of topics this subscription did not ask for are reported and deleted: one queue belongs to one
+// subscription, its rules decide what arrives.
+// While a received batch (up to 10) is handled one by one, the messages not yet deleted are kept
+// hidden (ChangeMessageVisibilityBatch every third of the queue's visibility timeout), so a slow
+// batch does not reappear to other consumers mid-way. Every request has a timeout
+// (EVENTBRIDGE_REQUEST_TIMEOUT_MS, a long poll its wait on top), and close() gives a delete still
+// running at most one request timeout.
 
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -18,20 +27,14 @@ import {
   backoffDelay,
   ConfigError,
   ConnectionError,
-  consoleLogger,
-  type EventHandler,
-  EventsError,
+  type Inbox,
   type Logger,
-  type MessageContext,
-  type SubscribeOptions,
-  type Subscriber,
-  type Subscription,
-  type SubscriptionError,
+  SubscriberBase,
   sleep,
-  type TopicName,
+  type TransportSubscription,
 } from "@kaireon/events-core";
 import { safeParseEventBridgeEvent } from "./eventbridge-event.js";
-import type { EventBridgeOptions } from "./eventbridge-options.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type EventBridgeOptions } from "./eventbridge-options.js";
 
 const BACKEND = "eventbridge";
 
@@ -45,31 +48,118 @@ export interface EventBridgeSubscriberOptions {
   region?: string | undefined;
   /** SQS endpoint (AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL). */
   sqsEndpoint?: string | undefined;
+  /** One SQS request at most this long; ReceiveMessage gets its long-poll wait on top (EVENTBRIDGE_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   logger?: Logger;
-  /** Bring your own client; it is not destroyed on close(). */
+  /** Bring your own client; it is not destroyed on close(). Its HTTP timeouts are then yours to set. */
   client?: SQSClient;
 }
 
-export function sqsClientConfig(options: Pick<EventBridgeOptions, "region" | "sqsEndpoint">): SQSClientConfig {
-  const config: SQSClientConfig = {};
+/** SDK client config for the subscriber: region, endpoint, and a request timeout that throws (a hung request ends). */
+export function sqsClientConfig(
+  options: Pick<EventBridgeOptions, "region" | "sqsEndpoint"> & Partial<Pick<EventBridgeOptions, "requestTimeoutMs">>,
+): SQSClientConfig {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const config: SQSClientConfig = {
+    // A long poll raises it per call (ReceiveMessage); throwOnRequestTimeout: without it the handler only warns.
+    requestHandler: { connectionTimeout: Math.min(requestTimeout, 3_000), requestTimeout, throwOnRequestTimeout: true },
+  };
   if (options.region !== undefined) config.region = options.region;
   if (options.sqsEndpoint !== undefined) config.endpoint = options.sqsEndpoint;
   return config;
 }
 
-class SqsSubscription implements Subscription {
-  private readonly abort = new AbortController();
-  private loop: Promise<void> | undefined;
-  private closing: Promise<void> | undefined;
-  private readonly warnedTopics = new Set<string>();
+/** What the subscription needs from the subscriber's settings and the queue. */
+interface SqsSettings {
+  waitTimeSeconds: number;
+  malformed: "leave" | "delete";
+  logger: Logger;
+  requestTimeoutMs: number;
+  /** The queue's VisibilityTimeout: how long a received message stays hidden unless we extend it. */
+  visibilityTimeoutSeconds: number;
+}
+
+/**
+ * Keeps the messages of one batch hidden while they wait: every third of the visibility timeout their
+ * visibility is set to the whole timeout again. A message leaves the set once it is deleted or given
+ * back (left for the redrive policy, or not handled because we are closing): SQS then shows it again.
+ */
+class VisibilityKeeper {
+  private readonly held = new Map<string, Message>();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
 
   constructor(
-    readonly topics: readonly TopicName[],
+    messages: readonly Message[],
     private readonly client: SQSClient,
     private readonly queueUrl: string,
-    private readonly handler: EventHandler,
-    private readonly onError: (failure: SubscriptionError) => void,
-    private readonly settings: { waitTimeSeconds: number; malformed: "leave" | "delete"; logger: Logger },
+    private readonly settings: SqsSettings,
+    private readonly signal: AbortSignal,
+  ) {
+    for (const m of messages) if (m.ReceiptHandle) this.held.set(m.ReceiptHandle, m);
+    const seconds = settings.visibilityTimeoutSeconds;
+    if (seconds > 0 && this.held.size > 0) {
+      this.timer = setInterval(() => this.extend(), Math.max(200, (seconds * 1000) / 3));
+      this.timer.unref();
+    }
+  }
+
+  release(message: Message): void {
+    if (message.ReceiptHandle) this.held.delete(message.ReceiptHandle);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.held.clear();
+  }
+
+  private extend(): void {
+    if (this.inFlight || this.held.size === 0 || this.signal.aborted) return;
+    const entries = [...this.held.keys()].map((receiptHandle, i) => ({
+      Id: String(i),
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: this.settings.visibilityTimeoutSeconds,
+    }));
+    this.inFlight = this.client
+      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }), { abortSignal: this.signal })
+      .then((response) => {
+        for (const failed of response.Failed ?? []) {
+          const entry = entries[Number(failed.Id)];
+          if (entry) this.held.delete(entry.ReceiptHandle);
+          this.settings.logger.warn("[eventbridge] ChangeMessageVisibility failed; the message may be delivered again meanwhile", {
+            code: failed.Code,
+            queueUrl: this.queueUrl,
+          });
+        }
+      })
+      .catch((error: unknown) => {
+        if (!this.signal.aborted) {
+          this.settings.logger.warn("[eventbridge] ChangeMessageVisibilityBatch failed; these messages may be delivered again meanwhile", {
+            error: (error as Error)?.name,
+            count: entries.length,
+          });
+        }
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+      });
+  }
+}
+
+/** The shell (checks, handler contract, onError) is core's SubscriberBase; this class is the queue loop. */
+class SqsSubscription implements TransportSubscription {
+  /** Aborted one request timeout after close() while a delete runs: what close() waits for is bounded. */
+  private readonly drain = new AbortController();
+  private drainTimer: NodeJS.Timeout | undefined;
+  private deleting = false;
+  private loop: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly inbox: Inbox,
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+    private readonly settings: SqsSettings,
   ) {}
 
   start(): void {
@@ -78,14 +168,22 @@ class SqsSubscription implements Subscription {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.abort.abort();
+      if (this.deleting) this.armDrain();
       await this.loop?.catch(() => {});
+      clearTimeout(this.drainTimer);
     })();
     return this.closing;
   }
 
+  /** A delete running while we close gets one request timeout, then is aborted (its messages come back). */
+  private armDrain(): void {
+    this.drainTimer ??= setTimeout(() => this.drain.abort(), this.settings.requestTimeoutMs);
+    this.drainTimer.unref();
+  }
+
+  /** The base aborts inbox.signal when the subscription closes: it ends a long poll and a backoff sleep at once. */
   private get stopped(): boolean {
-    return this.abort.signal.aborted;
+    return this.inbox.signal.aborted;
   }
 
   private async run(): Promise<void> {
@@ -99,38 +197,50 @@ class SqsSubscription implements Subscription {
             MaxNumberOfMessages: 10,
             WaitTimeSeconds: this.settings.waitTimeSeconds,
           }),
-          { abortSignal: this.abort.signal },
+          // The long poll may take its whole wait before SQS answers: the timeout comes on top.
+          { abortSignal: this.inbox.signal, requestTimeout: this.settings.waitTimeSeconds * 1000 + this.settings.requestTimeoutMs },
         );
         messages = response.Messages ?? [];
         failures = 0;
       } catch (error) {
         if (this.stopped) return;
-        this.report({
+        this.inbox.report({
           error: new ConnectionError({
             backend: BACKEND,
             message: `[eventbridge] ReceiveMessage on ${this.queueUrl} failed (${(error as Error)?.name}: ${(error as Error)?.message}) — retrying; check EVENTBRIDGE_QUEUE_URL and sqs:ReceiveMessage`,
             cause: error,
           }),
         });
-        await sleep(backoffDelay(failures++, { baseMs: 200, maxMs: 10_000 }), this.abort.signal);
+        await sleep(backoffDelay(failures++, { baseMs: 200, maxMs: 10_000 }), this.inbox.signal);
         continue;
       }
       const done: Message[] = [];
-      for (const message of messages) {
-        // A message received but not handled before close goes back to the queue after its visibility timeout.
-        if (this.stopped) break;
-        if (await this.handle(message)) done.push(message);
+      const keeper = new VisibilityKeeper(messages, this.client, this.queueUrl, this.settings, this.drain.signal);
+      try {
+        for (const message of messages) {
+          // A message received but not handled before close goes back to the queue after its visibility timeout.
+          if (this.stopped) break;
+          if (await this.handle(message)) done.push(message);
+          else keeper.release(message);
+        }
+      } finally {
+        keeper.stop();
       }
       await this.delete(done);
     }
   }
 
-  /** True when the message is finished with and may be deleted. */
+  /**
+   * True when the message is finished with and may be deleted: handled, failed every attempt
+   * (HANDLER_FAILED went to onError: the contract moves on, as on every backend), or an event of a
+   * topic this subscription did not ask for. A message that is not one of our events follows
+   * EVENTBRIDGE_SQS_MALFORMED; one the handler did not finish because we are closing stays.
+   */
   private async handle(message: Message): Promise<boolean> {
     const raw = message.Body ?? "";
     const parsed = safeParseEventBridgeEvent(raw);
     if (!parsed.ok) {
-      this.report({
+      this.inbox.report({
         error: parsed.error,
         raw,
         context: { source: this.queueUrl, ...(message.MessageId ? { position: message.MessageId } : {}) },
@@ -138,47 +248,21 @@ class SqsSubscription implements Subscription {
       return this.settings.malformed === "delete";
     }
     const { event, eventBridge } = parsed;
-    if (!this.topics.includes(event.type)) {
-      if (!this.warnedTopics.has(event.type)) {
-        this.warnedTopics.add(event.type);
-        this.settings.logger.warn(
-          "[eventbridge] the queue receives a topic this subscription did not ask for; deleting such messages — narrow the rule",
-          {
-            topic: event.type,
-            queueUrl: this.queueUrl,
-          },
-        );
-      }
-      return true;
-    }
-    const context: MessageContext = { source: this.queueUrl, position: eventBridge.id };
-    try {
-      await this.handler(event, context);
-      return true;
-    } catch (cause) {
-      this.report({
-        error: EventsError.isInstance(cause)
-          ? cause
-          : new EventsError({
-              code: "HANDLER_FAILED",
-              backend: BACKEND,
-              message: `[eventbridge] handler failed for event ${event.id}: ${(cause as Error)?.message ?? String(cause)} — the message stays in the queue and comes back after its visibility timeout`,
-              cause,
-            }),
-        context,
-      });
-      return false;
-    }
+    const outcome = await this.inbox.deliverEvent(event, { source: this.queueUrl, position: eventBridge.id }, raw);
+    return outcome !== "skipped";
   }
 
   private async delete(messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
+    this.deleting = true;
+    if (this.stopped) this.armDrain();
     try {
       const response = await this.client.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.queueUrl,
           Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
         }),
+        { abortSignal: this.drain.signal },
       );
       for (const failed of response.Failed ?? []) {
         this.settings.logger.warn("[eventbridge] DeleteMessage failed; the message will be delivered again", {
@@ -191,40 +275,27 @@ class SqsSubscription implements Subscription {
         error: (error as Error)?.name,
         count: messages.length,
       });
-    }
-  }
-
-  private report(failure: SubscriptionError): void {
-    try {
-      this.onError(failure);
-    } catch {
-      // an onError that throws must not stop the subscription
+    } finally {
+      this.deleting = false;
     }
   }
 }
 
-export class EventBridgeSubscriber implements Subscriber {
-  readonly backend = BACKEND;
+export class EventBridgeSubscriber extends SubscriberBase {
   readonly client: SQSClient;
   private readonly ownsClient: boolean;
-  private readonly subscriptions = new Set<SqsSubscription>();
-  private readonly logger: Logger;
-  private closed = false;
+  private readonly requestTimeoutMs: number;
 
   constructor(private readonly options: EventBridgeSubscriberOptions = {}) {
-    this.logger = options.logger ?? consoleLogger;
+    super({ backend: BACKEND, ...(options.logger ? { logger: options.logger } : {}) });
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? new SQSClient(sqsClientConfig({ region: options.region, sqsEndpoint: options.sqsEndpoint }));
+    this.client =
+      options.client ??
+      new SQSClient(sqsClientConfig({ region: options.region, sqsEndpoint: options.sqsEndpoint, requestTimeoutMs: this.requestTimeoutMs }));
   }
 
-  async subscribe(topics: readonly TopicName[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.closed) {
-      throw new EventsError({
-        code: "SUBSCRIBER_CLOSED",
-        backend: BACKEND,
-        message: "[eventbridge] subscriber is closed — create a new one",
-      });
-    }
+  protected async open(inbox: Inbox): Promise<TransportSubscription> {
     const queueUrl = this.options.queueUrl;
     if (!queueUrl) {
       throw new ConfigError({
@@ -234,7 +305,7 @@ export class EventBridgeSubscriber implements Subscriber {
         details: { variable: "EVENTBRIDGE_QUEUE_URL" },
       });
     }
-    if (options.from instanceof Date) {
+    if (inbox.options.from instanceof Date) {
       throw new ConfigError({
         backend: BACKEND,
         message:
@@ -243,8 +314,14 @@ export class EventBridgeSubscriber implements Subscriber {
     }
     // The queue holds what the rule delivered since it was created, whether or not we poll: checking
     // that it exists is what makes the subscription live.
+    let visibilityTimeoutSeconds: number;
     try {
-      await this.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+      const attributes = await this.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn", "VisibilityTimeout"] }),
+        { abortSignal: inbox.signal },
+      );
+      // SQS's default when the queue does not say: 30 s.
+      visibilityTimeoutSeconds = Number(attributes.Attributes?.VisibilityTimeout ?? 30);
     } catch (error) {
       throw new ConnectionError({
         backend: BACKEND,
@@ -252,21 +329,18 @@ export class EventBridgeSubscriber implements Subscriber {
         cause: error,
       });
     }
-    const onError = options.onError ?? ((f: SubscriptionError) => this.logger.warn(f.error.message, { code: f.error.code }));
-    const subscription = new SqsSubscription([...topics], this.client, queueUrl, handler, onError, {
+    const subscription = new SqsSubscription(inbox, this.client, queueUrl, {
       waitTimeSeconds: this.options.waitTimeSeconds ?? 20,
       malformed: this.options.malformed ?? "leave",
       logger: this.logger,
+      requestTimeoutMs: this.requestTimeoutMs,
+      visibilityTimeoutSeconds: Number.isFinite(visibilityTimeoutSeconds) ? visibilityTimeoutSeconds : 30,
     });
-    this.subscriptions.add(subscription);
     subscription.start();
     return subscription;
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.close()));
-    this.subscriptions.clear();
+  protected override release(): void {
     if (this.ownsClient) this.client.destroy();
   }
 }

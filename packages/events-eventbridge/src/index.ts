@@ -15,6 +15,7 @@ export {
 } from "./eventbridge-event.js";
 export {
   DEFAULT_MAX_ENTRY_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   type EventBridgeOptions,
   eventBridgeEnvSchema,
   eventBridgeOptions,
@@ -48,6 +49,7 @@ export const backend = defineBackend<EventBridgeOptions>({
       malformed: options.malformed,
       region: options.region,
       sqsEndpoint: options.sqsEndpoint,
+      requestTimeoutMs: options.requestTimeoutMs,
       logger: context.logger,
     }),
 });

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { KinesisClient, type KinesisClientConfig } from "@aws-sdk/client-kinesis";
 import { ConnectionError, EventsError, PublishError, redactUrl } from "@kaireon/events-core";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { KINESIS_LIMITS, type KinesisOptions } from "./kinesis-options.js";
+import { DEFAULT_KINESIS_REQUEST_TIMEOUT_MS, KINESIS_LIMITS, type KinesisOptions } from "./kinesis-options.js";
 
 export const BACKEND = "kinesis";
 
@@ -13,12 +13,29 @@ export const BACKEND = "kinesis";
  * The SDK's Kinesis client speaks HTTP/2 by default (for SubscribeToShard); moto and LocalStack only
  * speak HTTP/1.1. With an endpoint override we give it a plain HTTP/1.1 handler, which serves every
  * operation this package uses (PutRecords, ListShards, GetShardIterator, GetRecords).
+ *
+ * Both handlers get a request timeout (KINESIS_REQUEST_TIMEOUT_MS, per attempt of the SDK's retries):
+ * without one a request to a peer that accepted the connection and went silent never settles, and
+ * holds its Batcher slot (and in strict mode its keys), a reader's poll, or ready() forever.
  */
-export function createKinesisClient(options: Pick<KinesisOptions, "endpoint">, extra: KinesisClientConfig = {}): KinesisClient {
+export function createKinesisClient(
+  options: Pick<KinesisOptions, "endpoint"> & Partial<Pick<KinesisOptions, "requestTimeoutMs">>,
+  extra: KinesisClientConfig = {},
+): KinesisClient {
   const config: KinesisClientConfig = { ...extra };
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_KINESIS_REQUEST_TIMEOUT_MS;
   if (options.endpoint !== undefined) {
     config.endpoint = options.endpoint;
-    config.requestHandler ??= new NodeHttpHandler({ connectionTimeout: 5_000 });
+    // throwOnRequestTimeout: without it the handler only logs a warning and the request goes on waiting.
+    config.requestHandler ??= new NodeHttpHandler({
+      connectionTimeout: Math.min(requestTimeout, 3_000),
+      requestTimeout,
+      throwOnRequestTimeout: true,
+    });
+  } else {
+    // Options instead of an instance: the SDK builds its own HTTP/2 handler with them (an idle stream
+    // times out after requestTimeout). disableConcurrentStreams is the SDK's own default for Kinesis.
+    config.requestHandler ??= { requestTimeout, disableConcurrentStreams: true } as KinesisClientConfig["requestHandler"];
   }
   return new KinesisClient(config);
 }

@@ -15,6 +15,9 @@ export const KINESIS_LIMITS = {
   maxGetRecordsLimit: 10_000,
 } as const;
 
+/** One HTTP request (each attempt of the SDK's retries) at most this long, as EVENTBRIDGE_REQUEST_TIMEOUT_MS. */
+export const DEFAULT_KINESIS_REQUEST_TIMEOUT_MS = 5_000;
+
 export const kinesisEnvSchema = z
   .object({
     /** Stream name or ARN. Every topic goes to this one stream; consumers filter on `type`. */
@@ -36,6 +39,7 @@ export const kinesisEnvSchema = z
     KINESIS_MAX_IN_FLIGHT: envInt(4, 1, 64),
     KINESIS_MAX_QUEUED: envInt(10_000, 1, 1_000_000),
     KINESIS_PUBLISH_TIMEOUT_MS: envInt(30_000, 100, 600_000),
+    KINESIS_REQUEST_TIMEOUT_MS: envInt(DEFAULT_KINESIS_REQUEST_TIMEOUT_MS, 100, 120_000),
     KINESIS_MAX_ATTEMPTS: envInt(5, 1, 20),
     KINESIS_RETRY_BASE_MS: envInt(100, 1, 60_000),
     KINESIS_RETRY_MAX_MS: envInt(2_000, 1, 600_000),
@@ -65,6 +69,7 @@ export const kinesisEnvSchema = z
     maxInFlight: env.KINESIS_MAX_IN_FLIGHT,
     maxQueued: env.KINESIS_MAX_QUEUED,
     publishTimeoutMs: env.KINESIS_PUBLISH_TIMEOUT_MS,
+    requestTimeoutMs: env.KINESIS_REQUEST_TIMEOUT_MS,
     maxAttempts: env.KINESIS_MAX_ATTEMPTS,
     retryBaseMs: env.KINESIS_RETRY_BASE_MS,
     retryMaxMs: env.KINESIS_RETRY_MAX_MS,

@@ -87,7 +87,11 @@ export class KinesisPublisher extends PublisherBase {
   }
 
   private putRecords(records: OutgoingRecord[]) {
-    const { stream, endpoint, maxAttempts, retryBaseMs, retryMaxMs } = this.options;
+    const { stream, endpoint, maxAttempts, retryBaseMs, retryMaxMs, publishTimeoutMs } = this.options;
+    // Past the publish bound every record of the batch has already settled (PUBLISH_TIMEOUT): a request
+    // still waiting then only holds the in-flight slot and, in strict mode, its keys. The request
+    // timeout of our own client ends it sooner; this also bounds a client passed in without one.
+    const deadline = AbortSignal.timeout(publishTimeoutMs);
     return sendWithPartialRetry<OutgoingRecord, Delivery>(records, {
       maxAttempts,
       backoff: { baseMs: retryBaseMs, maxMs: retryMaxMs },
@@ -99,6 +103,7 @@ export class KinesisPublisher extends PublisherBase {
               ...streamParams(stream),
               Records: batch.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })),
             }),
+            { abortSignal: deadline as never },
           );
           entries = out.Records ?? [];
         } catch (error) {
@@ -138,7 +143,10 @@ export class KinesisPublisher extends PublisherBase {
   async ready(): Promise<ReadinessReport> {
     if (this.closed) return { ready: false, backend: BACKEND, detail: "publisher is closed" };
     try {
-      const out = await this.client.send(new DescribeStreamSummaryCommand(streamParams(this.options.stream)));
+      // One request timeout for the whole check, the SDK's retries included: /health must answer.
+      const out = await this.client.send(new DescribeStreamSummaryCommand(streamParams(this.options.stream)), {
+        abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) as never,
+      });
       const status = out.StreamDescriptionSummary?.StreamStatus;
       if (status === "ACTIVE" || status === "UPDATING") return { ready: true, backend: BACKEND };
       return { ready: false, backend: BACKEND, detail: `stream ${streamName(this.options.stream)} is ${status ?? "in an unknown state"}` };

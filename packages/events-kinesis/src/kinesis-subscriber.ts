@@ -15,26 +15,26 @@ import {
 } from "@aws-sdk/client-kinesis";
 import {
   backoffDelay,
-  consoleLogger,
-  type DomainEvent,
-  type EventHandler,
+  type DeliveryOutcome,
   EventsError,
+  type Inbox,
   isTopicName,
   type Logger,
   type MessageContext,
-  type SubscribeOptions,
-  type Subscriber,
-  type Subscription,
-  type SubscriptionError,
+  SubscriberBase,
   safeParseEvent,
   sleep,
   type TopicName,
+  type TransportSubscription,
 } from "@kaireon/events-core";
 import { type KinesisCheckpointKey, type KinesisCheckpointStore, MemoryCheckpointStore } from "./kinesis-checkpoints.js";
 import { BACKEND, createKinesisClient, streamName, streamParams, toEventsError } from "./kinesis-client.js";
 import type { KinesisOptions } from "./kinesis-options.js";
 
 export const DEFAULT_KINESIS_GROUP = "kaireon-consumers";
+
+/** How far an AT_TIMESTAMP position is set back for clock skew (see caughtUp). */
+const CLOCK_MARGIN_MS = 1_000;
 
 export interface KinesisSubscriberOptions extends KinesisOptions {
   /** Use this client instead of building one. It is not destroyed on close. */
@@ -51,37 +51,21 @@ type Position =
   | { type: "AT_TIMESTAMP"; at: Date }
   | { type: "AFTER_SEQUENCE_NUMBER"; sequenceNumber: string };
 
-export class KinesisSubscriber implements Subscriber {
-  readonly backend = BACKEND;
+/** The shell (checks, handler contract, onError) is core's SubscriberBase; this file is the shard loop. */
+export class KinesisSubscriber extends SubscriberBase {
   readonly client: KinesisClient;
   private readonly ownsClient: boolean;
   private readonly store: KinesisCheckpointStore;
-  private readonly subscriptions = new Set<KinesisSubscription>();
-  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: KinesisSubscriberOptions) {
+    super({ backend: BACKEND, ...(options.logger ? { logger: options.logger } : {}) });
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? createKinesisClient(options);
     this.store = options.checkpointStore ?? new MemoryCheckpointStore();
   }
 
-  async subscribe(topics: readonly TopicName[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.closing) {
-      throw new EventsError({ backend: BACKEND, code: "SUBSCRIBER_CLOSED", message: "[kinesis] subscriber is closed — create a new one" });
-    }
-    for (const topic of topics) {
-      if (!isTopicName(topic)) {
-        throw new EventsError({
-          backend: BACKEND,
-          code: "UNKNOWN_TOPIC",
-          message: `[kinesis] cannot subscribe to unknown topic "${topic}"`,
-        });
-      }
-    }
-    const subscription = new KinesisSubscription(this.client, this.store, this.options, topics, handler, options, () =>
-      this.subscriptions.delete(subscription),
-    );
-    this.subscriptions.add(subscription);
+  protected async open(inbox: Inbox): Promise<TransportSubscription> {
+    const subscription = new KinesisSubscription(this.client, this.store, this.options, inbox);
     try {
       await subscription.start();
     } catch (error) {
@@ -91,22 +75,15 @@ export class KinesisSubscriber implements Subscriber {
     return subscription;
   }
 
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
-      if (this.ownsClient) this.client.destroy();
-    })();
-    return this.closing;
+  protected override release(): void {
+    if (this.ownsClient) this.client.destroy();
   }
 }
 
-class KinesisSubscription implements Subscription {
-  readonly topics: readonly TopicName[];
+class KinesisSubscription implements TransportSubscription {
   private readonly wanted: ReadonlySet<TopicName>;
   private readonly group: string;
   private readonly stream: string;
-  private readonly logger: Logger;
-  private readonly onError: (failure: SubscriptionError) => void;
   /** With `from: Date`: skip events created before it (AT_TIMESTAMP positions by arrival time). */
   private readonly since: number | undefined;
   private readonly shards = new Map<string, Shard>();
@@ -114,6 +91,7 @@ class KinesisSubscription implements Subscription {
   private readonly finished = new Set<string>();
   private readonly started = new Set<string>();
   private readonly loops = new Set<Promise<void>>();
+  /** Aborted by the base when the subscription closes (and by a failed start). */
   private readonly abort = new AbortController();
   private discovery: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -123,25 +101,15 @@ class KinesisSubscription implements Subscription {
     private readonly client: KinesisClient,
     private readonly store: KinesisCheckpointStore,
     private readonly options: KinesisSubscriberOptions,
-    topics: readonly TopicName[],
-    private readonly handler: EventHandler,
-    private readonly subscribeOptions: SubscribeOptions,
-    private readonly onClosed: () => void,
+    private readonly inbox: Inbox,
   ) {
-    this.topics = [...topics];
-    this.wanted = new Set(topics);
-    this.group = subscribeOptions.group ?? DEFAULT_KINESIS_GROUP;
+    this.wanted = new Set(inbox.topics);
+    this.group = inbox.options.group ?? DEFAULT_KINESIS_GROUP;
     this.stream = streamName(options.stream);
-    this.logger = options.logger ?? consoleLogger;
-    this.since = subscribeOptions.from instanceof Date ? subscribeOptions.from.getTime() : undefined;
-    this.onError =
-      subscribeOptions.onError ??
-      ((failure) =>
-        this.logger.warn(failure.error.message, {
-          code: failure.error.code,
-          ...(failure.raw !== undefined ? { raw: failure.raw.slice(0, 200) } : {}),
-          ...(failure.context?.position ? { position: failure.context.position } : {}),
-        }));
+    const from = inbox.options.from;
+    this.since = from instanceof Date ? from.getTime() : undefined;
+    if (inbox.signal.aborted) this.abort.abort();
+    else inbox.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
   }
 
   /** Resolves once every readable shard has an iterator: records put after that are delivered. */
@@ -157,7 +125,6 @@ class KinesisSubscription implements Subscription {
       this.abort.abort();
       clearInterval(this.timer);
       await Promise.allSettled([...this.loops]);
-      this.onClosed();
     })();
     return this.closing;
   }
@@ -206,7 +173,7 @@ class KinesisSubscription implements Subscription {
       else if (!initial)
         this.positions.set(id, { type: "TRIM_HORIZON" }); // born after we subscribed: all of it is new
       else {
-        const from = this.subscribeOptions.from ?? "latest";
+        const from = this.inbox.options.from ?? "latest";
         if (from === "latest") {
           // Nothing new will arrive in a closed shard; its open children start at LATEST.
           if (shard.SequenceNumberRange?.EndingSequenceNumber) this.finished.add(id);
@@ -269,6 +236,7 @@ class KinesisSubscription implements Subscription {
     let failures = 0;
     while (!this.closed && iterator) {
       let page: GetRecordsCommandOutput;
+      const polledAt = Date.now();
       try {
         page = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: readLimit }), {
           abortSignal: this.abort.signal as never,
@@ -278,6 +246,8 @@ class KinesisSubscription implements Subscription {
         if (this.closed) return;
         const name = (error as { name?: string }).name;
         if (name === "ExpiredIteratorException") {
+          // An iterator expires after five minutes without a successful read (a long outage). The new
+          // one starts at the shard's position, never at LATEST again: see caughtUp().
           iterator = await this.iterator(shardId).catch(() => iterator);
         } else if (name !== "ProvisionedThroughputExceededException" && failures === 0) {
           // Report the first failure of a streak, not every poll of an outage.
@@ -291,14 +261,19 @@ class KinesisSubscription implements Subscription {
       let last: string | undefined;
       for (const record of records) {
         if (this.closed) break;
-        await this.deliver(record.Data ?? new Uint8Array(), { source: this.stream, position: `${shardId}:${record.SequenceNumber}` });
+        const outcome = await this.deliver(record.Data ?? new Uint8Array(), {
+          source: this.stream,
+          position: `${shardId}:${record.SequenceNumber}`,
+        });
+        // Closing before its handler finished: not checkpointed, so the next reader of the group gets it.
+        if (outcome === "skipped") break;
         last = record.SequenceNumber;
       }
       // Saved also when closing: what the handler has seen is not delivered again (close waits for this).
       if (last !== undefined) {
         this.positions.set(shardId, { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: last });
         await this.save(shardId, { sequenceNumber: last });
-      }
+      } else if (records.length === 0 && page.MillisBehindLatest === 0) this.caughtUp(shardId, polledAt);
       if (this.closed) return;
       iterator = page.NextShardIterator;
       if (!iterator) {
@@ -310,6 +285,19 @@ class KinesisSubscription implements Subscription {
       }
       if (records.length === 0 || page.MillisBehindLatest === 0) await sleep(pollIntervalMs, this.abort.signal);
     }
+  }
+
+  /**
+   * An empty page at the tip: everything that arrived before this poll was sent has been read. Until a
+   * record was read (then AFTER_SEQUENCE_NUMBER is exact) that time is the position to come back to,
+   * so a new iterator after an expiry does not restart at LATEST and skip what arrived during the
+   * outage. It goes back CLOCK_MARGIN_MS for clock skew between us and Kinesis, whose arrival times
+   * position AT_TIMESTAMP: that can only bring back records from just before the subscription began.
+   * An empty page while behind (MillisBehindLatest > 0) says nothing about time and changes nothing.
+   */
+  private caughtUp(shardId: string, polledAt: number): void {
+    if (this.positions.get(shardId)?.type === "AFTER_SEQUENCE_NUMBER") return;
+    this.positions.set(shardId, { type: "AT_TIMESTAMP", at: new Date(polledAt - CLOCK_MARGIN_MS) });
   }
 
   private async save(shardId: string, checkpoint: { sequenceNumber?: string; finished?: boolean }): Promise<void> {
@@ -327,39 +315,26 @@ class KinesisSubscription implements Subscription {
     }
   }
 
-  private async deliver(data: Uint8Array, context: MessageContext): Promise<void> {
+  /**
+   * One stream carries every topic, so records of topics this subscription did not ask for (valid or
+   * not) are skipped here without a report — they are another consumer's. The rest goes to the base.
+   */
+  private deliver(data: Uint8Array, context: MessageContext): Promise<DeliveryOutcome | "ignored"> {
     const raw = Buffer.from(data).toString("utf8");
     const parsed = safeParseEvent(raw);
     if (!parsed.ok) {
-      // An invalid record of a topic we did not ask for is someone else's business.
-      if (!this.wanted.has(typeOf(raw) as TopicName) && isTopicName(typeOf(raw))) return;
-      this.report(parsed.error, context, raw);
-      return;
+      const type = typeOf(raw);
+      if (isTopicName(type) && !this.wanted.has(type)) return Promise.resolve("ignored");
+      return this.inbox.deliver(raw, context);
     }
-    const event: DomainEvent = parsed.event;
-    if (!this.wanted.has(event.type)) return;
-    if (this.since !== undefined && Date.parse(event.time) < this.since) return;
-    try {
-      await this.handler(event, context);
-    } catch (cause) {
-      this.report(
-        new EventsError({
-          backend: BACKEND,
-          code: "HANDLER_FAILED",
-          message: `[kinesis] handler failed for event ${event.id}: ${(cause as Error)?.message ?? String(cause)}`,
-          cause,
-        }),
-        context,
-      );
-    }
+    const event = parsed.event;
+    if (!this.wanted.has(event.type)) return Promise.resolve("ignored");
+    if (this.since !== undefined && Date.parse(event.time) < this.since) return Promise.resolve("ignored");
+    return this.inbox.deliverEvent(event, context, raw);
   }
 
-  private report(error: EventsError, context?: MessageContext, raw?: string): void {
-    try {
-      this.onError({ error, ...(raw !== undefined ? { raw } : {}), ...(context ? { context } : {}) });
-    } catch {
-      // A throwing onError must not stop the reader.
-    }
+  private report(error: EventsError, context?: MessageContext): void {
+    this.inbox.report({ error, ...(context ? { context } : {}) });
   }
 }
 

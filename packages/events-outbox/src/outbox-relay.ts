@@ -12,6 +12,7 @@ import {
   EventsError,
   type Logger,
   type Publisher,
+  type PublishResult,
   sleep,
 } from "@kaireon/events-core";
 import { fromPayload } from "./outbox-rows.js";
@@ -71,6 +72,16 @@ export interface OutboxMetrics extends OutboxStats {
   pruned: number;
   /** Ticks that failed on the database itself (the rows stay pending). */
   storeErrors: number;
+  /**
+   * Rows the publisher accepted without sending (a result with `status: "disabled"`). They are not
+   * marked sent and count no attempt: they stay pending.
+   */
+  notSent: number;
+  /**
+   * The publisher is a disabled stream (its `ready()` says `disabled`, or it answered "disabled"):
+   * the relay refuses it and sends nothing. Alert on it; `/health` should show it.
+   */
+  publisherDisabled: boolean;
   running: boolean;
 }
 
@@ -93,6 +104,10 @@ const DEFAULT_RETENTION: OutboxRetention = { sentMs: 24 * 60 * 60 * 1000, interv
 // this long before looking again instead of spinning.
 const CONTENDED_WAIT_MS = 25;
 const ERROR_TEXT_LIMIT = 2000;
+const PRUNE_CHUNK = 10_000;
+// The start-up readiness question must not hold start() for long; a publisher that does not answer
+// is let through (a disabled result is still never counted sent, see publishClaimed).
+const READY_CHECK_MS = 5000;
 // The event itself is refused: sending it again gives the same answer.
 const PERMANENT = new Set(["VALIDATION_FAILED", "UNKNOWN_TOPIC", "EVENT_TOO_LARGE", "MALFORMED_MESSAGE"]);
 
@@ -112,6 +127,20 @@ export function describeError(error: unknown): string {
   return text.length > ERROR_TEXT_LIMIT ? `${text.slice(0, ERROR_TEXT_LIMIT)}…` : text;
 }
 
+/** The ConfigError for a publisher that is deliberately off: nothing it accepts is ever sent. */
+function disabledPublisherError(backend: string, detail: string | undefined): ConfigError {
+  const cause = (detail ?? "the stream is disabled").replace(/^disabled:\s*/, "");
+  return new ConfigError({
+    backend: "outbox",
+    message: `[outbox] the publisher is disabled (backend "${backend}": ${cause}), so the relay would mark rows sent that went nowhere — configure the backend (e.g. set REDIS_URL, or pick another EVENT_PUBLISHER) and restart; the rows stay pending until then`,
+    details: { reason: "publisher-disabled", backend },
+  });
+}
+
+function isClosedError(error: unknown): boolean {
+  return EventsError.isInstance(error) && error.code === "PUBLISHER_CLOSED";
+}
+
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { store, publisher } = options;
   const batchSize = positiveInt("batchSize", options.batchSize ?? 100, 1);
@@ -123,7 +152,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const logger = options.logger ?? consoleLogger;
   const random = options.random ?? Math.random;
 
-  const counts = { sent: 0, retried: 0, dead: 0, batches: 0, pruned: 0, storeErrors: 0 };
+  const counts = { sent: 0, retried: 0, dead: 0, batches: 0, pruned: 0, storeErrors: 0, notSent: 0 };
+  let publisherDisabled = false;
+  // The readiness answer, asked once (a disabled publisher never turns into a working one).
+  let publisherChecked: Promise<void> | undefined;
+  // Rows of the last batch that the publisher accepted without sending: the loop backs off.
+  let lastNotSent = 0;
   let running = false;
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
@@ -151,12 +185,63 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return { seq: row.seq, status: "retry", attempts, error: text, delayMs: backoffDelay(attempts - 1, backoff, random) };
   }
 
+  function checkPublisher(): Promise<void> {
+    publisherChecked ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const report = await Promise.race([
+        Promise.resolve()
+          .then(() => publisher.ready())
+          .catch(() => undefined),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(resolve, READY_CHECK_MS, undefined);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (report?.disabled) {
+        publisherDisabled = true;
+        throw disabledPublisherError(report.backend ?? publisher.backend, report.detail);
+      }
+    })();
+    return publisherChecked;
+  }
+
+  /**
+   * publishBatch, except that a batch which throws or rejects as a whole (a backend bug, a synchronous
+   * TypeError on one event) is sent again one event at a time, so only the event at fault fails.
+   * A closed publisher still rejects the whole call: nothing is known about these events.
+   */
+  async function publishAll(events: readonly DomainEvent[]): Promise<PromiseSettledResult<PublishResult>[]> {
+    if (events.length === 0) return [];
+    try {
+      return await publisher.publishBatch(events);
+    } catch (error) {
+      if (isClosedError(error)) throw error;
+      // The event at fault is known: it fails (an attempt counted, dead after maxAttempts) instead of
+      // the batch being abandoned and claimed again for ever.
+      if (events.length === 1) return [{ status: "rejected", reason: error }];
+      logger.warn(`[outbox] publishBatch failed as a whole, sending its ${events.length} events one by one: ${describeError(error)}`);
+    }
+    const results: PromiseSettledResult<PublishResult>[] = [];
+    // One at a time, in order: two events of a key must not race each other.
+    for (const event of events) {
+      try {
+        const [result] = await publisher.publishBatch([event]);
+        results.push(result ?? { status: "rejected", reason: new Error("publishBatch returned no result") });
+      } catch (error) {
+        if (isClosedError(error)) throw error;
+        results.push({ status: "rejected", reason: error });
+      }
+    }
+    return results;
+  }
+
   async function publishClaimed(): Promise<number> {
+    lastNotSent = 0;
     const claim = await store.claim(batchSize);
     const rows = claim.rows;
     if (rows.length === 0) return 0;
     try {
-      const outcomes: RowOutcome[] = new Array(rows.length);
+      const decided: (RowOutcome | undefined)[] = new Array(rows.length);
       const events: DomainEvent[] = [];
       const slots: number[] = [];
       rows.forEach((row, i) => {
@@ -164,19 +249,25 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           events.push(fromPayload(row.payload));
           slots.push(i);
         } catch (error) {
-          // A row that is not JSON can never be sent: retrying would only delay the dead letter.
-          outcomes[i] = { seq: row.seq, status: "dead", attempts: row.attempts + 1, error: `unreadable payload: ${describeError(error)}` };
+          // A row that is not a readable event can never be sent: retrying would only delay the dead letter.
+          decided[i] = { seq: row.seq, status: "dead", attempts: row.attempts + 1, error: `unreadable payload: ${describeError(error)}` };
         }
       });
       // publishBatch settles each event on its own and rejects as a whole only when the publisher is
       // closed (the Publisher contract): that says nothing about these events, so no attempt is
       // counted — the claim is abandoned below and the rows wait, untouched, for a working publisher.
-      const results = await publisher.publishBatch(events);
-      results.forEach((result, j) => {
-        const i = slots[j] as number;
+      const results = await publishAll(events);
+      let notSent = 0;
+      slots.forEach((i, j) => {
         const row = rows[i] as ClaimedRow;
-        outcomes[i] = result.status === "fulfilled" ? { seq: row.seq, status: "sent" } : outcomeFor(row, result.reason);
+        const result = results[j];
+        if (result?.status === "rejected") decided[i] = outcomeFor(row, result.reason);
+        else if (result?.value?.status === "published") decided[i] = { seq: row.seq, status: "sent" };
+        // Accepted but not sent (a disabled stream) or no answer at all: no outcome, so the row stays
+        // pending with no attempt counted.
+        else notSent++;
       });
+      const outcomes = decided.filter((o): o is RowOutcome => o !== undefined);
       await claim.complete(outcomes);
       counts.batches++;
       for (const o of outcomes) {
@@ -187,11 +278,21 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           logger.error(`[outbox] event parked as dead after ${o.attempts} attempts: ${o.error}`, { seq: o.seq });
         }
       }
+      if (notSent > 0) {
+        counts.notSent += notSent;
+        lastNotSent = notSent;
+        if (!publisherDisabled) {
+          logger.error(
+            `[outbox] the publisher (backend "${publisher.backend}") accepted ${notSent} event(s) without sending them (stream disabled?) — they stay pending; configure the backend`,
+          );
+        }
+        publisherDisabled = true;
+      }
       const failed = outcomes.find((o) => o.status === "retry");
       if (failed && failed.status === "retry") {
         logger.warn(`[outbox] ${outcomes.filter((o) => o.status === "retry").length} event(s) will be retried: ${failed.error}`);
       }
-      return rows.length;
+      return outcomes.length;
     } catch (error) {
       // The rows stay pending and are sent again later: at-least-once, never lost.
       await claim.abandon().catch(() => {});
@@ -200,7 +301,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   function runOnce(): Promise<number> {
-    const next = inFlight.catch(() => 0).then(publishClaimed);
+    const next = inFlight
+      .catch(() => 0)
+      .then(async () => {
+        await checkPublisher();
+        return publishClaimed();
+      });
     inFlight = next.catch(() => 0);
     return next;
   }
@@ -209,11 +315,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!retention) return 0;
     lastPrune = Date.now();
     let total = 0;
-    // Chunks keep each delete short so it never holds the table for long.
+    // Chunks keep each delete short so it never holds the table for long, and the event loop runs
+    // between them: with SQLite every chunk is synchronous work on the app's thread.
     for (;;) {
-      const n = await store.pruneSent(retention.sentMs, 10_000);
+      const n = await store.pruneSent(retention.sentMs, PRUNE_CHUNK);
       total += n;
-      if (n < 10_000) break;
+      if (n < PRUNE_CHUNK) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     counts.pruned += total;
     return total;
@@ -241,7 +349,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       let handled = 0;
       try {
         handled = await runOnce();
-        failures = 0;
+        failures = lastNotSent > 0 ? failures + 1 : 0;
         if (retention && Date.now() - lastPrune >= retention.intervalMs) await prune();
       } catch (error) {
         counts.storeErrors++;
@@ -255,6 +363,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       // Yield to the event loop between batches: with a synchronous store (SQLite) and an in-process
       // backend a tick is all microtasks, and back-to-back ticks would starve timers and the app's I/O.
       await new Promise<void>((resolve) => setImmediate(resolve));
+      if (lastNotSent > 0) {
+        // Claiming again at once would hand the same rows to the same publisher: back off instead.
+        sleeper = new AbortController();
+        await sleep(Math.min(pollIntervalMs * 5, backoffDelay(failures, { baseMs: 100, maxMs: 30_000 }, random) + 50), sleeper.signal);
+        sleeper = undefined;
+        continue;
+      }
       if (handled >= batchSize) continue;
       await idle(handled);
       if (lingerMs > 0 && !stopping) {
@@ -268,6 +383,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function begin(): Promise<void> {
+    await checkPublisher();
     if (options.migrate !== false) await store.migrate();
     offEnqueue = store.onEnqueue(wake);
     if (store.listen) {
@@ -321,7 +437,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
     async metrics() {
       const stats = await store.stats();
-      return { ...stats, ...counts, running };
+      return { ...stats, ...counts, publisherDisabled, running };
     },
   };
   return relay;

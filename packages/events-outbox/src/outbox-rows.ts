@@ -2,7 +2,7 @@
 // columns the relay selects on. Validation happens here, in the caller's transaction, so an invalid
 // event fails the caller's write instead of failing later in the relay.
 
-import { ConfigError, type DomainEvent, isTrusted, parseEvent, serializeEvent, trusted } from "@kaireon/events-core";
+import { ConfigError, type DomainEvent, isTrusted, parseEvent, serializeEvent, topicNames, trusted } from "@kaireon/events-core";
 import type { EventOrEvents } from "./outbox-store.js";
 
 export interface NewRow {
@@ -21,12 +21,42 @@ export function toRows(events: EventOrEvents): NewRow[] {
   });
 }
 
+const TOPICS: ReadonlySet<string> = new Set(topicNames);
+
 /**
- * Turns a stored row back into an event without a second schema pass (it was validated at enqueue).
- * The stored text is kept as the event's wire form, so the publisher sends it without serialising again.
+ * The envelope attributes a backend routes on (topic, key, source, id) have the right types. Rows
+ * were validated at enqueue, so this is only a guard against rows edited or written by hand: a few
+ * property reads instead of a second schema pass, so the relay's fast path stays fast.
+ */
+function looksLikeEnvelope(value: unknown): value is DomainEvent {
+  if (typeof value !== "object" || value === null) return false;
+  const e = value as Record<string, unknown>;
+  return (
+    e.specversion === "1.0" &&
+    typeof e.id === "string" &&
+    typeof e.source === "string" &&
+    typeof e.type === "string" &&
+    TOPICS.has(e.type) &&
+    typeof e.time === "string" &&
+    e.datacontenttype === "application/json" &&
+    typeof e.subject === "string" &&
+    typeof e.tenantid === "string" &&
+    typeof e.partitionkey === "string" &&
+    (e.traceparent === undefined || typeof e.traceparent === "string") &&
+    typeof e.data === "object" &&
+    e.data !== null
+  );
+}
+
+/**
+ * Turns a stored row back into an event. A well-formed row skips a second schema pass (it was
+ * validated at enqueue) and its stored text is kept as the event's wire form, so the publisher sends
+ * it without serialising again. Anything else gets the full schema check: it throws ValidationError
+ * (the relay parks that row alone as dead) or returns the event the schema accepts.
  */
 export function fromPayload(payload: string): DomainEvent {
-  return trusted(JSON.parse(payload) as DomainEvent, payload);
+  const parsed: unknown = JSON.parse(payload);
+  return looksLikeEnvelope(parsed) ? trusted(parsed, payload) : parseEvent(parsed);
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,50}$/;

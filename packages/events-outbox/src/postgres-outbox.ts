@@ -8,7 +8,7 @@
 // chosen by status and due time, never by a high-water mark on seq, so a transaction that commits
 // after a later-numbered one is still picked up.
 
-import { ConnectionError } from "@kaireon/events-core";
+import { ConfigError, ConnectionError } from "@kaireon/events-core";
 import { checkTableName, EnqueueListeners, toRows } from "./outbox-rows.js";
 import { selectSendable } from "./outbox-select.js";
 import type { Claim, ClaimedRow, EventOrEvents, OutboxStats, OutboxStore, RowOutcome } from "./outbox-store.js";
@@ -27,6 +27,7 @@ export interface PgClientLike extends PgQueryableLike {
   release(destroy?: boolean | Error): void;
   on(event: "notification", listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
+  removeListener(event: "error", listener: (error: Error) => void): unknown;
   removeAllListeners(event?: string): unknown;
 }
 
@@ -39,6 +40,11 @@ export interface PostgresOutboxOptions {
   pool: PgPoolLike;
   /** Table name; default `kaireon_outbox`. Also the LISTEN/NOTIFY channel. */
   table?: string;
+  /**
+   * Delay before the LISTEN connection is tried again after it failed or was lost: doubling from
+   * `baseMs` up to `maxMs`, half of it random. Default 1 s … 30 s. The relay polls meanwhile.
+   */
+  listenRetry?: { baseMs?: number; maxMs?: number };
 }
 
 export interface PostgresOutbox extends OutboxStore {
@@ -82,19 +88,77 @@ function migrations(t: string): string[] {
   ];
 }
 
-async function rollback(client: PgClientLike) {
-  try {
-    await client.query("ROLLBACK");
-    client.release();
-  } catch (error) {
-    client.release(error instanceof Error ? error : true);
+/**
+ * A pooled client checked out for a while. pg-pool removes its own 'error' listener at checkout, and a
+ * claim holds its client across the publish: a session the server ends meanwhile
+ * (idle_in_transaction_session_timeout, pg_terminate_backend, a failover) would emit an 'error' nobody
+ * listens to, which kills the process. This one records it instead; the batch is then rolled back by
+ * the server and its rows stay pending.
+ */
+class HeldClient {
+  lost: Error | undefined;
+  private released = false;
+  private readonly onError = (error: Error) => {
+    this.lost ??= error;
+  };
+  constructor(readonly client: PgClientLike) {
+    client.on("error", this.onError);
   }
+
+  static async from(pool: PgPoolLike): Promise<HeldClient> {
+    return new HeldClient(await pool.connect());
+  }
+
+  query(text: string, values?: unknown[]) {
+    if (this.lost) return Promise.reject(this.lostError());
+    return this.client.query(text, values);
+  }
+
+  lostError(): ConnectionError {
+    return new ConnectionError({
+      backend: "outbox",
+      message: `[outbox] the database session was ended by the server (${this.lost?.message}) — its transaction rolled back, the rows stay pending and are sent again`,
+      cause: this.lost,
+    });
+  }
+
+  /** Back to the pool; a session that failed is destroyed, not reused. */
+  release(destroy?: Error | true) {
+    if (this.released) return;
+    this.released = true;
+    this.client.removeListener("error", this.onError);
+    this.client.release(this.lost ?? destroy);
+  }
+
+  async rollback() {
+    if (this.lost) return this.release();
+    try {
+      await this.client.query("ROLLBACK");
+      this.release();
+    } catch (error) {
+      this.release(error instanceof Error ? error : true);
+    }
+  }
+}
+
+function positiveMs(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 1) {
+    throw new ConfigError({
+      backend: "outbox",
+      message: `[outbox] createPostgresOutbox option "${name}" is ${value} — use a number of milliseconds ≥ 1`,
+    });
+  }
+  return value;
 }
 
 export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOutbox {
   const { pool } = options;
   const t = checkTableName("createPostgresOutbox", options.table ?? "kaireon_outbox");
   const listeners = new EnqueueListeners();
+  const listenRetry = {
+    baseMs: positiveMs("listenRetry.baseMs", options.listenRetry?.baseMs ?? 1000),
+    maxMs: positiveMs("listenRetry.maxMs", options.listenRetry?.maxMs ?? 30_000),
+  };
 
   // One statement: the rows and the NOTIFY (delivered by PostgreSQL only if the transaction commits;
   // identical notifications in one transaction are folded into one).
@@ -104,7 +168,7 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
       RETURNING 1
     ) SELECT pg_notify($5, '') FROM (SELECT count(*) FROM ins) AS c`;
 
-  async function complete(client: PgClientLike, outcomes: readonly RowOutcome[]) {
+  async function complete(client: HeldClient, outcomes: readonly RowOutcome[]) {
     const sent: number[] = [];
     const retry = { seq: [] as number[], attempts: [] as number[], delay: [] as number[], error: [] as string[] };
     const dead = { seq: [] as number[], attempts: [] as number[], error: [] as string[] };
@@ -150,7 +214,7 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     table: t,
 
     async migrate() {
-      const client = await pool.connect();
+      const client = await HeldClient.from(pool);
       try {
         await client.query("BEGIN");
         // Serialises concurrent migrations (several app instances starting at once).
@@ -167,7 +231,7 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
         await client.query("COMMIT");
         client.release();
       } catch (error) {
-        await rollback(client);
+        await client.rollback();
         throw error;
       }
     },
@@ -191,24 +255,39 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     },
 
     async claim(limit) {
-      const client = await pool.connect();
+      const client = await HeldClient.from(pool);
       try {
         await client.query("BEGIN");
-        // 1. Which keys could send now: the oldest pending rows, in order, skipping keys whose head waits for a retry.
+        // 1. Which rows could be sent now: the oldest pending rows, in order, skipping keys whose head
+        // waits for a retry (an ordered walk of the pending index: cheap however large the backlog).
+        const window = Math.max(limit * 2, 256);
         const scan = await client.query(
           `SELECT seq, partition_key, next_attempt_at <= clock_timestamp() AS ready FROM ${t}
            WHERE status = 'pending' ORDER BY seq LIMIT $1`,
-          [Math.max(limit * 2, 256)],
+          [window],
         );
-        const scanned = scan.rows.map((r) => ({
-          seq: r.seq as string,
-          partitionKey: r.partition_key as string,
-          ready: r.ready as boolean,
-        }));
-        const chosen = selectSendable(scanned, limit, new Set()).map((i) => scanned[i] as (typeof scanned)[number]);
+        const blocked = new Set<string>();
+        const chosen = pickSendable(scan.rows, limit, blocked);
+        if (chosen.length < limit && scan.rows.length === window) {
+          // The oldest rows are mostly keys waiting for a retry: look past them, leaving out every key
+          // that has a row waiting, so the keys behind them are never starved. (A due row of such a key
+          // that is older than its waiting row goes when it reaches the oldest rows, or with the key.)
+          const waits = await client.query(
+            // (SELECT clock_timestamp()) is evaluated once, so the due-time index serves the range.
+            `SELECT DISTINCT partition_key AS k FROM ${t} WHERE status = 'pending' AND next_attempt_at > (SELECT clock_timestamp())`,
+          );
+          for (const r of waits.rows) blocked.add(r.k as string);
+          const after = scan.rows[scan.rows.length - 1].seq as string;
+          const more = await client.query(
+            `SELECT seq, partition_key, next_attempt_at <= clock_timestamp() AS ready FROM ${t}
+             WHERE status = 'pending' AND seq > $1 AND partition_key <> ALL($2::text[]) ORDER BY seq LIMIT $3`,
+            [after, [...blocked], limit - chosen.length],
+          );
+          chosen.push(...pickSendable(more.rows, limit - chosen.length, blocked));
+        }
         const keys = [...new Set(chosen.map((r) => r.partitionKey))];
         if (keys.length === 0) {
-          await rollback(client);
+          await client.rollback();
           return emptyClaim;
         }
         // 2. Take the keys no other relay holds; held until this transaction ends.
@@ -219,7 +298,7 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
         );
         const mine = locked.rows.map((r) => r.k as string);
         if (mine.length === 0) {
-          await rollback(client);
+          await client.rollback();
           return emptyClaim;
         }
         // 3. Re-read the chosen rows of those keys now that they are ours (by primary key): another relay
@@ -236,7 +315,7 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
           return { seq: Number(r.seq), eventId: r.event_id, partitionKey: r.partition_key, payload: r.payload, attempts: r.attempts };
         });
         if (rows.length === 0) {
-          await rollback(client);
+          await client.rollback();
           return emptyClaim;
         }
         let settled = false;
@@ -250,28 +329,40 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
               await client.query("COMMIT");
               client.release();
             } catch (error) {
-              await rollback(client);
-              throw error;
+              await client.rollback();
+              throw client.lost ? client.lostError() : error;
             }
           },
           async abandon() {
             if (settled) return;
             settled = true;
-            await rollback(client);
+            await client.rollback();
           },
         } satisfies Claim;
       } catch (error) {
-        await rollback(client);
-        throw error;
+        await client.rollback();
+        throw client.lost ? client.lostError() : error;
       }
     },
 
     async nextDueInMs() {
+      // 0 when a row can be sent now; otherwise when the first waiting head is due. Rows queued behind
+      // a waiting head of their key are due on paper but cannot go: counting them would spin the relay.
       const { rows } = await pool.query(
-        `SELECT greatest(0, extract(epoch FROM min(next_attempt_at) - clock_timestamp()) * 1000) AS due FROM ${t} WHERE status = 'pending'`,
+        `WITH now AS (SELECT clock_timestamp() AS at),
+         heads AS (
+           SELECT DISTINCT ON (partition_key) partition_key, seq, next_attempt_at FROM ${t}
+           WHERE status = 'pending' AND next_attempt_at > (SELECT at FROM now) ORDER BY partition_key, seq
+         )
+         SELECT EXISTS (
+                  SELECT 1 FROM ${t} o LEFT JOIN heads h ON h.partition_key = o.partition_key
+                  WHERE o.status = 'pending' AND o.next_attempt_at <= (SELECT at FROM now) AND (h.seq IS NULL OR o.seq < h.seq)
+                ) AS ready,
+                (SELECT greatest(0, extract(epoch FROM min(next_attempt_at) - (SELECT at FROM now)) * 1000) FROM heads) AS due`,
       );
-      const due = rows[0]?.due;
-      return due === null || due === undefined ? undefined : Math.ceil(Number(due));
+      const r = rows[0] ?? {};
+      if (r.ready) return 0;
+      return r.due === null || r.due === undefined ? undefined : Math.ceil(Number(r.due));
     },
 
     async pruneSent(olderThanMs, limit) {
@@ -315,22 +406,30 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
       let stopped = false;
       let client: PgClientLike | undefined;
       let retry: NodeJS.Timeout | undefined;
+      let failures = 0;
+      const released = new WeakSet<PgClientLike>();
       const connect = async () => {
+        let c: PgClientLike | undefined;
         try {
-          const c = await pool.connect();
-          c.on("notification", (message) => {
+          c = await pool.connect();
+          const mine = c;
+          mine.on("notification", (message) => {
             if (message.channel === t) wake();
           });
-          c.on("error", (error) => {
+          mine.on("error", (error) => {
             onError(error);
-            drop(c, error);
+            drop(mine, error);
           });
-          await c.query(`LISTEN ${t}`);
-          if (stopped) return drop(c);
-          client = c;
+          await mine.query(`LISTEN ${t}`);
+          if (stopped) return drop(mine);
+          client = mine;
+          failures = 0;
           // Anything committed while we were not listening is picked up now.
           wake();
         } catch (error) {
+          // The session is in an unknown state: destroy it, or every failed attempt keeps one pooled
+          // connection for good and the app's pool runs dry.
+          if (c) drop(c);
           onError(
             new ConnectionError({ backend: "outbox", message: `[outbox] LISTEN ${t} failed: ${(error as Error).message}`, cause: error }),
           );
@@ -338,6 +437,8 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
         }
       };
       const drop = (c: PgClientLike, error?: Error) => {
+        if (released.has(c)) return;
+        released.add(c);
         c.removeAllListeners("notification");
         c.removeAllListeners("error");
         c.on("error", () => {});
@@ -347,10 +448,18 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
       };
       const schedule = () => {
         if (stopped || retry) return;
-        retry = setTimeout(() => {
-          retry = undefined;
-          void connect();
-        }, 1000);
+        // Doubling, capped, half of it random: a database that keeps refusing is asked less and less
+        // often, and relays restarted together do not retry in step.
+        const cap = Math.min(listenRetry.maxMs, listenRetry.baseMs * 2 ** Math.min(failures, 30));
+        failures++;
+        retry = setTimeout(
+          () => {
+            retry = undefined;
+            void connect();
+          },
+          cap / 2 + Math.random() * (cap / 2),
+        );
+        retry.unref?.();
       };
       await connect();
       return async () => {
@@ -369,6 +478,18 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     },
   };
   return outbox;
+}
+
+interface ScanRow {
+  seq: string;
+  partition_key: string;
+  ready: boolean;
+}
+
+/** The rows of a scan (in seq order) that may be sent, with `blocked` carried across scans. */
+function pickSendable(rows: readonly ScanRow[], limit: number, blocked: Set<string>): { seq: string; partitionKey: string }[] {
+  const scanned = rows.map((r) => ({ seq: r.seq, partitionKey: r.partition_key, ready: r.ready }));
+  return selectSendable(scanned, limit, blocked).map((i) => scanned[i] as (typeof scanned)[number]);
 }
 
 const emptyClaim: Claim = { rows: [], complete: async () => {}, abandon: async () => {} };

@@ -21,7 +21,8 @@ import type { Claim, ClaimedRow, EventOrEvents, OutboxStats, OutboxStore, RowOut
 export interface SqliteDatabaseLike {
   prepare(sql: string): SqliteStatementLike;
   exec(sql: string): unknown;
-  transaction(fn: () => void): () => void;
+  /** better-sqlite3's: the returned function runs `fn` in a transaction; `.immediate()` takes the write lock first. */
+  transaction(fn: () => void): { (): void; immediate?: () => void };
   readonly inTransaction: boolean;
 }
 
@@ -201,7 +202,12 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       promote: db.prepare(`UPDATE ${t}_retry SET next_attempt_at = ? WHERE seq = ? AND next_attempt_at = ${QUEUED}`),
       queueKey: db.prepare(`UPDATE ${t}_retry SET next_attempt_at = ${QUEUED} WHERE status = 'pending' AND partition_key = ?`),
       nextRetryDue: db.prepare(`SELECT min(next_attempt_at) AS due FROM ${t}_retry WHERE status = 'pending'`),
-      pruneScan: db.prepare(`SELECT seq, created_at FROM ${t} WHERE seq < ? ORDER BY seq LIMIT ?`),
+      // Sent rows only: dead rows, and rows waiting in the retry table, are stepped over (a probe of the
+      // retry table's primary key each), so they never cap or stop a chunk.
+      pruneScan: db.prepare(
+        `SELECT seq, created_at FROM ${t} WHERE seq < ?
+         AND NOT EXISTS (SELECT 1 FROM ${t}_retry r WHERE r.seq = ${t}.seq AND r.status <> 'sent') ORDER BY seq LIMIT ?`,
+      ),
       pruneLog: db.prepare(
         `DELETE FROM ${t} WHERE seq BETWEEN ? AND ?
          AND NOT EXISTS (SELECT 1 FROM ${t}_retry r WHERE r.seq = ${t}.seq AND r.status <> 'sent')`,
@@ -263,7 +269,11 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async migrate() {
       db.exec(`CREATE TABLE IF NOT EXISTS ${t}_schema (version INTEGER NOT NULL)`);
-      db.transaction(() => {
+      // BEGIN IMMEDIATE: the migration reads the version and then writes. In a deferred transaction a
+      // second process migrating the same fresh file at once could not upgrade its read lock, and
+      // SQLite fails that with "database is locked" at once (no busy wait, to avoid a deadlock);
+      // taking the write lock first makes the second opener wait on busy_timeout instead.
+      const upgrade = db.transaction(() => {
         const row = db.prepare(`SELECT max(version) AS v FROM ${t}_schema`).get() as { v: number | null };
         const current = row.v ?? 0;
         const steps = migrations(t);
@@ -271,7 +281,10 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
           db.exec(steps[v] as string);
           db.prepare(`INSERT INTO ${t}_schema (version) VALUES (?)`).run(v + 1);
         }
-      })();
+      });
+      // Inside the caller's transaction better-sqlite3 runs it as a savepoint, which has no lock mode.
+      if (upgrade.immediate && !db.inTransaction) upgrade.immediate();
+      else upgrade();
       statements = undefined;
     },
 
@@ -427,8 +440,8 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     async pruneSent(olderThanMs, limit) {
       const s = stmts();
       const cutoff = now() - olderThanMs;
-      // Oldest first, up to the first row still inside the retention; the row at the cursor stays so
-      // seqs keep growing past it.
+      // The oldest sent rows first, up to the first one still inside the retention; the row at the
+      // cursor stays so seqs keep growing past it. The range delete below keeps the rows it steps over.
       const scan = s.pruneScan.all(readCursor(), limit) as { seq: number; created_at: number }[];
       let last: number | undefined;
       for (const r of scan) {

@@ -1,6 +1,8 @@
 // ioredis wiring shared by the publisher and the subscriber: one place that decides connection
 // options, keeps the password out of every log line and error, and maps ioredis errors to coded
-// EventsErrors.
+// EventsErrors. ioredis takes the password from the URL's userinfo or its query (`?password=`), and
+// its errors can carry it (a ReplyError's `command.args` of AUTH): text is masked with urlSecrets,
+// and an error's cause is a redacted copy, never the ioredis error itself.
 
 import {
   backoffDelay,
@@ -11,6 +13,7 @@ import {
   redactSecrets,
   redactUrl,
   type TopicName,
+  urlSecrets,
 } from "@kaireon/events-core";
 import { type RedisOptions as IORedisOptions, Redis } from "ioredis";
 import type { RedisOptions } from "./redis-options.js";
@@ -22,18 +25,27 @@ export function keyOf(options: Pick<RedisOptions, "prefix">, topic: TopicName): 
   return `${options.prefix}${topic}`;
 }
 
-function secretsOf(url: string): string[] {
-  try {
-    const parsed = new URL(url);
-    return [parsed.password, decodeURIComponent(parsed.password)].filter((s) => s.length > 0);
-  } catch {
-    return [];
-  }
+/** Text safe to log or put in an error: no secret of the URL (userinfo or query) survives. */
+export function safeText(options: Pick<RedisOptions, "url">, text: string): string {
+  return redactSecrets(text, urlSecrets(options.url));
 }
 
-/** Text safe to log or put in an error: the password of the URL never survives. */
-export function safeText(options: Pick<RedisOptions, "url">, text: string): string {
-  return redactSecrets(text, secretsOf(options.url));
+// Fields of a Node/ioredis error worth keeping for diagnosis; everything else (`command` with its
+// arguments, `previousErrors`, the socket) is left behind.
+const KEPT_FIELDS = ["code", "errno", "syscall", "address", "port"] as const;
+
+/** A copy of `error` fit to be a cause: name, masked message and stack, a few diagnostic fields. */
+export function redactedCause(options: Pick<RedisOptions, "url">, error: unknown): Error {
+  const source = (error ?? {}) as Record<string, unknown>;
+  const copy = new Error(safeText(options, (error as Error)?.message ?? String(error)));
+  copy.name = typeof source.name === "string" ? source.name : "Error";
+  copy.stack = typeof source.stack === "string" ? safeText(options, source.stack) : `${copy.name}: ${copy.message}`;
+  for (const field of KEPT_FIELDS) {
+    const value = source[field];
+    if (typeof value === "string") (copy as unknown as Record<string, unknown>)[field] = safeText(options, value);
+    else if (typeof value === "number") (copy as unknown as Record<string, unknown>)[field] = value;
+  }
+  return copy;
 }
 
 export function describeServer(options: Pick<RedisOptions, "url">): string {
@@ -84,15 +96,17 @@ export function isAuthError(error: unknown): boolean {
 }
 
 /** Maps an ioredis error to a coded EventsError whose message names the server without its password. */
-export function toEventsError(options: RedisOptions, error: unknown): EventsError {
+export function toEventsError(options: Pick<RedisOptions, "url">, error: unknown): EventsError {
   if (EventsError.isInstance(error)) return error;
   const message = safeText(options, (error as Error)?.message ?? String(error));
   const where = describeServer(options);
+  const cause = redactedCause(options, error);
   if (isAuthError(error)) {
     return new ConnectionError({
       backend: BACKEND,
       code: "AUTH_FAILED",
       message: `[redis] ${where} refused the credentials (${message}) — check the user and password in REDIS_URL`,
+      cause,
     });
   }
   if (/Command timed out/i.test(message)) {
@@ -101,6 +115,7 @@ export function toEventsError(options: RedisOptions, error: unknown): EventsErro
       code: "PUBLISH_TIMEOUT",
       message: `[redis] no reply from ${where} within REDIS_PUBLISH_TIMEOUT_MS; the event may or may not have been sent`,
       details: { sent: "unknown" },
+      cause,
     });
   }
   if (
@@ -111,7 +126,8 @@ export function toEventsError(options: RedisOptions, error: unknown): EventsErro
     return new ConnectionError({
       backend: BACKEND,
       message: `[redis] cannot reach ${where}: ${message} — check REDIS_URL and that Redis is running`,
+      cause,
     });
   }
-  return new PublishError({ backend: BACKEND, message: `[redis] ${where} rejected the command: ${message}` });
+  return new PublishError({ backend: BACKEND, message: `[redis] ${where} rejected the command: ${message}`, cause });
 }

@@ -1,8 +1,9 @@
 // Publishes envelopes over one ioredis connection: PUBLISH on `<prefix><topic>` (pub/sub, the
-// default) or XADD MAXLEN ~ (streams). Concurrent publishes are gathered by core's Batcher into
-// pipelines (one round trip each), and what waits for Redis is bounded: at most REDIS_MAX_PENDING
-// queued (then QUEUE_FULL) plus the pipelines in flight, and every publish settles within
-// REDIS_PUBLISH_TIMEOUT_MS — ioredis's offline queue is off, so nothing piles up while Redis is down.
+// default) or XADD MAXLEN ~ (streams). Concurrent publishes and publishBatch go through one path,
+// core's Batcher, into pipelines (one round trip each), and what waits for Redis is bounded: at most
+// REDIS_MAX_PENDING queued (then QUEUE_FULL) plus the pipelines in flight, and every publish settles
+// within REDIS_PUBLISH_TIMEOUT_MS — ioredis's offline queue is off, so nothing piles up while Redis is
+// down. A publishBatch larger than REDIS_MAX_PENDING is worked through as pipelines go out.
 
 import {
   type Batcher,
@@ -40,8 +41,6 @@ export class RedisPublisher extends PublisherBase {
   /** The ioredis connection (for metrics or tests). Do not send commands on it. */
   readonly client: Redis;
   private readonly batcher: Batcher<Outgoing, Delivery>;
-  private readonly batches = new Set<Promise<unknown>>();
-  private batchPending = 0;
   private lastError: Error | undefined;
 
   private readonly options: RedisOptions;
@@ -79,34 +78,21 @@ export class RedisPublisher extends PublisherBase {
   }
 
   protected deliver(event: DomainEvent): Promise<Delivery> {
-    return this.batcher.add({ key: keyOf(this.options, event.type), json: serializeEvent(event), at: Date.now() });
+    return this.batcher.add(this.outgoing(event, Date.now()));
   }
 
-  /** publishBatch: one pipeline, one round trip, settled within the publish timeout. */
-  protected override async deliverBatch(events: readonly DomainEvent[]): Promise<ItemOutcome<Delivery>[]> {
-    const { maxPending, publishTimeoutMs } = this.options;
-    if (this.pendingCount() + events.length > maxPending) {
-      const error = new PublishError({
-        backend: BACKEND,
-        code: "QUEUE_FULL",
-        message: `[redis] ${this.pendingCount()} events are already waiting for Redis and REDIS_MAX_PENDING is ${maxPending} — Redis is slow or down; raise REDIS_MAX_PENDING or slow down`,
-        details: { maxPending },
-      });
-      return events.map(() => ({ ok: false, error }));
-    }
+  /**
+   * publishBatch: the same Batcher, so the same bounds and pipelines. A batch larger than
+   * REDIS_MAX_PENDING is accepted while there is room and worked through as pipelines go out, each
+   * event settled within REDIS_PUBLISH_TIMEOUT_MS; with no room at all it fails with QUEUE_FULL.
+   */
+  protected override deliverBatch(events: readonly DomainEvent[]): Promise<ItemOutcome<Delivery>[]> {
     const now = Date.now();
-    const items = events.map((event) => ({ key: keyOf(this.options, event.type), json: serializeEvent(event), at: now }));
-    this.batchPending += items.length;
-    const settled = this.sendPipeline(items, now + publishTimeoutMs).catch((error: unknown) =>
-      items.map((): ItemOutcome<Delivery> => ({ ok: false, error: toEventsError(this.options, error) })),
-    );
-    this.batches.add(settled);
-    try {
-      return await settled;
-    } finally {
-      this.batches.delete(settled);
-      this.batchPending -= items.length;
-    }
+    return this.batcher.addAll(events.map((event) => this.outgoing(event, now)));
+  }
+
+  private outgoing(event: DomainEvent, at: number): Outgoing {
+    return { key: keyOf(this.options, event.type), json: serializeEvent(event), at };
   }
 
   /**
@@ -128,8 +114,15 @@ export class RedisPublisher extends PublisherBase {
     const timedOut = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, Math.max(1, deadline - Date.now()), undefined);
     });
-    const replies = await Promise.race([pipeline.exec(), timedOut]);
-    clearTimeout(timer);
+    let replies: Awaited<ReturnType<typeof pipeline.exec>> | undefined;
+    try {
+      replies = await Promise.race([pipeline.exec(), timedOut]);
+    } catch (error) {
+      // The connection went away between the check and the write: coded, and without the raw error.
+      throw toEventsError(this.options, error);
+    } finally {
+      clearTimeout(timer);
+    }
     if (replies === undefined) {
       if (this.client.status === "ready") {
         this.logger.warn(`[redis] ${describeServer(this.options)} did not answer a pipeline in time; reconnecting`);
@@ -179,20 +172,12 @@ export class RedisPublisher extends PublisherBase {
     });
   }
 
-  protected override async drain(): Promise<void> {
-    await Promise.all([super.drain(), ...this.batches]);
-  }
-
   protected override async release(): Promise<void> {
     if (this.client.status === "ready") {
       await this.client.quit().catch(() => this.client.disconnect());
     } else {
       this.client.disconnect();
     }
-  }
-
-  protected override pendingCount(): number {
-    return super.pendingCount() + this.batchPending;
   }
 
   async ready(): Promise<ReadinessReport> {

@@ -1,26 +1,22 @@
-// Reads events back, each subscription on its own connection. Pub/sub: SUBSCRIBE to the topics'
-// channels; ioredis resubscribes after a reconnect; events published while disconnected are gone.
-// Streams: a consumer group per subscription (XREADGROUP, XACK after the handler), and entries a
-// dead consumer left pending longer than REDIS_CLAIM_IDLE_MS are taken over with XAUTOCLAIM.
-// A malformed message or a failing handler goes to onError and the subscription goes on.
+// Reads events back, each subscription on its own connection; core's SubscriberBase is the shell (the
+// checks, parse → handler contract → onError, close), this file only the transport loops. Pub/sub:
+// SUBSCRIBE to the topics' channels; ioredis resubscribes after a reconnect; events published while
+// disconnected are gone. Streams: a consumer group per subscription (XREADGROUP), each entry
+// acknowledged as soon as its handler is done (so a peer's XAUTOCLAIM never takes over an entry
+// already handled), and entries a dead consumer left pending longer than REDIS_CLAIM_IDLE_MS are
+// taken over with XAUTOCLAIM.
 
 import { hostname } from "node:os";
 import {
   backoffDelay,
   ConfigError,
-  consoleLogger,
-  type DomainEvent,
-  type EventHandler,
   EventsError,
+  type Inbox,
   type Logger,
-  type MessageContext,
-  type SubscribeOptions,
-  type Subscriber,
-  type Subscription,
-  type SubscriptionError,
-  safeParseEvent,
+  SubscriberBase,
   sleep,
   type TopicName,
+  type TransportSubscription,
 } from "@kaireon/events-core";
 import type { Redis } from "ioredis";
 import { BACKEND, createClient, keyOf, safeText, toEventsError } from "./redis-client.js";
@@ -31,102 +27,56 @@ export interface RedisSubscriberContext {
   logger?: Logger;
 }
 
-type OnError = (failure: SubscriptionError) => void;
-
-function handlerFailed(cause: unknown): EventsError {
-  return EventsError.isInstance(cause)
-    ? cause
-    : new EventsError({ code: "HANDLER_FAILED", backend: BACKEND, message: `[redis] handler failed: ${(cause as Error)?.message}`, cause });
-}
-
-export class RedisSubscriber implements Subscriber {
-  readonly backend = BACKEND;
-  private readonly logger: Logger;
-  private readonly subscriptions = new Set<Subscription>();
-  private closed = false;
-
+export class RedisSubscriber extends SubscriberBase {
   private readonly options: RedisOptions;
 
   constructor(config: RedisConfig, context: RedisSubscriberContext = {}) {
+    super({ backend: BACKEND, ...(context.logger ? { logger: context.logger } : {}) });
     this.options = resolveRedisConfig(config);
-    this.logger = context.logger ?? consoleLogger;
   }
 
-  async subscribe(topics: readonly TopicName[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.closed) {
-      throw new EventsError({ code: "SUBSCRIBER_CLOSED", backend: BACKEND, message: "[redis] subscriber is closed — create a new one" });
-    }
-    if (topics.length === 0) throw new ConfigError({ backend: BACKEND, message: "[redis] subscribe() needs at least one topic" });
-    const onError: OnError =
-      options.onError ??
-      ((f) => this.logger.warn(`[redis] subscriber error: ${f.error.message}`, { code: f.error.code, source: f.context?.source }));
-    const subscription =
-      this.options.mode === "streams"
-        ? await StreamSubscription.start(this.options, this.logger, topics, handler, options, onError)
-        : await PubSubSubscription.start(this.options, this.logger, topics, handler, options, onError);
-    const tracked: Subscription = {
-      topics: subscription.topics,
-      close: async () => {
-        this.subscriptions.delete(tracked);
-        await subscription.close();
-      },
-    };
-    this.subscriptions.add(tracked);
-    return tracked;
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.close()));
+  protected open(inbox: Inbox): Promise<TransportSubscription> {
+    return this.options.mode === "streams"
+      ? StreamReader.start(this.options, this.logger, inbox)
+      : PubSubReader.start(this.options, this.logger, inbox);
   }
 }
 
-/** Parses one message and runs the handler; never throws. */
-async function handle(raw: string | undefined, context: MessageContext, handler: EventHandler, onError: OnError): Promise<void> {
-  const parsed = safeParseEvent(raw ?? "");
-  if (!parsed.ok) {
-    const failure: SubscriptionError = { error: parsed.error, context };
-    if (raw !== undefined) failure.raw = raw;
-    report(onError, failure);
+// How long close() gives the last acknowledgements and QUIT before it cuts the connection: with Redis
+// down ioredis would hold them (and close()) until it is back.
+const CLOSE_GRACE_MS = 2_000;
+
+/** QUIT within the grace period, else (or when not connected) drop the connection. */
+async function closeClient(client: Redis): Promise<void> {
+  if (client.status !== "ready") {
+    client.disconnect();
     return;
   }
-  try {
-    await handler(parsed.event as DomainEvent, context);
-  } catch (cause) {
-    report(onError, { error: handlerFailed(cause), context });
-  }
-}
-
-function report(onError: OnError, failure: SubscriptionError): void {
-  try {
-    onError(failure);
-  } catch {
-    // An error callback that throws must not stop the subscription either.
-  }
+  let timer: NodeJS.Timeout | undefined;
+  const quit = client.quit().then(
+    () => true,
+    () => false,
+  );
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(resolve, CLOSE_GRACE_MS, false);
+  });
+  const clean = await Promise.race([quit, late]);
+  clearTimeout(timer);
+  if (!clean) client.disconnect();
 }
 
 // Messages received and waiting for a pub/sub handler, at most.
 const MAX_QUEUED_MESSAGES = 10_000;
 
-class PubSubSubscription implements Subscription {
-  private open = true;
+class PubSubReader implements TransportSubscription {
   private queued = 0;
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(
-    private readonly client: Redis,
-    readonly topics: readonly TopicName[],
-  ) {}
+  private constructor(private readonly client: Redis) {}
 
-  static async start(
-    options: RedisOptions,
-    logger: Logger,
-    topics: readonly TopicName[],
-    handler: EventHandler,
-    subscribeOptions: SubscribeOptions,
-    onError: OnError,
-  ): Promise<PubSubSubscription> {
-    if (subscribeOptions.from !== undefined && subscribeOptions.from !== "latest") {
+  static async start(options: RedisOptions, logger: Logger, inbox: Inbox): Promise<PubSubReader> {
+    const from = inbox.options.from;
+    if (from !== undefined && from !== "latest") {
       throw new ConfigError({
         backend: BACKEND,
         message: "[redis] pub/sub keeps no events, so it cannot replay (from: earliest or a time) — set REDIS_MODE=streams for replay",
@@ -134,47 +84,44 @@ class PubSubSubscription implements Subscription {
       });
     }
     const client = createClient(options, "subscriber", logger);
-    const subscription = new PubSubSubscription(client, [...topics]);
-    const channels = new Map(topics.map((topic) => [keyOf(options, topic), topic]));
+    const reader = new PubSubReader(client);
+    const channels = inbox.topics.map((topic) => keyOf(options, topic));
     client.on("message", (channel: string, message: string) => {
-      if (!subscription.open) return;
-      const context: MessageContext = { source: channel };
+      if (inbox.signal.aborted) return;
       // Pub/sub has no backpressure: a handler slower than the publishers would queue messages here
       // without end. Beyond the bound they are dropped and reported (streams mode has no such limit).
-      if (subscription.queued >= MAX_QUEUED_MESSAGES) {
-        report(onError, {
+      if (reader.queued >= MAX_QUEUED_MESSAGES) {
+        inbox.report({
           error: new EventsError({
             code: "QUEUE_FULL",
             backend: BACKEND,
             message: `[redis] ${MAX_QUEUED_MESSAGES} messages are waiting for the handler; this one was dropped — make the handler faster or use REDIS_MODE=streams`,
           }),
           raw: message,
-          context,
+          context: { source: channel },
         });
         return;
       }
-      subscription.queued++;
+      reader.queued++;
       // One message at a time, in arrival order, like a broker consumer.
-      subscription.chain = subscription.chain.then(async () => {
-        subscription.queued--;
-        if (subscription.open) await handle(message, context, handler, onError);
+      reader.chain = reader.chain.then(() => {
+        reader.queued--;
+        return inbox.deliver(message, { source: channel });
       });
     });
     try {
       await client.connect();
-      await client.subscribe(...channels.keys());
+      await client.subscribe(...channels);
     } catch (error) {
       client.disconnect();
       throw toEventsError(options, error);
     }
-    return subscription;
+    return reader;
   }
 
   async close(): Promise<void> {
-    if (!this.open) return;
-    this.open = false;
-    await this.chain;
-    await this.client.quit().catch(() => this.client.disconnect());
+    // The inbox is aborted already: queued messages are skipped; the base waits for the one running.
+    await closeClient(this.client);
   }
 }
 
@@ -184,49 +131,64 @@ const BLOCK_MS = 2_000;
 
 type StreamEntry = [id: string, fields: string[] | null];
 
-class StreamSubscription implements Subscription {
-  private open = true;
+/** Rejects a Redis call's wait when the subscription closes (the command itself may still land). */
+class Closed extends Error {}
+
+class StreamReader implements TransportSubscription {
   private reading = false;
   private loop: Promise<void> = Promise.resolve();
   private lastClaim = 0;
   private readonly keys: string[];
-  private readonly topicOf: Map<string, TopicName>;
   private readonly consumer: string;
+  private readonly group: string;
+  /** Acknowledgements not yet sent, per stream key: those finished in the same turn go in one XACK. */
+  private readonly toAck = new Map<string, string[]>();
+  private ackScheduled = false;
+  private readonly acking = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly options: RedisOptions,
     private readonly logger: Logger,
     private readonly client: Redis,
-    readonly topics: readonly TopicName[],
-    private readonly group: string,
-    private readonly handler: EventHandler,
-    private readonly onError: OnError,
+    private readonly inbox: Inbox,
   ) {
-    this.topicOf = new Map(topics.map((topic) => [keyOf(options, topic), topic]));
-    this.keys = [...this.topicOf.keys()];
+    this.keys = inbox.topics.map((topic: TopicName) => keyOf(options, topic));
+    this.group = inbox.options.group ?? options.consumerGroup;
     this.consumer = options.consumerName ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   }
 
-  static async start(
-    options: RedisOptions,
-    logger: Logger,
-    topics: readonly TopicName[],
-    handler: EventHandler,
-    subscribeOptions: SubscribeOptions,
-    onError: OnError,
-  ): Promise<StreamSubscription> {
-    const group = subscribeOptions.group ?? options.consumerGroup;
+  static async start(options: RedisOptions, logger: Logger, inbox: Inbox): Promise<StreamReader> {
     const client = createClient(options, "subscriber", logger);
-    const subscription = new StreamSubscription(options, logger, client, [...topics], group, handler, onError);
+    const reader = new StreamReader(options, logger, client, inbox);
     try {
       await client.connect();
-      await subscription.ensureGroups(groupStartId(subscribeOptions.from));
+      await reader.ensureGroups(groupStartId(inbox.options.from));
     } catch (error) {
       client.disconnect();
       throw toEventsError(options, error);
     }
-    subscription.loop = subscription.run();
-    return subscription;
+    reader.loop = reader.run();
+    return reader;
+  }
+
+  /** The wait for `command`, given up when the subscription closes. */
+  private whileOpen<T>(command: Promise<T>): Promise<T> {
+    const { signal } = this.inbox;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new Closed());
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+      command.then(
+        (value) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Creates the group on each stream (and the stream itself) unless it exists: then `from` is ignored. */
@@ -242,38 +204,41 @@ class StreamSubscription implements Subscription {
 
   private async run(): Promise<void> {
     let failures = 0;
-    while (this.open) {
+    const { signal } = this.inbox;
+    while (!signal.aborted) {
       try {
         if (Date.now() - this.lastClaim >= Math.min(this.options.claimIdleMs, 30_000)) await this.claimAbandoned();
         this.reading = true;
-        const reply = (await this.client.xreadgroup(
-          "GROUP",
-          this.group,
-          this.consumer,
-          "COUNT",
-          READ_COUNT,
-          "BLOCK",
-          BLOCK_MS,
-          "STREAMS",
-          ...this.keys,
-          ...this.keys.map(() => ">"),
+        const reply = (await this.whileOpen(
+          this.client.xreadgroup(
+            "GROUP",
+            this.group,
+            this.consumer,
+            "COUNT",
+            READ_COUNT,
+            "BLOCK",
+            BLOCK_MS,
+            "STREAMS",
+            ...this.keys,
+            ...this.keys.map(() => ">"),
+          ),
         )) as Array<[string, StreamEntry[]]> | null;
         this.reading = false;
         for (const [key, entries] of reply ?? []) await this.process(key, entries);
         failures = 0;
       } catch (error) {
         this.reading = false;
-        if (!this.open) break;
+        if (signal.aborted || error instanceof Closed) break;
         const message = (error as Error)?.message ?? String(error);
         if (/NOGROUP/.test(message)) {
           // The server lost the group (restarted without persistence, stream deleted): recreate it
           // from the start of whatever the stream holds now, so nothing added since is skipped.
-          await this.ensureGroups("0").catch(() => {});
+          await this.whileOpen(this.ensureGroups("0")).catch(() => {});
           continue;
         }
         failures++;
         if (failures === 1) this.logger.warn(`[redis] stream read failed, retrying: ${safeText(this.options, message)}`);
-        await sleep(backoffDelay(failures, { baseMs: 100, maxMs: 2_000 }) + 50);
+        await sleep(backoffDelay(failures, { baseMs: 100, maxMs: 2_000 }) + 50, signal);
       }
     }
   }
@@ -284,18 +249,12 @@ class StreamSubscription implements Subscription {
     for (const key of this.keys) {
       let cursor = "0-0";
       // Bounded: a few pages per pass; the next pass continues with what is left.
-      for (let page = 0; page < 10 && this.open; page++) {
-        const [next, entries, deleted] = (await this.client.xautoclaim(
-          key,
-          this.group,
-          this.consumer,
-          this.options.claimIdleMs,
-          cursor,
-          "COUNT",
-          READ_COUNT,
+      for (let page = 0; page < 10 && !this.inbox.signal.aborted; page++) {
+        const [next, entries, deleted] = (await this.whileOpen(
+          this.client.xautoclaim(key, this.group, this.consumer, this.options.claimIdleMs, cursor, "COUNT", READ_COUNT),
         )) as [string, StreamEntry[], string[]?];
         // Entries trimmed by MAXLEN while pending cannot be delivered any more; stop tracking them.
-        if (deleted && deleted.length > 0) await this.client.xack(key, this.group, ...deleted);
+        for (const id of deleted ?? []) this.ack(key, id);
         await this.process(key, entries);
         if (next === "0-0") break;
         cursor = next;
@@ -304,30 +263,70 @@ class StreamSubscription implements Subscription {
   }
 
   private async process(key: string, entries: StreamEntry[]): Promise<void> {
-    const done: string[] = [];
     for (const [id, fields] of entries) {
-      if (!this.open) break;
+      if (this.inbox.signal.aborted) break;
       if (fields) {
         const at = fields.indexOf("event");
         const raw = at >= 0 && at % 2 === 0 ? fields[at + 1] : JSON.stringify(fields);
-        await handle(raw, { source: key, position: id }, this.handler, this.onError);
+        const outcome = await this.inbox.deliver(raw, { source: key, position: id });
+        // Not run (closing): left pending, so this group gets it again.
+        if (outcome === "skipped") break;
       }
-      // Acknowledged also when the handler failed (reported through onError): one bad event must
+      // Acknowledged also when the handler failed (HANDLER_FAILED went to onError): one bad event must
       // not come back forever. A consumer that dies mid-handler leaves it pending for XAUTOCLAIM.
-      done.push(id);
+      this.ack(key, id);
     }
-    if (done.length > 0) await this.client.xack(key, this.group, ...done);
+  }
+
+  /** Queues `id` for XACK; sent at the end of this turn with whatever else finished in it. */
+  private ack(key: string, id: string): void {
+    const ids = this.toAck.get(key);
+    if (ids) ids.push(id);
+    else this.toAck.set(key, [id]);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    queueMicrotask(() => this.sendAcks());
+  }
+
+  private sendAcks(): void {
+    this.ackScheduled = false;
+    for (const [key, ids] of this.toAck) {
+      const sent = this.client.xack(key, this.group, ...ids).catch((error: unknown) => {
+        // The entries stay pending: this group gets them again (XAUTOCLAIM), at least once.
+        this.inbox.report({
+          error: new EventsError({
+            backend: BACKEND,
+            code: "ACK_FAILED",
+            message: `[redis] XACK of ${ids.length} entr${ids.length === 1 ? "y" : "ies"} on ${key} failed (${toEventsError(this.options, error).message}); they stay pending and will be delivered again`,
+            details: { ids },
+          }),
+          context: { source: key },
+        });
+      });
+      this.acking.add(sent);
+      void sent.finally(() => this.acking.delete(sent));
+    }
+    this.toAck.clear();
   }
 
   async close(): Promise<void> {
-    if (!this.open) return;
-    this.open = false;
-    // A blocked XREADGROUP would hold close() for up to BLOCK_MS: cut the connection instead. A
-    // handler in progress finishes and is acknowledged first.
+    // The inbox is aborted: the loop stops waiting for Redis at once. A blocked XREADGROUP would hold
+    // QUIT for up to BLOCK_MS, so that connection is cut instead. A handler in progress finishes and is
+    // acknowledged first (within the grace period).
     if (this.reading) this.client.disconnect();
     await this.loop;
-    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    if (this.ackScheduled) this.sendAcks();
+    if (this.acking.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.acking]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CLOSE_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    await closeClient(this.client);
   }
 }
 

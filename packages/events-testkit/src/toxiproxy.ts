@@ -22,8 +22,19 @@ export interface Toxic {
 export const wireFaults = {
   /** Connection refused. */
   down: { kind: "down" },
-  /** Accepted, never answered: data is dropped and the connection stays open (a half-open socket). */
-  blackHole: { kind: "toxics", toxics: [{ type: "timeout", attributes: { timeout: 0 } }] },
+  /**
+   * Accepted, never answered: data is dropped both ways and the connection stays open (a half-open
+   * socket). Nothing reaches the service.
+   */
+  blackHole: {
+    kind: "toxics",
+    toxics: [
+      { type: "timeout", stream: "upstream", attributes: { timeout: 0 } },
+      { type: "timeout", stream: "downstream", attributes: { timeout: 0 } },
+    ],
+  },
+  /** Requests reach the service, answers never come back: the client cannot know whether it was stored. */
+  lostAnswers: { kind: "toxics", toxics: [{ type: "timeout", stream: "downstream", attributes: { timeout: 0 } }] },
   /** A few seconds of latency each way. */
   slow: {
     kind: "toxics",

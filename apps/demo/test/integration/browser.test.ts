@@ -90,3 +90,29 @@ it("opens the live page, runs traffic, and sees the counts rise", async () => {
   expect(tailLines.length).toBe(stored.decisions + stored.interactions);
   expect(tailLines.some((l) => l.includes("decision.made.v1"))).toBe(true);
 });
+
+it("with DEMO_LIVE_TOKEN: the page opened with ?token= streams (its EventSource passes the token on); without it, 401", async () => {
+  const token = "browser-live-token-0123456789abcdef";
+  const guardedDir = mkdtempSync(join(tmpdir(), "kaireon-demo-browser-token-"));
+  const guarded = await startDemo(
+    { PORT: "0", DEMO_DATA_DIR: guardedDir, DEMO_LIVE_TOKEN: token },
+    { logger: silentLogger, tail: () => {} },
+  );
+  const page = await browser.newPage();
+  try {
+    expect((await page.goto(`${guarded.url}/live`))?.status()).toBe(401);
+    await page.goto(`${guarded.url}/live?token=${token}`);
+    await expect.poll(() => page.locator("#status").textContent(), { timeout: 15_000 }).toBe("live");
+    const res = await fetch(`${guarded.url}/api/v1/respond`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tenantId: "t1", customerId: "c1", offerId: "o1", channelId: "web", interactionType: "click" }),
+    });
+    expect(res.status).toBe(201);
+    await expect.poll(() => countOf(page, "interaction.recorded.v1"), { timeout: 20_000 }).toBe(1);
+  } finally {
+    await page.close();
+    await guarded.stop();
+    rmSync(guardedDir, { recursive: true, force: true });
+  }
+});

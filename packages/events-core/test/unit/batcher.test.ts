@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Batcher, type ItemOutcome } from "../../src/index.js";
 
 function recorder(delayMs = 5) {
@@ -176,5 +176,207 @@ describe("Batcher", () => {
     await b.close();
     await b.close();
     await expect(b.add(1)).rejects.toMatchObject({ code: "PUBLISHER_CLOSED" });
+  });
+
+  it("flush resolves once what was accepted before it settled, while adds keep coming", async () => {
+    const { send } = recorder(5);
+    const b = new Batcher<number, number>({ backend: "test", send, maxBatchSize: 10, lingerMs: 0, maxQueued: 10_000, timeoutMs: 5000 });
+    const before = Array.from({ length: 25 }, (_, i) => b.add(i));
+    let earlierSettled = 0;
+    for (const p of before) void p.then(() => earlierSettled++);
+    // A publisher that never pauses: every turn adds more, so the batcher is never idle.
+    let publishing = true;
+    const more: Promise<number>[] = [];
+    const keepAdding = async () => {
+      while (publishing) {
+        more.push(b.add(1000 + more.length));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    const adding = keepAdding();
+    const flushed = await Promise.race([
+      b.flush().then(() => "flushed"),
+      new Promise((r) => setTimeout(r, 2000, "still waiting after 2 s of continuous adds")),
+    ]);
+    publishing = false;
+    await adding;
+    expect(flushed).toBe("flushed");
+    expect(earlierSettled).toBe(25);
+    await Promise.all(more);
+  });
+
+  it("flush also waits for entries of a batch that are still in flight", async () => {
+    let release: () => void = () => {};
+    const b = new Batcher<number, number>({
+      backend: "test",
+      send: (items) =>
+        new Promise((r) => {
+          release = () => r(items.map((value) => ({ ok: true, value })));
+        }),
+      maxBatchSize: 10,
+      lingerMs: 0,
+      maxQueued: 100,
+      timeoutMs: 5000,
+    });
+    void b.add(1);
+    await new Promise((r) => setImmediate(r));
+    let flushed = false;
+    const flushing = b.flush().then(() => {
+      flushed = true;
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(flushed).toBe(false);
+    release();
+    await flushing;
+    expect(flushed).toBe(true);
+  });
+
+  it("when an entry with an order key fails, later queued entries of that key are rejected, not sent ahead of it", async () => {
+    const sent: string[] = [];
+    let calls = 0;
+    const b = new Batcher<{ key: string; n: number }, number>({
+      backend: "test",
+      maxBatchSize: 2,
+      maxInFlight: 1,
+      orderKey: (item) => item.key,
+      lingerMs: 0,
+      maxQueued: 100,
+      timeoutMs: 5000,
+      send: async (items) => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 2));
+        if (calls === 1) throw new Error("request 1 failed");
+        for (const i of items) sent.push(`${i.key}:${i.n}`);
+        return items.map((i) => ({ ok: true, value: i.n }));
+      },
+    });
+    // Request 1 carries a:0 and b:1 and fails; a:2 and b:3 are still queued; c:4 has no failed predecessor.
+    const items = [
+      { key: "a", n: 0 },
+      { key: "b", n: 1 },
+      { key: "a", n: 2 },
+      { key: "b", n: 3 },
+      { key: "c", n: 4 },
+    ];
+    const results = await Promise.allSettled(items.map((i) => b.add(i)));
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected", "rejected", "fulfilled"]);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({
+      code: "PUBLISH_FAILED",
+      details: { sent: false },
+      message: expect.stringContaining("an earlier event of the same key failed"),
+    });
+    expect(sent).toEqual(["c:4"]);
+  });
+
+  it("when a queued entry with an order key times out, later queued entries of that key are not sent either", async () => {
+    const sent: string[] = [];
+    let releaseFirst: () => void = () => {};
+    const b = new Batcher<{ key: string; n: number }, number>({
+      backend: "test",
+      maxBatchSize: 1,
+      maxInFlight: 1,
+      orderKey: (item) => item.key,
+      lingerMs: 0,
+      maxQueued: 100,
+      timeoutMs: 100,
+      send: async (items) => {
+        if (items[0]?.n === 0) await new Promise<void>((r) => (releaseFirst = r));
+        for (const i of items) sent.push(`${i.key}:${i.n}`);
+        return items.map((i) => ({ ok: true, value: i.n }));
+      },
+    });
+    const first = b.add({ key: "x", n: 0 });
+    await new Promise((r) => setImmediate(r));
+    const a1 = b.add({ key: "a", n: 1 });
+    await new Promise((r) => setTimeout(r, 40));
+    const a2 = b.add({ key: "a", n: 2 }); // added later: its own deadline is 40 ms after a:1's
+    const r1 = Promise.allSettled([first, a1]);
+    await r1;
+    releaseFirst();
+    const [out2] = await Promise.allSettled([a2]);
+    expect(out2?.status).toBe("rejected");
+    expect(sent).not.toContain("a:2");
+  });
+
+  it("addAll takes a batch larger than maxQueued and works through it as room frees", async () => {
+    const { batches, send } = recorder(2);
+    const b = new Batcher<number, number>({ backend: "test", send, maxBatchSize: 10, lingerMs: 0, maxQueued: 25, timeoutMs: 5000 });
+    const outcomes = await b.addAll(Array.from({ length: 100 }, (_, i) => i));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(batches.flat()).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(b.pending).toBe(0);
+  });
+
+  it("addAll keeps the queue bound: with no room at all it settles every item with QUEUE_FULL", async () => {
+    const b = new Batcher<number, number>({
+      backend: "test",
+      send: () => new Promise(() => {}),
+      maxBatchSize: 1,
+      lingerMs: 0,
+      maxQueued: 2,
+      timeoutMs: 100,
+    });
+    const held = [b.add(1)];
+    await new Promise((r) => setImmediate(r));
+    held.push(b.add(2), b.add(3)); // the queue is full now
+    const outcomes = await b.addAll([4, 5, 6]);
+    expect(outcomes).toEqual(
+      [4, 5, 6].map(() => ({
+        ok: false,
+        error: expect.objectContaining({ code: "QUEUE_FULL", details: expect.objectContaining({ sent: false }) }),
+      })),
+    );
+    await Promise.allSettled(held);
+  });
+
+  it("addAll: what waits for room and is never queued settles by its deadline with PUBLISH_TIMEOUT (not sent)", async () => {
+    const b = new Batcher<number, number>({
+      backend: "test",
+      send: () => new Promise(() => {}),
+      maxBatchSize: 1,
+      lingerMs: 0,
+      maxQueued: 2,
+      timeoutMs: 100,
+    });
+    const outcomes = await b.addAll([1, 2, 3, 4, 5]);
+    expect(outcomes.map((o) => (o.ok ? "ok" : (o.error as { code: string }).code))).toEqual(Array(5).fill("PUBLISH_TIMEOUT"));
+    expect((outcomes[4] as { error: { details: unknown } }).error.details).toEqual({ sent: false });
+  });
+
+  it("every add settles by its deadline (plus one sweep period), queued, waiting for room or in flight — on a fake clock", async () => {
+    vi.useFakeTimers();
+    try {
+      const timeoutMs = 1_000;
+      const b = new Batcher<number, number>({
+        backend: "test",
+        send: () => new Promise(() => {}), // a broker that never answers
+        maxBatchSize: 2,
+        maxInFlight: 1,
+        lingerMs: 0,
+        maxQueued: 4,
+        timeoutMs,
+      });
+      const settledAt = new Map<number, number>();
+      const start = Date.now();
+      const track = (n: number, p: Promise<unknown>) =>
+        void p.then(
+          () => settledAt.set(n, Date.now() - start),
+          () => settledAt.set(n, Date.now() - start),
+        );
+      for (let n = 0; n < 4; n++) track(n, b.add(n)); // 2 go in flight, 2 stay queued
+      await vi.advanceTimersByTimeAsync(1);
+      track(
+        99,
+        b.addAll([10, 11, 12, 13]).then(() => undefined),
+      ); // 2 more queued, 2 waiting for room
+      // The sweep runs every timeoutMs / 10 (at most 250 ms): nothing may be later than that.
+      const sweep = Math.max(5, Math.min(250, Math.floor(timeoutMs / 10)));
+      await vi.advanceTimersByTimeAsync(timeoutMs + sweep + 1);
+      expect([...settledAt.keys()].sort((a, z) => a - z)).toEqual([0, 1, 2, 3, 99]);
+      for (const at of settledAt.values()) expect(at).toBeLessThanOrEqual(timeoutMs + sweep + 1);
+      for (const at of settledAt.values()) expect(at).toBeGreaterThanOrEqual(timeoutMs);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -18,7 +18,13 @@ describePublisherConformance({
   createSubscriber: async () => {
     const { queueUrl } = await freshQueue(endpoint, undefined, bus.name);
     lastQueueUrl = queueUrl;
-    return createEventBridgeSubscriber({ queueUrl, region: region(), sqsEndpoint: endpoint, waitTimeSeconds: 2 });
+    return createEventBridgeSubscriber({
+      queueUrl,
+      region: region(),
+      sqsEndpoint: endpoint,
+      requestTimeoutMs: slowEmulator.requestTimeoutMs,
+      waitTimeSeconds: 2,
+    });
   },
   // EventBridge gives no order and keeps no history (archives aside); nobody counts receivers.
   capabilities: { perKeyOrder: false, replay: false, replayFromTime: false, receivers: false },

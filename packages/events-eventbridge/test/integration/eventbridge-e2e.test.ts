@@ -201,6 +201,7 @@ describe("eventbridge end to end (moto server)", () => {
       const subscriber = createEventBridgeSubscriber({
         queueUrl: queue.queueUrl,
         sqsEndpoint: endpoint,
+        requestTimeoutMs: slowEmulator.requestTimeoutMs,
         region: region(),
         waitTimeSeconds: 1,
         malformed,
@@ -228,6 +229,7 @@ describe("eventbridge end to end (moto server)", () => {
     const subscriber = createEventBridgeSubscriber({
       queueUrl: queue.queueUrl,
       sqsEndpoint: endpoint,
+      requestTimeoutMs: slowEmulator.requestTimeoutMs,
       region: region(),
       waitTimeSeconds: 1,
     });
@@ -245,32 +247,37 @@ describe("eventbridge end to end (moto server)", () => {
     expect(spy.errors).toHaveLength(1);
   });
 
-  it("a failing handler leaves the message in the queue; SQS delivers it again and it is deleted once handled", async () => {
+  it("a handler that fails every attempt: HANDLER_FAILED to onError, then the message is deleted (moved on, as on every backend), not redelivered", async () => {
     const queue = await freshQueue(endpoint, ["decision.made.v1"], bus.name);
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.queueUrl, Attributes: { VisibilityTimeout: "1" } }));
     const subscriber = createEventBridgeSubscriber({
       queueUrl: queue.queueUrl,
       sqsEndpoint: endpoint,
+      requestTimeoutMs: slowEmulator.requestTimeoutMs,
       region: region(),
       waitTimeSeconds: 1,
     });
     closers.push(() => subscriber.close());
     const seen: string[] = [];
-    const errors: string[] = [];
+    const errors: { code: string; attempts?: unknown }[] = [];
     const subscription = await subscriber.subscribe(
       ["decision.made.v1"],
       (event) => {
         seen.push(event.id);
-        if (seen.length === 1) throw new Error("downstream is down");
+        throw new Error("downstream is down");
       },
-      { onError: (f) => errors.push(f.error.code) },
+      { handlerAttempts: 2, onError: (f) => errors.push({ code: f.error.code, attempts: f.error.details?.attempts }) },
     );
     const sent = await publisher().publish("decision.made.v1", sampleDecision({ tenantId: uniqueTenant() }));
-    const deadline = Date.now() + 60_000;
-    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const deadline = Date.now() + 20_000;
+    while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const gone = Date.now() + 20_000;
+    while ((await queueDepth(queue.queueUrl)) > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 200));
+    // Past the visibility timeout: a message that was not deleted would be back by now.
+    await new Promise((r) => setTimeout(r, 2_500));
     await subscription.close();
-    expect(seen, `handler calls: ${seen.length}, errors: ${errors.join(",")}`).toEqual([sent.id, sent.id]);
-    expect(errors).toEqual(["HANDLER_FAILED"]);
+    expect(errors).toEqual([{ code: "HANDLER_FAILED", attempts: 2 }]);
+    expect(seen).toEqual([sent.id, sent.id]);
     expect(await queueDepth(queue.queueUrl)).toBe(0);
-  });
+  }, 90_000);
 });

@@ -1,6 +1,6 @@
 import { silentLogger } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
-import { createEventBridgeSubscriber, eventPatternFor, ruleNameFor } from "../../src/index.js";
+import { createEventBridgeSubscriber, eventPatternFor, ruleNameFor, sqsClientConfig } from "../../src/index.js";
 
 describe("EventBridgeSubscriber configuration", () => {
   it("needs EVENTBRIDGE_QUEUE_URL and says where it comes from", async () => {
@@ -21,6 +21,18 @@ describe("EventBridgeSubscriber configuration", () => {
     await subscriber.close();
     await subscriber.close();
     await expect(subscriber.subscribe(["decision.made.v1"], () => {})).rejects.toMatchObject({ code: "SUBSCRIBER_CLOSED" });
+  });
+
+  it("the SQS client gets EVENTBRIDGE_REQUEST_TIMEOUT_MS as a request timeout that throws (default 5000)", () => {
+    expect(sqsClientConfig({ region: "us-east-1", sqsEndpoint: undefined }).requestHandler).toEqual({
+      connectionTimeout: 3_000,
+      requestTimeout: 5_000,
+      throwOnRequestTimeout: true,
+    });
+    expect(sqsClientConfig({ region: "us-east-1", sqsEndpoint: undefined, requestTimeoutMs: 800 }).requestHandler).toMatchObject({
+      connectionTimeout: 800,
+      requestTimeout: 800,
+    });
   });
 
   it("builds one rule per topic matching its detail-type", () => {

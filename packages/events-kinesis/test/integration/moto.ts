@@ -13,7 +13,7 @@ export async function motoEndpoint(): Promise<string> {
 
 /** A client whose every HTTP attempt is counted by operation (a middleware after the SDK's retry step). */
 export function countingClient(endpoint: string): { client: KinesisClient; calls: Map<string, number> } {
-  const client = createKinesisClient({ endpoint });
+  const client = createKinesisClient({ endpoint, requestTimeoutMs: slowEmulator.requestTimeoutMs });
   const calls = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -45,8 +45,14 @@ export async function createStream(client: KinesisClient, prefix: string, shards
  * 4 in flight). Real Kinesis has no such race; the batching under test is the same with 1 or 4.
  */
 export function testOptions(endpoint: string, stream: string, overrides: Partial<KinesisOptions> = {}): KinesisOptions {
-  return kinesisOptions({ stream, endpoint, pollIntervalMs: 200, maxInFlight: 1, ...overrides });
+  return kinesisOptions({ stream, endpoint, pollIntervalMs: 200, maxInFlight: 1, ...slowEmulator, ...overrides });
 }
+
+/**
+ * moto on a busy 2-core machine can take seconds for a 500-record PutRecords: a generous request
+ * timeout, so a slow emulator is not mistaken for a hung one (and re-sent). The fault tests set short ones.
+ */
+export const slowEmulator = { requestTimeoutMs: 60_000 } as const;
 
 export const quiet = { logger: silentLogger };
 

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { createServer, type Socket } from "node:net";
+import { ListShardsCommand } from "@aws-sdk/client-kinesis";
 import { ConfigError } from "@kaireon/events-core";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { describe, expect, it } from "vitest";
@@ -66,6 +68,58 @@ describe("kinesis options", () => {
     local.destroy();
     aws.destroy();
   });
+});
+
+describe("kinesis client request timeout", () => {
+  /** A local peer that accepts and reads, and never answers. */
+  async function silentPeer(): Promise<{ url: string; close: () => Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("data", () => {});
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it("KINESIS_REQUEST_TIMEOUT_MS: default 5000, bounded, named when wrong", () => {
+    expect(kinesisOptionsFromEnv({ KINESIS_STREAM: "s" }).requestTimeoutMs).toBe(5_000);
+    expect(kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_REQUEST_TIMEOUT_MS: "800" }).requestTimeoutMs).toBe(800);
+    expect(() => kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_REQUEST_TIMEOUT_MS: "10" })).toThrow(/KINESIS_REQUEST_TIMEOUT_MS/);
+  });
+
+  it("a request to a silent peer fails with a TimeoutError on both handlers (HTTP/1.1 with an endpoint, the SDK's HTTP/2 without)", async () => {
+    const peer = await silentPeer();
+    const credentials = { accessKeyId: "t", secretAccessKey: "t" };
+    const local = createKinesisClient({ endpoint: peer.url, requestTimeoutMs: 200 }, { region: "us-east-1", credentials, maxAttempts: 1 });
+    // The endpoint through `extra` only: the handler stays the one chosen for AWS (HTTP/2, cleartext here).
+    const aws = createKinesisClient(
+      { endpoint: undefined, requestTimeoutMs: 200 },
+      { region: "us-east-1", credentials, maxAttempts: 1, endpoint: peer.url },
+    );
+    try {
+      expect(aws.config.requestHandler.constructor.name).toBe("NodeHttp2Handler");
+      for (const client of [local, aws]) {
+        const error = await client.send(new ListShardsCommand({ StreamName: "s" })).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({ name: "TimeoutError" });
+      }
+    } finally {
+      local.destroy();
+      aws.destroy();
+      await peer.close();
+    }
+  }, 20_000);
 });
 
 describe("partition key", () => {

@@ -4,9 +4,17 @@
 import { type DomainEvent, MemoryBus, MemoryPublisher, type Publisher, silentLogger } from "@kaireon/events-core";
 import { requireService } from "@kaireon/events-testkit";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createOutboxRelay, createPostgresOutbox, type OutboxRelay, type PostgresOutbox } from "../../src/index.js";
-import { assertOrderPerKey, describeOutboxStore, makeEvent, recordBus, type StoreHarness, until } from "../support/outbox-suite.js";
+import {
+  assertOrderPerKey,
+  describeOutboxStore,
+  GatedPublisher,
+  makeEvent,
+  recordBus,
+  type StoreHarness,
+  until,
+} from "../support/outbox-suite.js";
 
 let url: string;
 const pools: pg.Pool[] = [];
@@ -62,6 +70,9 @@ async function openPostgres(): Promise<StoreHarness> {
     },
     async orders() {
       return (await p.query(`SELECT id FROM ${t}_orders ORDER BY id`)).rows.map((r) => r.id);
+    },
+    async setPayload(eventId, payload) {
+      await p.query(`UPDATE ${t} SET payload = $1 WHERE event_id = $2`, [payload, eventId]);
     },
     async close() {
       await p.query(`DROP TABLE IF EXISTS ${t}, ${t}_schema, ${t}_orders`);
@@ -232,5 +243,195 @@ describe("PostgreSQL outbox with several relays", () => {
     await client.query("COMMIT");
     client.release();
     await until("the event", () => delivered.some((e) => e.id === event.id), 20_000);
+  });
+});
+
+describe("PostgreSQL outbox: faults of the database session", () => {
+  let t: string;
+  const relays: OutboxRelay[] = [];
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => uncaught.push(error);
+  beforeEach(() => {
+    uncaught.length = 0;
+    process.on("uncaughtException", onUncaught);
+  });
+  afterEach(async () => {
+    process.removeListener("uncaughtException", onUncaught);
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await pools[0]?.query(`DROP TABLE IF EXISTS ${t}, ${t}_schema`);
+  });
+
+  /** A publisher whose first `slow` batches take `holdMs` (a slow broker), the later ones none. */
+  function slowFirst(inner: Publisher, slow: number, holdMs: number): Publisher & { calls: number } {
+    let calls = 0;
+    const proxy = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === "calls") return calls;
+        if (prop !== "publishBatch") return Reflect.get(target, prop, receiver);
+        return async (events: readonly DomainEvent[]) => {
+          if (calls++ < slow) await new Promise((r) => setTimeout(r, holdMs));
+          return target.publishBatch(events);
+        };
+      },
+    });
+    return proxy as Publisher & { calls: number };
+  }
+
+  async function enqueueAll(p: pg.Pool, store: PostgresOutbox, events: DomainEvent[]) {
+    const client = await p.connect();
+    try {
+      await client.query("BEGIN");
+      await store.enqueue(client, events);
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+  }
+
+  it("idle_in_transaction_session_timeout shorter than a held publish: the process survives, the rows are sent later", async () => {
+    t = table();
+    const bus = new MemoryBus(0);
+    const delivered = recordBus(bus);
+    // The server ends any session idle in a transaction for 300 ms; the first two publishes take 1.5 s.
+    const p = new pg.Pool({ connectionString: url, max: 5, options: "-c idle_in_transaction_session_timeout=300" });
+    p.on("error", () => {});
+    pools.push(p);
+    const store = createPostgresOutbox({ pool: p, table: t });
+    await store.migrate();
+    const events = Array.from({ length: 30 }, (_, i) => makeEvent(`it-${i % 4}`));
+    await enqueueAll(p, store, events);
+    const publisher = slowFirst(new MemoryPublisher({ bus, logger: silentLogger }), 2, 1500);
+    const relay = createOutboxRelay({ store, publisher, batchSize: 10, pollIntervalMs: 50, logger: silentLogger });
+    relays.push(relay);
+    await relay.start();
+    await until("an empty backlog", async () => (await store.stats()).backlog === 0, 60_000);
+    expect(uncaught).toEqual([]);
+    const m = await relay.metrics();
+    expect(m.storeErrors).toBeGreaterThanOrEqual(1); // the batches whose session the server ended
+    expect(m.running).toBe(true);
+    const { rows } = await p.query(`SELECT status, count(*)::int AS n FROM ${t} GROUP BY status`);
+    expect(rows).toEqual([{ status: "sent", n: 30 }]);
+    const ids = new Set(delivered.map((e) => e.id));
+    expect(events.every((e) => ids.has(e.id))).toBe(true);
+  });
+
+  it("pg_terminate_backend of the claim's session mid-publish: the process survives, the relay goes on, every row is sent", async () => {
+    t = table();
+    const bus = new MemoryBus(0);
+    const delivered = recordBus(bus);
+    const appName = `outbox_kill_${process.pid}_${tableNo}`;
+    const p = new pg.Pool({ connectionString: url, max: 5, application_name: appName });
+    p.on("error", () => {});
+    pools.push(p);
+    const admin = pool(1);
+    const store = createPostgresOutbox({ pool: p, table: t });
+    await store.migrate();
+    const events = Array.from({ length: 25 }, (_, i) => makeEvent(`kb-${i % 5}`));
+    await enqueueAll(p, store, events);
+    const gated = new GatedPublisher(new MemoryPublisher({ bus, logger: silentLogger }));
+    gated.hold();
+    const relay = createOutboxRelay({ store, publisher: gated.asPublisher(), batchSize: 10, pollIntervalMs: 50, logger: silentLogger });
+    relays.push(relay);
+    await relay.start();
+    await until("a batch in flight", () => gated.calls === 1);
+    const killed = await admin.query(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`,
+      [appName],
+    );
+    expect(killed.rows).toEqual([{ ok: true }]);
+    // Let the client see the end of its session before the publish returns.
+    await new Promise((r) => setTimeout(r, 200));
+    gated.release();
+    await until("an empty backlog", async () => (await store.stats()).backlog === 0, 60_000);
+    expect(uncaught).toEqual([]);
+    expect((await relay.metrics()).storeErrors).toBeGreaterThanOrEqual(1);
+    const ids = new Set(delivered.map((e) => e.id));
+    expect(events.every((e) => ids.has(e.id))).toBe(true);
+    const { rows } = await p.query(`SELECT count(*)::int AS n FROM ${t} WHERE status = 'sent'`);
+    expect(rows).toEqual([{ n: 25 }]);
+  });
+
+  it("a LISTEN that keeps failing releases its connection every time: the pool stays usable, LISTEN comes back", async () => {
+    t = table();
+    const max = 3;
+    const p = new pg.Pool({ connectionString: url, max });
+    p.on("error", () => {});
+    pools.push(p);
+    // No migrate: LISTEN needs no table, and every session of this pool must be a new one.
+    const store = createPostgresOutbox({ pool: p, table: t, listenRetry: { baseMs: 5, maxMs: 20 } });
+    // A real server error on every new session while `sabotage` is on: the session is left in a failed
+    // transaction, so its LISTEN is refused (25P02, "current transaction is aborted").
+    let sabotage = true;
+    p.on("connect", (client) => {
+      if (!sabotage) return;
+      client.query("BEGIN").catch(() => {});
+      client.query("SELECT 1/0").catch(() => {});
+    });
+    const failures: unknown[] = [];
+    let wakes = 0;
+    const unlisten = await store.listen?.(
+      () => wakes++,
+      (error) => failures.push(error),
+    );
+    try {
+      await until("10 failed LISTEN attempts", () => failures.length >= 10, 20_000);
+      expect(p.totalCount).toBeLessThanOrEqual(max);
+      expect(failures[0]).toMatchObject({ code: "CONNECTION_FAILED", message: expect.stringMatching(/^\[outbox\] LISTEN .* failed/) });
+      sabotage = false;
+      await until("LISTEN back", () => wakes >= 1, 20_000);
+      const failedSoFar = failures.length;
+      expect((await p.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+      // Listening again: a NOTIFY from another session wakes it.
+      await (pools[0] as pg.Pool).query("SELECT pg_notify($1, '')", [t]);
+      await until("a NOTIFY", () => wakes >= 2, 20_000);
+      expect(failures.length).toBe(failedSoFar);
+      expect(p.totalCount).toBeLessThanOrEqual(max);
+    } finally {
+      await unlisten?.();
+    }
+  });
+
+  it("head of line: > 256 rows of keys waiting for a retry at the head do not starve the keys behind them", async () => {
+    t = table();
+    const bus = new MemoryBus(0);
+    const delivered = recordBus(bus);
+    const p = pool();
+    const store = createPostgresOutbox({ pool: p, table: t });
+    await store.migrate();
+    // 300 rows of 3 keys first, their heads waiting for a retry 10 minutes away (as after failed sends),
+    // then 20 rows of other keys.
+    const waiting = Array.from({ length: 300 }, (_, i) => makeEvent(`wait-${i % 3}`));
+    const others = Array.from({ length: 20 }, (_, i) => makeEvent(`free-${i % 5}`));
+    await enqueueAll(p, store, waiting);
+    await p.query(
+      `UPDATE ${t} SET attempts = 1, last_error = 'down', next_attempt_at = now() + interval '10 minutes'
+       WHERE seq IN (SELECT min(seq) FROM ${t} GROUP BY partition_key)`,
+    );
+    await enqueueAll(p, store, others);
+    let claims = 0;
+    const counted = {
+      ...store,
+      claim: (limit: number) => {
+        claims++;
+        return store.claim(limit);
+      },
+    } as PostgresOutbox;
+    const relay = createOutboxRelay({
+      store: counted,
+      publisher: new MemoryPublisher({ bus, logger: silentLogger }),
+      pollIntervalMs: 600_000,
+      logger: silentLogger,
+    });
+    relays.push(relay);
+    await relay.start();
+    await until("the other keys' rows", () => others.every((e) => delivered.some((d) => d.id === e.id)), 20_000);
+    expect(delivered.some((d) => waiting.some((w) => w.id === d.id))).toBe(false);
+    assertOrderPerKey(others, delivered);
+    // Then the relay sleeps until the heads are due (10 minutes) instead of claiming every 25 ms.
+    const afterSending = claims;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(claims - afterSending).toBeLessThanOrEqual(1);
+    expect(await store.nextDueInMs()).toBeGreaterThan(60_000);
+    expect((await store.stats()).backlog).toBe(300);
   });
 });

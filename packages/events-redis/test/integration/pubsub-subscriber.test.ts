@@ -61,7 +61,8 @@ describe("redis pub/sub subscriber", () => {
         if (calls === 1) throw new Error("boom");
         await spy.handler(event, context);
       },
-      { onError: spy.onError },
+      // One attempt: the shared handler contract would otherwise call it again, and the retry succeeds.
+      { onError: spy.onError, handlerAttempts: 1 },
     );
     try {
       await publisher.publish("decision.made.v1", sampleDecision({ tenantId }));

@@ -24,3 +24,71 @@ export function redisUrl(): Promise<string> {
 export function uniquePrefix(label: string): string {
   return `test:${label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
 }
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * A redis-server of the test's own (REDIS_SERVER_BIN, exported by tooling/services/redis.sh, or
+ * redis-server on PATH) with a password, for tests that kill it or need `requirepass`. Stopped by PID.
+ */
+export class OwnRedisServer {
+  private child: import("node:child_process").ChildProcess | undefined;
+
+  constructor(readonly password: string) {}
+
+  /** Starts it on `port` (again after a kill: same port, empty) and waits for PING. */
+  async start(port: number): Promise<void> {
+    const { spawn } = await import("node:child_process");
+    const { Redis } = await import("ioredis");
+    const bin = process.env.REDIS_SERVER_BIN || "redis-server";
+    const child = spawn(
+      bin,
+      ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", this.password],
+      { stdio: "ignore" },
+    );
+    this.child = child;
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", resolve);
+      child.once("error", (e) =>
+        reject(new Error(`cannot start ${bin} (run through tooling/with-services.sh, which installs it): ${e.message}`)),
+      );
+    });
+    const probe = new Redis({
+      port,
+      host: "127.0.0.1",
+      password: this.password,
+      lazyConnect: true,
+      retryStrategy: () => 100,
+      maxRetriesPerRequest: 0,
+    });
+    probe.on("error", () => {});
+    try {
+      for (let i = 0; i < 100; i++) {
+        if ((await probe.ping().catch(() => "")) === "PONG") return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`redis-server on port ${port} did not answer PING`);
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /** SIGKILL (a crash); resolves once the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
+  }
+}

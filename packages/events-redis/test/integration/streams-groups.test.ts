@@ -107,6 +107,44 @@ describe("redis streams: consumer groups", () => {
     }
   });
 
+  it("acknowledges each entry as its handler finishes: a peer's XAUTOCLAIM never takes over one already handled", async () => {
+    const tenantId = uniqueTenant("slow");
+    const group = uniqueTenant("slow-group");
+    await (await readAll(group)).close();
+    const publisher = createRedisPublisher(streams(), { logger: silentLogger });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await publisher.publish("decision.made.v1", sampleDecision({ tenantId }))).id);
+    await publisher.close();
+
+    // One XREADGROUP reads all six; each handler takes 250 ms.
+    const handled = new Set<string>();
+    const subscriber = createRedisSubscriber(streams(), { logger: silentLogger });
+    const subscription = await subscriber.subscribe(
+      ["decision.made.v1"],
+      async (_event, context) => {
+        await new Promise((r) => setTimeout(r, 250));
+        handled.add(context.position as string);
+      },
+      { group },
+    );
+    // A peer of the group takes over whatever has been pending on someone else for 100 ms.
+    const stolenAfterHandled: string[] = [];
+    try {
+      for (let round = 0; round < 40 && handled.size < ids.length; round++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const handledBefore = new Set(handled);
+        const [, claimed] = (await raw.xautoclaim(key(), group, "peer", 100, "0-0", "COUNT", 100, "JUSTID")) as [string, string[]];
+        for (const id of claimed) if (handledBefore.has(id)) stolenAfterHandled.push(id);
+      }
+      expect(handled.size).toBe(ids.length);
+      expect(stolenAfterHandled).toEqual([]);
+      await vi.waitFor(async () => expect(Number(((await raw.xpending(key(), group)) as [number])[0])).toBe(0), { timeout: 5_000 });
+    } finally {
+      await subscription.close();
+      await subscriber.close();
+    }
+  });
+
   it("trims each stream to about REDIS_STREAM_MAXLEN entries", async () => {
     const trimmed = `${prefix}trim:`;
     const publisher = createRedisPublisher(redisOptions(url, { prefix: trimmed, mode: "streams", streamMaxLen: 100 }), {

@@ -3,13 +3,11 @@
 // mode is durable: every event reported published is read back with XRANGE straight from the server.
 // Pub/sub is at-most-once: what is reported published was accepted by Redis, and only the bounds,
 // the settling and the recovery are checked.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { describeWireFaults } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
-import { uniquePrefix } from "./redis-service.js";
+import { freePort, OwnRedisServer, uniquePrefix } from "./redis-service.js";
 
 const PASSWORD = "wire-fault-Pa55word";
 const PUBLISH_TIMEOUT_MS = 2_000;
@@ -17,30 +15,19 @@ const MAX_PENDING = 2_000;
 const PIPELINE = 200;
 const prefix = uniquePrefix("wire");
 let port = 0;
-let server: ChildProcess | undefined;
 let raw: Redis;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const { port: p } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return p;
-}
+const own = new OwnRedisServer(PASSWORD);
 
 beforeAll(async () => {
   port = await freePort();
-  const bin = process.env.REDIS_SERVER_BIN || "redis-server";
-  server = spawn(bin, ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", PASSWORD], {
-    stdio: "ignore",
-  });
+  await own.start(port);
   raw = new Redis({ port, host: "127.0.0.1", password: PASSWORD, retryStrategy: () => 100 });
   raw.on("error", () => {});
-  for (let i = 0; i < 100 && (await raw.ping().catch(() => "")) !== "PONG"; i++) await new Promise((r) => setTimeout(r, 100));
 });
-afterAll(() => {
+afterAll(async () => {
   raw?.disconnect();
-  server?.kill("SIGKILL");
+  await own.kill();
 });
 
 const options = (address: string, mode: "pubsub" | "streams") =>

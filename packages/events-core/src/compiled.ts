@@ -1,0 +1,150 @@
+// The publish hot path, compiled once per topic from the topic's JSON Schema (the schema that is
+// generated from the zod schema and drift-tested, so the two cannot part): a validator that checks
+// a payload field by field and copies it in schema order, and a serializer that writes that fixed
+// shape without JSON.stringify's generic walk. zod stays the source of truth: when the compiled
+// check says no, zod runs to build the error (messages stay exactly zod's), and when the two ever
+// disagree zod's answer wins (envelope.ts). Together about a third of zod + JSON.stringify here.
+//
+// Only the JSON Schema keywords the topic schemas use are understood; a schema with any other keyword
+// is not compiled (compileObject returns undefined) and that topic simply keeps the zod path. Not ajv:
+// it would be a runtime dependency of every application for two flat objects, and its standalone
+// output still imports ajv's runtime helpers.
+
+import { z } from "zod";
+
+/** Checks and copies a payload (schema order); undefined when it is not valid. */
+type Copier = (input: unknown) => Record<string, unknown> | undefined;
+/** JSON text of a payload produced by the copier. */
+type Writer = (data: Record<string, unknown>) => string;
+
+export interface CompiledTopic {
+  copy: Copier;
+  write: Writer;
+}
+
+type Schema = Record<string, unknown>;
+
+const KNOWN = new Set(["type", "minLength", "maxLength", "pattern", "format", "enum", "const", "minimum", "maximum", "anyOf"]);
+
+/** A JS expression true when `v` fits `schema`; undefined for a schema this compiler does not know. */
+function condition(schema: Schema, v: string, patterns: RegExp[]): string | undefined {
+  if (Object.keys(schema).some((k) => !KNOWN.has(k))) return undefined;
+  if (Array.isArray(schema.anyOf)) {
+    if (Object.keys(schema).length !== 1) return undefined;
+    const parts = (schema.anyOf as Schema[]).map((o) => condition(o, v, patterns));
+    return parts.some((p) => p === undefined) ? undefined : `(${parts.join(" || ")})`;
+  }
+  const num = (key: string) => (typeof schema[key] === "number" && Number.isFinite(schema[key]) ? (schema[key] as number) : undefined);
+  switch (schema.type) {
+    case "null":
+      return `${v} === null`;
+    case "string": {
+      // Lengths in code points, as JSON Schema and zod count them; the exact count only when the
+      // number of UTF-16 units leaves it in doubt (a code point is one or two units).
+      const parts = [`typeof ${v} === "string"`];
+      const min = num("minLength");
+      const max = num("maxLength");
+      if (min !== undefined) parts.push(`${v}.length >= ${min} && (${v}.length >= ${2 * min} || cp(${v}) >= ${min})`);
+      if (max !== undefined) parts.push(`(${v}.length <= ${max} || cp(${v}) <= ${max})`);
+      if (schema.const !== undefined) parts.push(`${v} === ${JSON.stringify(String(schema.const))}`);
+      if (Array.isArray(schema.enum)) parts.push(`(${schema.enum.map((e) => `${v} === ${JSON.stringify(String(e))}`).join(" || ")})`);
+      if (typeof schema.pattern === "string") {
+        patterns.push(new RegExp(schema.pattern));
+        parts.push(`p[${patterns.length - 1}].test(${v})`);
+      }
+      return `(${parts.join(" && ")})`;
+    }
+    case "integer":
+    case "number": {
+      const parts = [`typeof ${v} === "number"`, schema.type === "integer" ? `Number.isSafeInteger(${v})` : `Number.isFinite(${v})`];
+      if (num("minimum") !== undefined) parts.push(`${v} >= ${num("minimum")}`);
+      if (num("maximum") !== undefined) parts.push(`${v} <= ${num("maximum")}`);
+      return `(${parts.join(" && ")})`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A JS expression writing `v` (already checked against `schema`) as JSON. */
+function writer(schema: Schema, v: string): string {
+  const types = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]).map((o) => o.type) : [schema.type];
+  const nullable = types.includes("null");
+  const value = types.includes("string") ? `(e.test(${v}) ? JSON.stringify(${v}) : '"' + ${v} + '"')` : `String(${v})`;
+  return nullable ? `(${v} === null ? "null" : ${value})` : value;
+}
+
+/** Code points in `s`: UTF-16 units less one per well-formed surrogate pair. */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n--;
+      i++;
+    }
+  }
+  return n;
+}
+
+// A character JSON must escape (or a lone surrogate, which JSON.stringify writes as \\u escapes).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * Compiles a strict object schema whose properties are all required into two generated functions
+ * (one straight-line check + object literal, one string concatenation); undefined when it cannot —
+ * a schema with other keywords, or a runtime that forbids `new Function` (then zod does the work).
+ */
+export function compileObject(schema: Schema): CompiledTopic | undefined {
+  if (schema.type !== "object" || schema.additionalProperties !== false) return undefined;
+  const properties = schema.properties as Record<string, Schema> | undefined;
+  if (!properties) return undefined;
+  const names = Object.keys(properties);
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  if (names.length === 0 || names.some((n) => !required.has(n)) || required.size !== names.length) return undefined;
+  const patterns: RegExp[] = [];
+  const checks: string[] = [];
+  for (const [i, name] of names.entries()) {
+    const test = condition(properties[name] as Schema, `v${i}`, patterns);
+    if (test === undefined) return undefined;
+    checks.push(`const v${i} = s[${JSON.stringify(name)}]; if (!${test}) return undefined;`);
+  }
+  const copyBody = `
+    if (typeof s !== "object" || s === null || Array.isArray(s)) return undefined;
+    ${checks.join("\n    ")}
+    let n = 0;
+    // Every enumerable key, inherited ones too: zod's strict check looks at them all.
+    for (const k in s) {
+      switch (k) { ${names.map((n) => `case ${JSON.stringify(n)}:`).join(" ")} n++; break; default: return undefined; }
+    }
+    if (n !== ${names.length}) return undefined;
+    return { ${names.map((n, i) => `${JSON.stringify(n)}: v${i}`).join(", ")} };`;
+  const writeBody = `return ${names
+    .map(
+      (n, i) =>
+        `${JSON.stringify(`${i === 0 ? "{" : ","}${JSON.stringify(n)}:`)} + ${writer(properties[n] as Schema, `d[${JSON.stringify(n)}]`)}`,
+    )
+    .join(" + ")} + "}";`;
+  try {
+    const copy = new Function("p", "cp", `return function copy(s) {${copyBody}\n};`)(patterns, codePoints) as Copier;
+    const write = new Function("e", `return function write(d) { ${writeBody} };`)(NEEDS_ESCAPE) as Writer;
+    return { copy, write };
+  } catch {
+    return undefined; // code generation is not allowed here (a CSP): the zod path serves
+  }
+}
+
+/** The compiled form of a zod object schema, made on first use (no work at import). */
+export function lazyCompiled(schema: z.ZodType): () => CompiledTopic | undefined {
+  let compiled: CompiledTopic | undefined | null = null;
+  return () => {
+    if (compiled === null) {
+      try {
+        compiled = compileObject(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Schema);
+      } catch {
+        compiled = undefined;
+      }
+    }
+    return compiled;
+  };
+}

@@ -1,0 +1,123 @@
+// The compiled hot path (src/compiled.ts) must accept exactly what zod accepts, copy it in the same
+// shape, write exactly what JSON.stringify writes, and leave every error message to zod.
+import { describe, expect, it } from "vitest";
+import { lazyCompiled } from "../../src/compiled.js";
+import { createEvent, serializeEvent } from "../../src/envelope.js";
+import { type TopicName, topicNames, topicSchemas } from "../../src/topics.js";
+import { decision, interaction } from "./../fixtures.js";
+
+const base: Record<TopicName, Record<string, unknown>> = {
+  "interaction.recorded.v1": interaction() as unknown as Record<string, unknown>,
+  "decision.made.v1": decision() as unknown as Record<string, unknown>,
+};
+
+// Values each field is tried with: every kind of wrong (and right) value for every type of field.
+const probes: unknown[] = [
+  undefined,
+  null,
+  "",
+  "x",
+  "a".repeat(256),
+  "a".repeat(257),
+  "😀".repeat(128), // 256 UTF-16 units: zod's limit is in units, not code points
+  "😀".repeat(129),
+  'quote " and \\ backslash',
+  "line\nbreak\u0000",
+  "\ud800 lone surrogate",
+  "click",
+  "view",
+  "impression",
+  "2026-11-27T10:00:00.000Z",
+  "2026-11-27T10:00:00+01:00",
+  "2026-11-27T10:00:00",
+  "2026-02-30T10:00:00Z",
+  "2024-02-29T23:59:59.123456Z",
+  0,
+  -1,
+  0.5,
+  1,
+  1.5,
+  3,
+  2 ** 53,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  -0,
+  true,
+  {},
+  [],
+  ["a"],
+];
+
+function corpus(topic: TopicName): unknown[] {
+  const b = base[topic];
+  const out: unknown[] = [b, null, undefined, "text", 42, [], [b], { ...b, extra: 1 }, { ...b, ["__proto__"]: 1 }];
+  out.push(JSON.parse(`{"__proto__": {"x": 1}, ${JSON.stringify(b).slice(1)}`));
+  for (const field of Object.keys(b)) {
+    const { [field]: _, ...without } = b;
+    out.push(without);
+    for (const value of probes) out.push({ ...b, [field]: value });
+  }
+  out.push(Object.assign(Object.create({ inherited: 1 }), b));
+  return out;
+}
+
+describe.each(topicNames)("compiled %s", (topic) => {
+  const compiled = lazyCompiled(topicSchemas[topic])();
+
+  it("is compiled (the topic's schema uses only what the compiler knows)", () => {
+    expect(compiled).toBeDefined();
+  });
+
+  it("accepts exactly what zod accepts, copies the same object, and writes what JSON.stringify writes", () => {
+    let valid = 0;
+    let invalid = 0;
+    for (const input of corpus(topic)) {
+      const zod = topicSchemas[topic].safeParse(input);
+      const copy = compiled?.copy(input);
+      const label = JSON.stringify(input) ?? String(input);
+      expect(copy !== undefined, `compiled and zod disagree on ${label}`).toBe(zod.success);
+      if (zod.success && copy) {
+        valid++;
+        expect(copy).toEqual(zod.data);
+        expect(Object.keys(copy)).toEqual(Object.keys(zod.data as object));
+        expect(compiled?.write(copy)).toBe(JSON.stringify(zod.data));
+      } else invalid++;
+    }
+    expect(valid).toBeGreaterThan(10);
+    expect(invalid).toBeGreaterThan(100);
+  });
+});
+
+describe("createEvent on the compiled path", () => {
+  it("gives every invalid payload exactly zod's error message", () => {
+    for (const topic of topicNames) {
+      for (const input of corpus(topic)) {
+        const zod = topicSchemas[topic].safeParse(input);
+        if (zod.success) continue;
+        const expected = zod.error.issues.map((i) => `${["data", ...i.path.map(String)].join(".")}: ${i.message}`).join("; ");
+        expect(() => createEvent(topic, input as never)).toThrow(
+          `[core] invalid ${topic} payload: ${expected} — fix these fields; nothing was published`,
+        );
+      }
+    }
+  });
+
+  it("serializes to the same text as JSON.stringify of the event", () => {
+    const strange = interaction({ outcomeTypeKey: 'a "quoted"\nvalue', campaignId: "\ud83d\ude00 ok", creativeId: "\ud800" });
+    for (const event of [
+      createEvent("interaction.recorded.v1", strange),
+      createEvent("decision.made.v1", decision({ topPropensity: null, topOfferId: null })),
+    ]) {
+      expect(serializeEvent(event)).toBe(JSON.stringify(event));
+      expect(JSON.parse(serializeEvent(event))).toEqual(JSON.parse(JSON.stringify(event)));
+    }
+  });
+
+  it("keeps the event apart from the caller's object: a later change to the input changes nothing", () => {
+    const input = decision();
+    const event = createEvent("decision.made.v1", input);
+    input.customerId = "changed";
+    expect(event.data.customerId).toBe("cust-42");
+    expect(serializeEvent(event)).toContain('"customerId":"cust-42"');
+  });
+});
