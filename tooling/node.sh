@@ -40,7 +40,7 @@ kaireon_use_node() {
   local want="${1:-${KAIREON_NODE_VERSION:-}}"
   local cache="${KAIREON_CACHE_DIR:-$HOME/.cache/kaireon-events}"
   local have
-  have="$(node -v 2>/dev/null || echo none)"
+  have="$(node -v 2>/dev/null || echo "(none on PATH)")"
   if [[ -z "$want" ]]; then
     _kaireon_node_at_least "$KAIREON_NODE_FLOOR" && return 0
     want="$KAIREON_NODE_DEFAULT"
