@@ -78,7 +78,7 @@ export const redisEnvSchema = z
     publishTimeoutMs: env.REDIS_PUBLISH_TIMEOUT_MS,
     /** Events waiting for Redis at most; beyond it a publish rejects with QUEUE_FULL. */
     maxPending: env.REDIS_MAX_PENDING,
-    /** Most commands in one pipeline (one round trip). */
+    /** Most messages in one pipeline (one round trip). */
     pipelineSize: env.REDIS_PIPELINE_SIZE,
     connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
     /** Streams mode: the consumer group when subscribe() is given none. */
