@@ -11,7 +11,13 @@
 # services start. A service that fails to start fails the run: tests never skip for want of one.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export KAIREON_RUN_DIR="${KAIREON_RUN_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/kaireon-services.XXXXXX")}"
+# A run folder this script made is removed on exit; one given in KAIREON_RUN_DIR belongs to the caller
+# (another with-services.sh, perhaps still running its services from it) and is left alone.
+if [[ -z "${KAIREON_RUN_DIR:-}" ]]; then
+  KAIREON_RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/kaireon-services.XXXXXX")"
+  _own_run_dir=1
+fi
+export KAIREON_RUN_DIR
 export KAIREON_CACHE_DIR="${KAIREON_CACHE_DIR:-$HOME/.cache/kaireon-events}"
 mkdir -p "$KAIREON_CACHE_DIR"
 
@@ -20,7 +26,7 @@ register_cleanup() { _cleanups+=("$1"); }
 _run_cleanups() {
   local status=$?
   for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1 || true; done
-  rm -rf "$KAIREON_RUN_DIR"
+  [[ -n "${_own_run_dir:-}" ]] && rm -rf "$KAIREON_RUN_DIR"
   exit "$status"
 }
 trap _run_cleanups EXIT

@@ -198,5 +198,7 @@ echo
 if [[ "$mode" == core-only ]]; then
   echo "consumer-test: PARTIAL (--core-only): the Redis install and publish did not run — not a pass of the consumer test"
 fi
+# The Node the consumers installed and ran on (CI runs this on Node 22, the oldest line supported).
+echo "consumer-test: on Node $(node --version), npm $(npm --version), pnpm $(pnpm --version)"
 echo "consumer-test: $passed passed, $failed failed"
 ((failed == 0))

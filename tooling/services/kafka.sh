@@ -19,9 +19,16 @@
 #   KAFKA_TEST_CONTROL             a script: `stop` kills the broker (SIGKILL, a crash), `start` starts it
 #                                  again on the same ports and data dir and waits until it answers
 #   KAFKA_TEST_VERSION             the Kafka version running
+#   KAFKA_TEST_CONFIGS             a script that is Kafka's kafka-configs tool for that version (args as
+#                                  kafka-configs.sh: --bootstrap-server … --alter --entity-type users …),
+#                                  e.g. to add, rotate or delete SCRAM users while the broker runs
 # When KAFKA_BROKERS is already set, that broker is used and nothing is started (the KAFKA_TEST_*
 # variables of the extra listeners are then the caller's business).
-KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
+#
+# KAFKA_VERSION picks the broker: the current Kafka 4.x release by default (what CI's whole suite runs
+# on); 3.9.x (the last 3.x line, still widely run: CI runs the conformance suite on it too) or any
+# other 4.x release from Maven Central works the same way (StorageTool --standalone needs 3.9+).
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 
 _kafka_fetch_jars() {
   local dir="$KAIREON_CACHE_DIR/kafka-$KAFKA_VERSION"
@@ -52,6 +59,39 @@ POM
   }
   touch "$dir/.complete"
   echo "$dir/lib"
+}
+
+# _kafka_configs_classpath <broker lib>: "<classpath> <main class>" of the kafka-configs tool. In 3.x
+# it is kafka.admin.ConfigCommand inside the broker jar; 4.x moved it to the kafka-tools artifact as
+# org.apache.kafka.tools.ConfigCommand, which brings Kafka Connect's jars along: resolved into a
+# directory of its own (cached beside the broker's), never onto the broker's classpath.
+_kafka_configs_classpath() {
+  local lib=$1
+  if [[ "$KAFKA_VERSION" == 3.* ]]; then
+    echo "$lib/* kafka.admin.ConfigCommand"
+    return 0
+  fi
+  local dir="$KAIREON_CACHE_DIR/kafka-$KAFKA_VERSION/tools"
+  if [[ ! -f "$dir/.complete" ]]; then
+    log "kafka: resolving org.apache.kafka:kafka-tools:$KAFKA_VERSION (kafka-configs) from Maven Central into $dir"
+    mkdir -p "$dir"
+    cat >"$dir/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>kaireon.tooling</groupId><artifactId>kafka-tools</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-nop</artifactId><version>1.7.36</version></dependency>
+  </dependencies>
+</project>
+POM
+    (cd "$dir" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime) >&2 || {
+      log "kafka: mvn could not resolve kafka-tools $KAFKA_VERSION"
+      return 1
+    }
+    touch "$dir/.complete"
+  fi
+  echo "$dir/lib/* org.apache.kafka.tools.ConfigCommand"
 }
 
 # Self-signed CA + a server certificate for 127.0.0.1/localhost it signed, in a PKCS12 keystore.
@@ -197,6 +237,14 @@ case "\${1:-}" in
 esac
 CTL
   chmod +x "$dir/control.sh"
+  local configs
+  configs="$(_kafka_configs_classpath "$lib")" || return 1
+  cat >"$dir/kafka-configs.sh" <<CFG
+#!/usr/bin/env bash
+# Kafka $KAFKA_VERSION's kafka-configs tool (see tooling/services/kafka.sh: KAFKA_TEST_CONFIGS).
+exec java -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true -Dlog4j.configuration=file:$dir/log4j.properties -cp "${configs% *}" ${configs##* } "\$@"
+CFG
+  chmod +x "$dir/kafka-configs.sh"
   register_cleanup "$dir/control.sh terminate"
   log "kafka: starting broker (PLAINTEXT 127.0.0.1:$p_plain, SASL 127.0.0.1:$p_sasl, TLS 127.0.0.1:$p_tls, SASL_SSL 127.0.0.1:$p_sasl_tls)"
   "$dir/control.sh" start || { log "kafka: the broker did not start"; return 1; }
@@ -211,5 +259,6 @@ CTL
   export KAFKA_TEST_PROXIED_UPSTREAM="127.0.0.1:$p_proxied" KAFKA_TEST_PROXIED_BROKERS="127.0.0.1:$p_proxy"
   export KAFKA_TEST_CONTROL="$dir/control.sh"
   export KAFKA_TEST_VERSION="$KAFKA_VERSION"
+  export KAFKA_TEST_CONFIGS="$dir/kafka-configs.sh"
   log "kafka: ready at $KAFKA_BROKERS (pid $(cat "$dir/kafka.pid"), Kafka $KAFKA_VERSION)"
 }

@@ -49,11 +49,15 @@ function hasToken(c: Context, token: string): boolean {
   return presented !== undefined && timingSafeEqual(digest(presented), digest(token));
 }
 
-/** Ready: the publisher says so, and the relay runs (or runs elsewhere: DEMO_RELAY=separate). */
+/**
+ * Ready: the relay's publisher says so and the relay runs — or both are in their own process
+ * (DEMO_RELAY=separate), and then this server, which only writes rows and outbox entries, is ready.
+ */
 function isReady(report: Record<string, unknown>): boolean {
+  if (report.relayMode === "separate") return true;
   const publisher = report.publisher as { ready?: unknown } | undefined;
   const relay = report.relay as { running?: unknown } | string | undefined;
-  const relayOk = report.relayMode === "separate" || (typeof relay === "object" && relay !== null && relay.running === true);
+  const relayOk = typeof relay === "object" && relay !== null && relay.running === true;
   return typeof publisher === "object" && publisher !== null && publisher.ready === true && relayOk;
 }
 

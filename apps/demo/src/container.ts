@@ -1,26 +1,20 @@
 // The infrastructure container: the one place that reads the environment and wires the demo —
-// publisher (core's loadPublisher, whatever EVENT_PUBLISHER selects), store + outbox, relay, live view,
+// the backend's parsed options (whatever EVENT_PUBLISHER selects), store + outbox, relay (on its
+// worker thread, handed what was parsed here; or on this event loop with its publisher), live view,
 // HTTP server — and owns start-up and graceful shutdown (stop accepting, drain the relay, close the
-// publisher, close the database). Nothing else in the demo reads process.env.
+// publisher, close the database). Nothing else in the server reads process.env.
 
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import {
-  consoleLogger,
-  type Env,
-  type Logger,
-  loadPublisher,
-  loadSubscriber,
-  MemoryBus,
-  type Publisher,
-  readCoreConfig,
-} from "@kaireon/events-core";
+import { consoleLogger, type Env, type Logger, loadSubscriber, MemoryBus, type Publisher } from "@kaireon/events-core";
 import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
+import { openStore } from "./database.js";
 import { healthReport } from "./health.js";
 import { LiveStreams } from "./live-stream.js";
 import { LiveView } from "./live-view.js";
-import { isPublisherDisabled, leaveCheckpointsToRelay, openStore, startRelay } from "./outbox.js";
+import { isPublisherDisabled, leaveCheckpointsToRelay, startRelay } from "./relay.js";
+import { createPublisher, readPublisherSetup, readRelayTuning } from "./relay-setup.js";
 import { RelayThread } from "./relay-thread.js";
 import { demoSecrets, redactDeep, redactError, redactingLogger } from "./secrets.js";
 import type { DemoStore } from "./store.js";
@@ -38,7 +32,11 @@ export interface ContainerOptions {
 
 export interface Container {
   readonly options: DemoOptions;
-  readonly publisher: Publisher;
+  /**
+   * The publisher of the relay on this event loop (DEMO_RELAY=inline, and always for the in-memory
+   * backend); undefined when the relay runs on its worker thread or in its own process, which have theirs.
+   */
+  readonly publisher: Publisher | undefined;
   readonly store: DemoStore;
   readonly liveView: LiveView | undefined;
   /** The address the server listens on, e.g. http://127.0.0.1:3000 */
@@ -64,38 +62,43 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
     );
   }
   const eventEnv = backendEnv(env);
-  const core = readCoreConfig(eventEnv);
+  // The backend's variables, parsed once here: the relay thread gets them as they are.
+  const publisherSetup = await readPublisherSetup(eventEnv);
+  const tuning = readRelayTuning(env);
   // One bus per container: the embedded backend's publisher and the live view share it.
   const memoryBus = containerOptions.memoryBus ?? new MemoryBus(1000);
-  const loadOptions = { logger, memoryBus, resolveFrom: import.meta.url };
 
-  const publisher = await loadPublisher(eventEnv, loadOptions);
-  const cleanups: Array<() => Promise<void>> = [() => publisher.close()];
+  const cleanups: Array<() => Promise<void>> = [];
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
 
   try {
-    const { store, outbox } = await openStore(options);
+    const { store, outbox, location } = await openStore(options);
     cleanups.push(() => store.close());
     // With events disabled nothing is enqueued, but a backlog left by an earlier run still drains.
     // The in-memory backend's bus lives in this thread, and so does a ":memory:" database: their
     // relay cannot move to a worker.
-    const threadable = publisher.backend !== "memory" && options.DEMO_DATA_DIR !== ":memory:";
+    const threadable = publisherSetup.backend !== "memory" && options.DEMO_DATA_DIR !== ":memory:";
     const relayMode = options.DEMO_RELAY === "thread" && !threadable ? "inline" : options.DEMO_RELAY;
+    // Only a relay on this event loop needs a publisher here; a relay thread or process has its own.
+    const publisher = relayMode === "inline" ? await createPublisher(publisherSetup, { logger, memoryBus }) : undefined;
+    if (publisher) cleanups.push(() => publisher.close());
     // A disabled stream (redis without REDIS_URL) is refused by the relay: the server keeps serving,
     // the events wait in the outbox, /health says what to set. Not a crash, and not a restart loop.
     let inlineDisabled: string | undefined;
-    const relay =
-      relayMode === "inline"
-        ? await startRelay(outbox, publisher, env, logger).catch((error: unknown) => {
-            if (!isPublisherDisabled(error)) throw error;
-            inlineDisabled = error.message;
-            return undefined;
-          })
-        : undefined;
+    const relay = publisher
+      ? await startRelay(outbox, publisher, tuning, logger).catch((error: unknown) => {
+          if (!isPublisherDisabled(error)) throw error;
+          inlineDisabled = error.message;
+          return undefined;
+        })
+      : undefined;
     if (relay) cleanups.push(() => relay.stop());
-    const relayThread = relayMode === "thread" ? await RelayThread.start(env, logger) : undefined;
+    const relayThread =
+      relayMode === "thread"
+        ? await RelayThread.start({ database: location, publisher: publisherSetup, tuning, secrets: [...secrets] }, logger, { outbox, env })
+        : undefined;
     const relayDisabled = () => inlineDisabled ?? relayThread?.disabled;
     if (relayDisabled()) {
       logger.error(`[demo] relay not running: ${relayDisabled()} (the server keeps serving; /health shows the backlog)`);
@@ -106,14 +109,12 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       cleanups.push(async () => {
         await relayThread.stop();
       });
-      const offEnqueue = outbox.onEnqueue(() => relayThread.wake());
-      cleanups.push(async () => offEnqueue());
     }
 
     let liveView: LiveView | undefined;
     if (options.DEMO_LIVE_VIEW) {
       try {
-        const subscriber = await loadSubscriber(eventEnv, loadOptions);
+        const subscriber = await loadSubscriber(eventEnv, { logger, memoryBus, resolveFrom: import.meta.url });
         const tail = containerOptions.tail ?? (options.DEMO_TAIL ? (line: string) => process.stdout.write(`${line}\n`) : undefined);
         const view = new LiveView(subscriber, { ...(tail ? { tail } : {}), onError: (m) => logger.warn(m) });
         liveView = view;
@@ -145,7 +146,7 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
     const app = createApp({
       store,
       eventsEnabled: options.DEMO_EVENTS,
-      source: core.source,
+      source: publisherSetup.source,
       bodyLimit: options.DEMO_BODY_LIMIT,
       logger,
       liveView,
@@ -154,7 +155,16 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       liveToken: options.DEMO_LIVE_TOKEN,
       health: async () =>
         redactDeep(
-          await healthReport({ requested: core.requested, relayMode, publisher, relay, relayThread, relayDisabled, store, outbox }),
+          await healthReport({
+            requested: publisherSetup.requested,
+            relayMode,
+            publisher: publisher ?? { backend: publisherSetup.backend },
+            relay,
+            relayThread,
+            relayDisabled,
+            store,
+            outbox,
+          }),
           secrets,
         ),
     });
@@ -187,8 +197,8 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
     };
 
     logger.info(
-      `[demo] listening on ${url} — backend ${publisher.backend}` +
-        `${core.requested !== publisher.backend ? ` (${core.requested})` : ""}, store ${store.kind} ${store.location}` +
+      `[demo] listening on ${url} — backend ${publisherSetup.backend}` +
+        `${publisherSetup.requested !== publisherSetup.backend ? ` (${publisherSetup.requested})` : ""}, store ${store.kind} ${store.location}` +
         `, relay ${relayDisabled() ? "NOT running (the stream is disabled, see /health)" : relayMode === "separate" ? "separate (pnpm --filter @kaireon/demo relay)" : relayMode === "thread" ? "on a worker thread" : "on the server's event loop"}` +
         `${options.DEMO_EVENTS ? "" : ", events disabled"}` +
         `${liveView ? `, live view ${url}/live${options.DEMO_LIVE_TOKEN ? "?token=<DEMO_LIVE_TOKEN>" : ""}` : ""}`,

@@ -31,7 +31,8 @@ export async function within<T>(work: () => Promise<T>, ms: number, what: string
 export interface HealthSources {
   requested: string;
   relayMode: "thread" | "inline" | "separate";
-  publisher: Pick<Publisher, "backend" | "ready">;
+  /** The backend, and the readiness of the publisher on this thread; without `ready` the relay's publisher is elsewhere. */
+  publisher: Pick<Publisher, "backend"> & Partial<Pick<Publisher, "ready">>;
   relay?: Pick<OutboxRelay, "metrics"> | undefined;
   relayThread?: Pick<RelayThread, "status"> | undefined;
   store: Pick<DemoStore, "counts">;
@@ -56,7 +57,11 @@ export async function healthReport(sources: HealthSources, timeoutMs = HEALTH_TI
   // The relay thread bounds its own reply (RelayThread.status); the parts asked here are bounded here.
   const [thread, ready, metrics, backlog, counts] = await Promise.all([
     relayThread?.status(),
-    relayThread ? undefined : within(() => publisher.ready(), timeoutMs, "publisher.ready()"),
+    relayThread
+      ? undefined
+      : publisher.ready
+        ? within(() => (publisher as Pick<Publisher, "ready">).ready(), timeoutMs, "publisher.ready()")
+        : "separate process",
     relay ? within(() => relay.metrics(), timeoutMs, "relay.metrics()") : undefined,
     disabled && outbox ? within(() => outbox.stats(), timeoutMs, "outbox.stats()") : undefined,
     within(() => store.counts(), timeoutMs, "store.counts()"),

@@ -1,12 +1,11 @@
 // The store on PostgreSQL (DATABASE_URL): the same tables as SQLite; each write is BEGIN → row →
-// outbox entry → COMMIT on one pooled client, so both commit or neither does.
+// outbox entry (the outbox's own enqueue, with this client) → COMMIT on one pooled client, so both
+// commit or neither does.
 
-import type { DomainEvent } from "@kaireon/events-core";
+import type { PostgresOutbox } from "@kaireon/events-outbox";
 import type pg from "pg";
-import { interactionFromRow } from "./sqlite-store.js";
 import type { BehaviourEventRow, DecisionRow, DemoStore, InteractionRow, StoreCounts } from "./store.js";
-
-export type PgEnqueue = (client: pg.PoolClient, event: DomainEvent) => Promise<void>;
+import { interactionFromRow } from "./store-rows.js";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS interaction_history (
@@ -51,8 +50,8 @@ export interface PostgresStoreOptions {
   pool: pg.Pool;
   /** Shown in logs: the URL without its password. */
   location: string;
-  enqueue: PgEnqueue;
-  outboxSize?: () => Promise<number>;
+  /** The outbox on the same pool; each event is enqueued with the row's client, in its transaction. */
+  outbox: PostgresOutbox;
 }
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -75,7 +74,7 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 }
 
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<DemoStore> {
-  const { pool, enqueue } = options;
+  const { pool, outbox } = options;
   // Several demo processes may start at once: serialize the DDL.
   await inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(7077101)");
@@ -107,7 +106,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             row.eventId,
           ],
         );
-        if (event) await enqueue(client, event);
+        if (event) await outbox.enqueue(client, event);
         return row;
       }),
     recordDecision: (input, event) =>
@@ -130,7 +129,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             row.eventId,
           ],
         );
-        if (event) await enqueue(client, event);
+        if (event) await outbox.enqueue(client, event);
         return row;
       }),
     async recordBehaviourEvent(input) {
@@ -152,12 +151,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
                 (SELECT count(*) FROM customer_events)::int AS behaviour_events`,
       );
       const r = rows[0] as { interactions: number; decisions: number; behaviour_events: number };
-      return {
-        interactions: r.interactions,
-        decisions: r.decisions,
-        behaviourEvents: r.behaviour_events,
-        outbox: (await options.outboxSize?.()) ?? 0,
-      };
+      const { backlog, deadRows } = await outbox.stats();
+      return { interactions: r.interactions, decisions: r.decisions, behaviourEvents: r.behaviour_events, outbox: backlog + deadRows };
     },
     async close() {
       if (closed) return;

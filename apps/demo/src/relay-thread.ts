@@ -2,20 +2,22 @@
 // Node runs one JavaScript thread per event loop: a relay on the server's loop spends its CPU (reading
 // rows, the backend client's protocol work, its garbage) between request handlers, and every request
 // waits for it. On a worker it has its own loop, heap and core; the request path keeps only the
-// INSERT of each event in the row's transaction. The worker opens its own connection (SQLite file or
-// PostgreSQL pool) and its own publisher from the same environment; the server wakes it after each
-// commit that enqueued something, and asks it for metrics for /health. On SQLite the thread also
-// takes the WAL checkpoints (copying committed pages into the database file, with its fsync), which
-// the request thread would otherwise run inside a commit every few hundred requests.
+// INSERT of each event in the row's transaction. The worker gets what the server already parsed (a
+// RelaySetup: the database location, the backend's options, the tuning), opens its own connection
+// and publisher, and neither reads the environment nor migrates anything. Each enqueue on the
+// server's outbox wakes it (RelayThread.wake); the server asks it for metrics for /health. On SQLite
+// the thread also takes the WAL checkpoints (copying committed pages into the database file, with
+// its fsync), which the request thread would otherwise run inside a commit every few hundred requests.
 //
 // This file is both sides: `RelayThread` (server) and, when loaded as a worker, the worker's loop.
 
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { consoleLogger, type Env, type Logger } from "@kaireon/events-core";
-import type { OutboxMetrics } from "@kaireon/events-outbox";
+import type { OutboxMetrics, OutboxStore } from "@kaireon/events-outbox";
 import { HEALTH_TIMEOUT_MS, within } from "./health.js";
-import { isPublisherDisabled, startStandaloneRelay } from "./outbox.js";
-import { demoSecrets, redactDeep, redactText } from "./secrets.js";
+import { isPublisherDisabled, runRelay } from "./relay.js";
+import type { RelaySetup } from "./relay-setup.js";
+import { redactDeep, redactText } from "./secrets.js";
 
 const WAKE_EVERY_MS = 2;
 /** The worker's own bound on relay.metrics() and publisher.ready(), under the server's, so its reply arrives in time. */
@@ -30,6 +32,13 @@ type FromWorker =
   | { type: "stopped"; metrics: OutboxMetrics | undefined };
 
 export interface RelayThreadOptions {
+  /** The server's outbox: each enqueue on it wakes the worker. */
+  outbox?: Pick<OutboxStore, "onEnqueue"> | undefined;
+  /**
+   * The worker's process environment (default: the server's). Only client libraries read it for
+   * themselves (the AWS SDK's credential chain); the demo's code in the worker reads none of it.
+   */
+  env?: Env;
   /** The worker's module (default: this file). Tests pass a stand-in worker that never answers. */
   script?: URL;
   /** How long status() waits for the worker's reply (default HEALTH_TIMEOUT_MS). */
@@ -57,9 +66,10 @@ export class RelayThread {
   private wakeTimer: NodeJS.Timeout | undefined;
   private finalMetrics: OutboxMetrics | undefined;
   private disabledBy: string | undefined;
+  private offEnqueue: (() => void) | undefined;
 
   private constructor(
-    private readonly env: Env,
+    private readonly setup: RelaySetup,
     private readonly logger: Logger,
     private readonly options: RelayThreadOptions,
   ) {}
@@ -74,12 +84,14 @@ export class RelayThread {
   }
 
   /**
-   * Starts the worker with `env` and resolves once its relay runs, or once it refused a disabled
-   * stream (then `disabled` says why); rejects with the worker's error otherwise.
+   * Starts the worker with `setup` and resolves once its relay runs (then enqueues on
+   * `options.outbox` wake it), or once it refused a disabled stream (then `disabled` says why);
+   * rejects with the worker's error otherwise.
    */
-  static async start(env: Env, logger: Logger, options: RelayThreadOptions = {}): Promise<RelayThread> {
-    const thread = new RelayThread(env, logger, options);
+  static async start(setup: RelaySetup, logger: Logger, options: RelayThreadOptions = {}): Promise<RelayThread> {
+    const thread = new RelayThread(setup, logger, options);
     await thread.spawn();
+    if (!thread.disabledBy) thread.offEnqueue = options.outbox?.onEnqueue(() => thread.wake());
     return thread;
   }
 
@@ -87,7 +99,8 @@ export class RelayThread {
     // From dist/ the worker is this very file; from src/ (tests run the TypeScript) the built copy.
     const self =
       this.options.script ?? new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url, import.meta.url);
-    const worker = new Worker(self, { workerData: { relayThread: true }, env: { ...this.env } });
+    const env = this.options.env ?? process.env;
+    const worker = new Worker(self, { workerData: { relayThread: true, setup: this.setup }, env: { ...env } });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
       let started = false;
@@ -198,6 +211,7 @@ export class RelayThread {
 
   /** Lets the relay finish its batch, closes its publisher and connection, ends the thread. */
   stop(): Promise<OutboxMetrics | undefined> {
+    this.offEnqueue?.();
     clearTimeout(this.wakeTimer);
     clearTimeout(this.restartTimer);
     this.wakeTimer = undefined;
@@ -210,13 +224,13 @@ export class RelayThread {
   }
 }
 
-async function runWorker(): Promise<void> {
+async function runWorker(setup: RelaySetup): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const send = (m: FromWorker) => port.postMessage(m);
-  const secrets = demoSecrets(process.env as Env);
+  const { secrets } = setup;
   try {
-    const { publisher, relay, stop } = await startStandaloneRelay(process.env as Env, consoleLogger);
+    const { publisher, relay, stop } = await runRelay(setup, consoleLogger);
     port.on("message", async (m: ToWorker) => {
       if (m.type === "wake") relay.notify();
       else if (m.type === "metrics") {
@@ -238,4 +252,5 @@ async function runWorker(): Promise<void> {
   }
 }
 
-if (!isMainThread && (workerData as { relayThread?: boolean } | undefined)?.relayThread) await runWorker();
+const data = workerData as { relayThread?: boolean; setup: RelaySetup } | undefined;
+if (!isMainThread && data?.relayThread) await runWorker(data.setup);

@@ -1,45 +1,49 @@
-// Request bodies of the API. Strict objects: a misspelt field is a 400 naming it, not a silently
-// ignored value. Field rules match the topic schemas in core, so a valid body always makes a valid event.
+// Request bodies of the API, derived from core's topic schemas: a field that becomes part of an event
+// keeps the topic's own rule (length, enum, nullability, date format), so a valid body always makes a
+// valid event and the rules live in one place. HTTP adds only what a request needs: ids are trimmed
+// first (a blank id is a 400), fields the server can fill in are optional, a date must exist, and
+// the bodies stay strict (a misspelt field is a 400 naming it, not a silently ignored value).
 
-import { interactionTypes } from "@kaireon/events-core";
+import { decisionMadeV1Schema, interactionRecordedV1Schema } from "@kaireon/events-core";
 import { z } from "zod";
 
-const id = z.string().trim().min(1).max(256);
-const optionalId = id.nullable().optional();
+const trimmed = <S extends z.ZodType>(rule: S) => z.preprocess((v) => (typeof v === "string" ? v.trim() : v), rule);
+const interaction = interactionRecordedV1Schema.shape;
+const decision = decisionMadeV1Schema.shape;
 // The ISO format check alone lets "2024-02-31T00:00:00Z" through; a date that does not exist is a 400 too.
-const timestamp = z.iso.datetime({ offset: true }).refine((v) => !Number.isNaN(Date.parse(v)), "must be a real date and time");
+const existingTime = interaction.timestamp.refine((v) => !Number.isNaN(Date.parse(v)), "must be a real date and time");
 
-export const respondBodySchema = z.strictObject({
-  tenantId: id,
-  customerId: id,
-  offerId: id,
-  creativeId: optionalId,
-  channelId: id,
-  interactionType: z.enum(interactionTypes),
+export const respondBodySchema = interactionRecordedV1Schema.extend({
+  tenantId: trimmed(interaction.tenantId),
+  customerId: trimmed(interaction.customerId),
+  offerId: trimmed(interaction.offerId),
+  creativeId: trimmed(interaction.creativeId).optional(),
+  channelId: trimmed(interaction.channelId),
   /** The outcome as the platform names it; defaults to the interaction type. */
-  outcomeTypeKey: id.optional(),
-  campaignId: optionalId,
-  recommendationId: optionalId,
+  outcomeTypeKey: trimmed(interaction.outcomeTypeKey).optional(),
+  campaignId: trimmed(interaction.campaignId).optional(),
+  recommendationId: trimmed(interaction.recommendationId).optional(),
   /** When it happened (default: now). */
-  timestamp: timestamp.optional(),
+  timestamp: existingTime.optional(),
 });
 export type RespondBody = z.infer<typeof respondBodySchema>;
 
-export const recommendBodySchema = z.strictObject({
-  tenantId: id,
-  customerId: id,
-  channelId: id.optional(),
-  decisionFlowKey: id.optional(),
-  /** How many offers to return. */
+export const recommendBodySchema = decisionMadeV1Schema.pick({ tenantId: true, customerId: true, decisionFlowKey: true }).extend({
+  tenantId: trimmed(decision.tenantId),
+  customerId: trimmed(decision.customerId),
+  decisionFlowKey: trimmed(decision.decisionFlowKey).optional(),
+  channelId: trimmed(interaction.channelId).optional(),
+  /** How many offers to return (HTTP only: not part of any event). */
   limit: z.number().int().min(1).max(10).optional(),
 });
 export type RecommendBody = z.infer<typeof recommendBodySchema>;
 
+// Behaviour events are stored, never published: only the tenant and customer follow a topic's rule.
 const propertyValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
 
-export const behaviourEventBodySchema = z.strictObject({
-  tenantId: id,
-  customerId: id,
+export const behaviourEventBodySchema = interactionRecordedV1Schema.pick({ tenantId: true, customerId: true }).extend({
+  tenantId: trimmed(interaction.tenantId),
+  customerId: trimmed(interaction.customerId),
   /** What the customer did: `page_view`, `add_to_cart`, `search`… */
   eventType: z
     .string()
@@ -49,6 +53,6 @@ export const behaviourEventBodySchema = z.strictObject({
     .record(z.string().max(128), propertyValue)
     .refine((p) => Object.keys(p).length <= 50, "at most 50 properties")
     .optional(),
-  occurredAt: timestamp.optional(),
+  occurredAt: existingTime.optional(),
 });
 export type BehaviourEventBody = z.infer<typeof behaviourEventBodySchema>;

@@ -1,17 +1,17 @@
 // The embedded default store: one SQLite file under the data folder, created on first start.
 // better-sqlite3 is synchronous, so a transaction is one uninterrupted block of the event loop:
-// the row and its outbox entry commit together or not at all.
+// the row and its outbox entry (the outbox's own enqueue, on the same connection) commit together
+// or not at all.
 
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { DomainEvent } from "@kaireon/events-core";
+import type { SqliteOutbox } from "@kaireon/events-outbox";
 import Database from "better-sqlite3";
 import type { BehaviourEventRow, DecisionRow, DemoStore, InteractionRow, StoreCounts } from "./store.js";
+import { interactionFromRow } from "./store-rows.js";
 
 export type SqliteDatabase = Database.Database;
-
-/** Writes one event into the outbox inside the caller's open transaction (the outbox package's enqueue). */
-export type SqliteEnqueue = (db: SqliteDatabase, event: DomainEvent) => void;
 
 const schema = `
 CREATE TABLE IF NOT EXISTS interaction_history (
@@ -52,29 +52,38 @@ CREATE TABLE IF NOT EXISTS customer_events (
 );
 `;
 
-export interface SqliteStoreOptions {
-  enqueue: SqliteEnqueue;
-  /** How many rows the outbox holds, whatever their state (for counts()). */
-  outboxSize?: () => number;
+/** The demo's SQLite file in `dataDir` (":memory:" stays in memory). */
+export function sqliteFile(dataDir: string): string {
+  return dataDir === ":memory:" ? ":memory:" : join(dataDir, "demo.sqlite");
 }
 
+/** Creates the data folder and the file on first start, in WAL mode: the server's (and relay-main's) opening. */
 export function openSqlite(dataDir: string): { db: SqliteDatabase; file: string } {
-  if (dataDir === ":memory:") return { db: new Database(":memory:"), file: ":memory:" };
-  mkdirSync(dataDir, { recursive: true });
-  const file = join(dataDir, "demo.sqlite");
-  const db = new Database(file);
+  const file = sqliteFile(dataDir);
+  if (file === ":memory:") return { db: new Database(":memory:"), file };
+  return { db: connectSqlite(file, { create: true }), file };
+}
+
+/**
+ * A connection to the demo's file with the busy handler and the sync mode, which are per
+ * connection. `create` also makes the folder and the file and switches it to WAL (a setting of the
+ * file, kept by it); without, the file must exist (a relay thread: the server made it).
+ */
+export function connectSqlite(file: string, { create = false } = {}): SqliteDatabase {
+  if (create) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { fileMustExist: !create });
   try {
     // The busy handler first: the server and relay-main open one file together at start-up, and
     // without it the second opener's first statement fails at once with "database is locked".
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // WAL: readers (the relay) never block the writer (the routes); NORMAL sync is durable at each checkpoint.
-    switchToWal(db);
+    if (create) switchToWal(db);
     db.pragma("synchronous = NORMAL");
   } catch (error) {
     db.close();
     throw error;
   }
-  return { db, file };
+  return db;
 }
 
 /** How long a statement waits for another connection's lock before it fails (SQLITE_BUSY). */
@@ -102,7 +111,8 @@ function switchToWal(db: SqliteDatabase): void {
   }
 }
 
-export function createSqliteStore(db: SqliteDatabase, file: string, options: SqliteStoreOptions): DemoStore {
+/** The store on `db`; each event goes into `outbox` (an outbox on this same connection) in the row's transaction. */
+export function createSqliteStore(db: SqliteDatabase, file: string, outbox: SqliteOutbox): DemoStore {
   db.exec(schema);
 
   const insertInteraction = db.prepare(
@@ -125,11 +135,11 @@ export function createSqliteStore(db: SqliteDatabase, file: string, options: Sql
 
   const recordInteraction = db.transaction((row: InteractionRow, event: DomainEvent | null) => {
     insertInteraction.run(row);
-    if (event) options.enqueue(db, event);
+    if (event) outbox.enqueue(db, event);
   });
   const recordDecision = db.transaction((row: DecisionRow, event: DomainEvent | null) => {
     insertDecision.run({ ...row, offersJson: JSON.stringify(row.offers) });
-    if (event) options.enqueue(db, event);
+    if (event) outbox.enqueue(db, event);
   });
   const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
@@ -184,15 +194,7 @@ export function createSqliteStore(db: SqliteDatabase, file: string, options: Sql
       return row;
     },
     async recordBehaviourEvent(input) {
-      const row: BehaviourEventRow = {
-        eventId: input.eventId,
-        tenantId: input.tenantId,
-        customerId: input.customerId,
-        eventType: input.eventType,
-        properties: input.properties,
-        occurredAt: input.occurredAt,
-        receivedAt: input.receivedAt,
-      };
+      const row: BehaviourEventRow = { ...input };
       await enqueueWrite(() => insertBehaviour.run({ ...row, propertiesJson: JSON.stringify(row.properties) }));
       return row;
     },
@@ -201,11 +203,12 @@ export function createSqliteStore(db: SqliteDatabase, file: string, options: Sql
       return r ? interactionFromRow(r) : undefined;
     },
     async counts(): Promise<StoreCounts> {
+      const { backlog, deadRows } = await outbox.stats();
       return {
         interactions: count("interaction_history"),
         decisions: count("decisions"),
         behaviourEvents: count("customer_events"),
-        outbox: options.outboxSize?.() ?? 0,
+        outbox: backlog + deadRows,
       };
     },
     async close() {
@@ -214,25 +217,5 @@ export function createSqliteStore(db: SqliteDatabase, file: string, options: Sql
       flush();
       db.close();
     },
-  };
-}
-
-/** Maps a row of interaction_history (snake_case, either database) back to the API/event shape. */
-export function interactionFromRow(r: Record<string, unknown>): InteractionRow {
-  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  const occurred = r.occurred_at instanceof Date ? r.occurred_at.toISOString() : String(r.occurred_at);
-  return {
-    interactionId: String(r.interaction_id),
-    tenantId: String(r.tenant_id),
-    customerId: String(r.customer_id),
-    offerId: String(r.offer_id),
-    creativeId: text(r.creative_id),
-    channelId: String(r.channel_id),
-    interactionType: String(r.interaction_type) as InteractionRow["interactionType"],
-    outcomeTypeKey: String(r.outcome_type_key),
-    campaignId: text(r.campaign_id),
-    recommendationId: text(r.recommendation_id),
-    timestamp: occurred,
-    eventId: text(r.event_id),
   };
 }

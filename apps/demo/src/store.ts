@@ -1,10 +1,10 @@
-// What the routes need from the database, whichever one it is. Each write that makes an event does
-// the row and the event's outbox entry in ONE transaction (sqlite-store.ts, postgres-store.ts): a
-// rolled-back row never publishes, a committed row is never lost even if the broker is down.
+// What the routes need from the database, whichever one it is (the persistence port: rows, never
+// HTTP bodies). Each write that makes an event does the row and the event's outbox entry in ONE
+// transaction, through the store's own outbox (sqlite-store.ts, postgres-store.ts): a rolled-back row
+// never publishes, a committed row is never lost even if the broker is down.
 
 import type { DecisionMadeV1, DomainEvent, InteractionRecordedV1 } from "@kaireon/events-core";
 import type { RankedOffer } from "./ranking.js";
-import type { BehaviourEventBody } from "./schemas.js";
 
 /** A row of interaction history; its fields are exactly the event's payload plus the row's own ids. */
 export interface InteractionRow extends InteractionRecordedV1 {
@@ -32,7 +32,7 @@ export interface StoreCounts {
   interactions: number;
   decisions: number;
   behaviourEvents: number;
-  /** Rows in the outbox, whatever their state. */
+  /** Events in the outbox not yet delivered: pending (also waiting for a retry) or dead — the outbox's stats(). */
   outbox: number;
 }
 
@@ -45,17 +45,8 @@ export interface DemoStore {
   /** Inserts the decision and, unless `event` is null, decision.made.v1 into the outbox, in one transaction. */
   recordDecision(row: Omit<DecisionRow, "eventId">, event: DomainEvent | null): Promise<DecisionRow>;
   /** The inbound ingestion endpoint's table: stored only, never fed to the stream. */
-  recordBehaviourEvent(
-    body: Required<Pick<BehaviourEventBody, "tenantId" | "customerId" | "eventType">> & BehaviourEventRowInput,
-  ): Promise<BehaviourEventRow>;
+  recordBehaviourEvent(row: BehaviourEventRow): Promise<BehaviourEventRow>;
   getInteraction(interactionId: string): Promise<InteractionRow | undefined>;
   counts(): Promise<StoreCounts>;
   close(): Promise<void>;
-}
-
-export interface BehaviourEventRowInput {
-  eventId: string;
-  properties: Record<string, unknown>;
-  occurredAt: string;
-  receivedAt: string;
 }

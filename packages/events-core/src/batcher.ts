@@ -92,9 +92,13 @@ export class Batcher<T, R> {
 
   /** Entries not yet settled: queued (and waiting for room) plus in flight. */
   get pending(): number {
+    // Unsettled only: an entry already rejected (its deadline passed, its key failed) waits for
+    // nothing, though it stays in the queue or its batch until that is next swept or answered.
     let n = 0;
-    for (const batch of this.inFlight) n += batch.length;
-    return n + this.queue.length + this.waiting.length;
+    for (const batch of this.inFlight) for (const entry of batch) if (!entry.settled) n++;
+    for (const entry of this.queue) if (!entry.settled) n++;
+    for (const entry of this.waiting) if (!entry.settled) n++;
+    return n;
   }
 
   add(item: T): Promise<R> {

@@ -8,8 +8,10 @@ export {
   type OutboxMetrics,
   type OutboxRelay,
   type OutboxRelayOptions,
+  type OutboxRelayState,
   type OutboxRetention,
 } from "./outbox-relay.js";
+export { type StopOnSignalsOptions, stopOnSignals } from "./outbox-signals.js";
 export type { Claim, ClaimedRow, EventOrEvents, OutboxStats, OutboxStatus, OutboxStore, RowOutcome } from "./outbox-store.js";
 export {
   createPostgresOutbox,

@@ -1,22 +1,16 @@
-// The relay: moves committed outbox rows to a Publisher. It claims a batch (oldest first, order per
-// key), publishes it with one publishBatch, marks each row sent, schedules a retry with exponential
-// backoff + jitter, or parks it as dead after `maxAttempts` with its last error. It sleeps until an
-// enqueue in this process, a PostgreSQL NOTIFY from another one, the next retry, or the poll interval.
+// The relay: moves committed outbox rows to a Publisher, one batch at a time (outbox-relay-batch.ts:
+// claim, publish, mark each row sent, retry later or dead). Between batches it sleeps until an
+// enqueue in this process, a PostgreSQL NOTIFY from another one, the next retry, or the poll
+// interval. Its state has names (`metrics().state`). Signals are the application's: see
+// outbox-signals.ts. A little over 300 lines: a third of it is the relay's documented public contract
+// (options, metrics, the interface), kept beside the loop that gives it meaning.
 
-import {
-  type BackoffOptions,
-  backoffDelay,
-  ConfigError,
-  consoleLogger,
-  type DomainEvent,
-  EventsError,
-  type Logger,
-  type Publisher,
-  type PublishResult,
-  sleep,
-} from "@kaireon/events-core/backend";
-import { fromPayload } from "./outbox-rows.js";
-import type { ClaimedRow, OutboxStats, OutboxStore, RowOutcome } from "./outbox-store.js";
+import { type BackoffOptions, backoffDelay, ConfigError, consoleLogger, type Logger, type Publisher, sleep } from "@kaireon/events-core/backend";
+import { BatchSender, describeError } from "./outbox-relay-batch.js";
+import { stopOnSignals } from "./outbox-signals.js";
+import type { OutboxStats, OutboxStore } from "./outbox-store.js";
+
+export { describeError } from "./outbox-relay-batch.js";
 
 export interface OutboxRetention {
   /** Sent rows older than this are deleted. Default 24 h. */
@@ -52,12 +46,23 @@ export interface OutboxRelayOptions {
   retention?: Partial<OutboxRetention> | false;
   /** Create/upgrade the tables on start(). Default true. */
   migrate?: boolean;
-  /** Stop (finishing the in-flight batch) on these signals, e.g. ["SIGTERM", "SIGINT"]. Default none. */
+  /**
+   * @deprecated Signals are the application's to handle: call `stopOnSignals(relay, signals)` from
+   * `@kaireon/events-outbox` instead (same behaviour, and it returns an uninstall function). Still
+   * works: installs the handlers at start(), removes them at stop().
+   */
   stopOnSignals?: readonly NodeJS.Signals[];
   logger?: Logger;
   /** For tests: the jitter source. */
   random?: () => number;
 }
+
+/**
+ * What the relay is doing now. `in-flight`: a batch is claimed and being published; `waiting`: for a
+ * wake-up, a due retry or the poll interval; `lingering`: letting rows that arrive together join one
+ * batch; `backing-off`: after a database error or a publisher that did not send.
+ */
+export type OutboxRelayState = "stopped" | "starting" | "running" | "in-flight" | "waiting" | "lingering" | "backing-off" | "stopping";
 
 export interface OutboxMetrics extends OutboxStats {
   /** Rows this relay published and marked sent. */
@@ -83,6 +88,7 @@ export interface OutboxMetrics extends OutboxStats {
    */
   publisherDisabled: boolean;
   running: boolean;
+  state: OutboxRelayState;
 }
 
 export interface OutboxRelay {
@@ -103,13 +109,7 @@ const DEFAULT_RETENTION: OutboxRetention = { sentMs: 24 * 60 * 60 * 1000, interv
 // When rows are due but none could be claimed (their keys are held by another relay), wait at least
 // this long before looking again instead of spinning.
 const CONTENDED_WAIT_MS = 25;
-const ERROR_TEXT_LIMIT = 2000;
 const PRUNE_CHUNK = 10_000;
-// The start-up readiness question must not hold start() for long; a publisher that does not answer
-// is let through (a disabled result is still never counted sent, see publishClaimed).
-const READY_CHECK_MS = 5000;
-// The event itself is refused: sending it again gives the same answer.
-const PERMANENT = new Set(["VALIDATION_FAILED", "UNKNOWN_TOPIC", "EVENT_TOO_LARGE", "MALFORMED_MESSAGE"]);
 
 function positiveInt(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
@@ -118,327 +118,209 @@ function positiveInt(name: string, value: number, min: number): number {
   return value;
 }
 
-export function describeError(error: unknown): string {
-  const text = EventsError.isInstance(error)
-    ? `${error.code}: ${error.message}`
-    : error instanceof Error
-      ? `${error.name}: ${error.message}`
-      : String(error);
-  return text.length > ERROR_TEXT_LIMIT ? `${text.slice(0, ERROR_TEXT_LIMIT)}…` : text;
-}
+type Phase = Exclude<OutboxRelayState, "in-flight">;
 
-/** The ConfigError for a publisher that is deliberately off: nothing it accepts is ever sent. */
-function disabledPublisherError(backend: string, detail: string | undefined): ConfigError {
-  const cause = (detail ?? "the stream is disabled").replace(/^disabled:\s*/, "");
-  return new ConfigError({
-    backend: "outbox",
-    message: `[outbox] the publisher is disabled (backend "${backend}": ${cause}), so the relay would mark rows sent that went nowhere — configure the backend (e.g. set REDIS_URL, or pick another EVENT_PUBLISHER) and restart; the rows stay pending until then`,
-    details: { reason: "publisher-disabled", backend },
-  });
-}
+class Relay implements OutboxRelay {
+  private readonly store: OutboxStore;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly lingerMs: number;
+  private readonly retention: OutboxRetention | undefined;
+  private readonly logger: Logger;
+  private readonly random: () => number;
+  private readonly sender: BatchSender;
 
-function isClosedError(error: unknown): boolean {
-  return EventsError.isInstance(error) && error.code === "PUBLISHER_CLOSED";
-}
+  private phase: Phase = "stopped";
+  /** A batch is claimed and not yet completed (by the loop or runOnce). */
+  private batchInFlight = false;
+  /** One batch at a time per relay: runOnce() and the loop share this chain. */
+  private inFlight: Promise<number> = Promise.resolve(0);
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private loop: Promise<void> | undefined;
+  /** A wake-up arrived since the loop last looked: do not sleep. */
+  private woken = false;
+  /** Aborts the current sleep (idle, back-off); stop() also aborts the linger. */
+  private sleeper: AbortController | undefined;
+  private lingerer: AbortController | undefined;
+  private lastPrune = 0;
+  private readonly detach: Array<() => void | Promise<void>> = [];
 
-export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { store, publisher } = options;
-  const batchSize = positiveInt("batchSize", options.batchSize ?? 100, 1);
-  const maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 25, 1);
-  const pollIntervalMs = positiveInt("pollIntervalMs", options.pollIntervalMs ?? 1000, 1);
-  const lingerMs = options.lingerMs === undefined ? 0 : positiveInt("lingerMs", options.lingerMs, 0);
-  const backoff = options.backoff ?? { baseMs: 500, maxMs: 5 * 60 * 1000 };
-  const retention = options.retention === false ? undefined : { ...DEFAULT_RETENTION, ...options.retention };
-  const logger = options.logger ?? consoleLogger;
-  const random = options.random ?? Math.random;
-
-  const counts = { sent: 0, retried: 0, dead: 0, batches: 0, pruned: 0, storeErrors: 0, notSent: 0 };
-  let publisherDisabled = false;
-  // The readiness answer, asked once (a disabled publisher never turns into a working one).
-  let publisherChecked: Promise<void> | undefined;
-  // Rows of the last batch that the publisher accepted without sending: the loop backs off.
-  let lastNotSent = 0;
-  let running = false;
-  let starting: Promise<void> | undefined;
-  let stopping: Promise<void> | undefined;
-  let loop: Promise<void> | undefined;
-  let woken = false;
-  let sleeper: AbortController | undefined;
-  let lingerer: AbortController | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
-  let offEnqueue: (() => void) | undefined;
-  let lastPrune = 0;
-  // One batch at a time per relay: runOnce() and the loop share this chain.
-  let inFlight: Promise<number> = Promise.resolve(0);
-  const signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
-
-  function wake() {
-    woken = true;
-    sleeper?.abort();
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.store = options.store;
+    this.batchSize = positiveInt("batchSize", options.batchSize ?? 100, 1);
+    const maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 25, 1);
+    this.pollIntervalMs = positiveInt("pollIntervalMs", options.pollIntervalMs ?? 1000, 1);
+    this.lingerMs = options.lingerMs === undefined ? 0 : positiveInt("lingerMs", options.lingerMs, 0);
+    this.retention = options.retention === false ? undefined : { ...DEFAULT_RETENTION, ...options.retention };
+    this.logger = options.logger ?? consoleLogger;
+    this.random = options.random ?? Math.random;
+    const backoff = options.backoff ?? { baseMs: 500, maxMs: 5 * 60 * 1000 };
+    this.sender = new BatchSender({
+      ...options,
+      batchSize: this.batchSize,
+      maxAttempts,
+      backoff,
+      logger: this.logger,
+      random: this.random,
+    });
+    // The methods may be passed around on their own (`store.onEnqueue(relay.notify)`, a signal handler).
+    for (const name of ["start", "stop", "notify", "runOnce", "prune", "metrics"] as const) this[name] = this[name].bind(this) as never;
   }
 
-  function outcomeFor(row: ClaimedRow, error: unknown): RowOutcome {
-    const attempts = row.attempts + 1;
-    const text = describeError(error);
-    const permanent = EventsError.isInstance(error) && PERMANENT.has(error.code);
-    if (permanent || attempts >= maxAttempts) return { seq: row.seq, status: "dead", attempts, error: text };
-    return { seq: row.seq, status: "retry", attempts, error: text, delayMs: backoffDelay(attempts - 1, backoff, random) };
+  get state(): OutboxRelayState {
+    return this.batchInFlight && this.phase !== "stopping" ? "in-flight" : this.phase;
   }
 
-  function checkPublisher(): Promise<void> {
-    publisherChecked ??= (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const report = await Promise.race([
-        Promise.resolve()
-          .then(() => publisher.ready())
-          .catch(() => undefined),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(resolve, READY_CHECK_MS, undefined);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (report?.disabled) {
-        publisherDisabled = true;
-        throw disabledPublisherError(report.backend ?? publisher.backend, report.detail);
-      }
-    })();
-    return publisherChecked;
-  }
-
-  /**
-   * publishBatch, except that a batch which throws or rejects as a whole (a backend bug, a synchronous
-   * TypeError on one event) is sent again one event at a time, so only the event at fault fails.
-   * A closed publisher still rejects the whole call: nothing is known about these events.
-   */
-  async function publishAll(events: readonly DomainEvent[]): Promise<PromiseSettledResult<PublishResult>[]> {
-    if (events.length === 0) return [];
-    try {
-      return await publisher.publishBatch(events);
-    } catch (error) {
-      if (isClosedError(error)) throw error;
-      // The event at fault is known: it fails (an attempt counted, dead after maxAttempts) instead of
-      // the batch being abandoned and claimed again for ever.
-      if (events.length === 1) return [{ status: "rejected", reason: error }];
-      logger.warn(`[outbox] publishBatch failed as a whole, sending its ${events.length} events one by one: ${describeError(error)}`);
-    }
-    const results: PromiseSettledResult<PublishResult>[] = [];
-    // One at a time, in order: two events of a key must not race each other.
-    for (const event of events) {
-      try {
-        const [result] = await publisher.publishBatch([event]);
-        results.push(result ?? { status: "rejected", reason: new Error("publishBatch returned no result") });
-      } catch (error) {
-        if (isClosedError(error)) throw error;
-        results.push({ status: "rejected", reason: error });
-      }
-    }
-    return results;
-  }
-
-  async function publishClaimed(): Promise<number> {
-    lastNotSent = 0;
-    const claim = await store.claim(batchSize);
-    const rows = claim.rows;
-    if (rows.length === 0) return 0;
-    try {
-      const decided: (RowOutcome | undefined)[] = new Array(rows.length);
-      const events: DomainEvent[] = [];
-      const slots: number[] = [];
-      rows.forEach((row, i) => {
-        try {
-          events.push(fromPayload(row.payload));
-          slots.push(i);
-        } catch (error) {
-          // A row that is not a readable event can never be sent: retrying would only delay the dead letter.
-          decided[i] = { seq: row.seq, status: "dead", attempts: row.attempts + 1, error: `unreadable payload: ${describeError(error)}` };
-        }
-      });
-      // publishBatch settles each event on its own and rejects as a whole only when the publisher is
-      // closed (the Publisher contract): that says nothing about these events, so no attempt is
-      // counted — the claim is abandoned below and the rows wait, untouched, for a working publisher.
-      const results = await publishAll(events);
-      let notSent = 0;
-      slots.forEach((i, j) => {
-        const row = rows[i] as ClaimedRow;
-        const result = results[j];
-        if (result?.status === "rejected") decided[i] = outcomeFor(row, result.reason);
-        else if (result?.value?.status === "published") decided[i] = { seq: row.seq, status: "sent" };
-        // Accepted but not sent (a disabled stream) or no answer at all: no outcome, so the row stays
-        // pending with no attempt counted.
-        else notSent++;
-      });
-      const outcomes = decided.filter((o): o is RowOutcome => o !== undefined);
-      await claim.complete(outcomes);
-      counts.batches++;
-      for (const o of outcomes) {
-        if (o.status === "sent") counts.sent++;
-        else if (o.status === "retry") counts.retried++;
-        else {
-          counts.dead++;
-          logger.error(`[outbox] event parked as dead after ${o.attempts} attempts: ${o.error}`, { seq: o.seq });
-        }
-      }
-      if (notSent > 0) {
-        counts.notSent += notSent;
-        lastNotSent = notSent;
-        if (!publisherDisabled) {
-          logger.error(
-            `[outbox] the publisher (backend "${publisher.backend}") accepted ${notSent} event(s) without sending them (stream disabled?) — they stay pending; configure the backend`,
-          );
-        }
-        publisherDisabled = true;
-      }
-      const failed = outcomes.find((o) => o.status === "retry");
-      if (failed && failed.status === "retry") {
-        logger.warn(`[outbox] ${outcomes.filter((o) => o.status === "retry").length} event(s) will be retried: ${failed.error}`);
-      }
-      return outcomes.length;
-    } catch (error) {
-      // The rows stay pending and are sent again later: at-least-once, never lost.
-      await claim.abandon().catch(() => {});
+  start(): Promise<void> {
+    this.starting ??= this.begin().catch((error: unknown) => {
+      this.starting = undefined; // a failed start (database down) may be retried
+      this.phase = "stopped";
       throw error;
-    }
+    });
+    return this.starting;
   }
 
-  function runOnce(): Promise<number> {
-    const next = inFlight
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.phase = "stopping";
+      await this.starting?.catch(() => {});
+      this.sleeper?.abort();
+      this.lingerer?.abort();
+      await this.loop;
+      await this.inFlight;
+      for (const undo of this.detach.splice(0)) await Promise.resolve(undo()).catch(() => {});
+      this.phase = "stopped";
+    })();
+    return this.stopping;
+  }
+
+  notify(): void {
+    this.woken = true;
+    this.sleeper?.abort();
+  }
+
+  runOnce(): Promise<number> {
+    const next = this.inFlight
       .catch(() => 0)
       .then(async () => {
-        await checkPublisher();
-        return publishClaimed();
+        await this.sender.checkPublisher();
+        this.batchInFlight = true;
+        try {
+          return await this.sender.sendOne();
+        } finally {
+          this.batchInFlight = false;
+        }
       });
-    inFlight = next.catch(() => 0);
+    this.inFlight = next.catch(() => 0);
     return next;
   }
 
-  async function prune(): Promise<number> {
+  async prune(): Promise<number> {
+    const retention = this.retention;
     if (!retention) return 0;
-    lastPrune = Date.now();
+    this.lastPrune = Date.now();
     let total = 0;
     // Chunks keep each delete short so it never holds the table for long, and the event loop runs
     // between them: with SQLite every chunk is synchronous work on the app's thread.
     for (;;) {
-      const n = await store.pruneSent(retention.sentMs, PRUNE_CHUNK);
+      const n = await this.store.pruneSent(retention.sentMs, PRUNE_CHUNK);
       total += n;
       if (n < PRUNE_CHUNK) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    counts.pruned += total;
+    this.sender.counts.pruned += total;
     return total;
   }
 
-  async function idle(handled: number): Promise<void> {
-    if (woken || stopping) return;
-    let wait = pollIntervalMs;
-    try {
-      const due = await store.nextDueInMs();
-      if (due !== undefined) wait = Math.min(wait, handled === 0 ? Math.max(due, CONTENDED_WAIT_MS) : due);
-    } catch {
-      // Poll at the normal interval; the next tick reports the database error.
-    }
-    if (wait <= 0 || woken || stopping) return;
-    sleeper = new AbortController();
-    await sleep(wait, sleeper.signal);
-    sleeper = undefined;
+  async metrics(): Promise<OutboxMetrics> {
+    const stats = await this.store.stats();
+    const running = this.phase !== "stopped" && this.phase !== "starting";
+    return { ...stats, ...this.sender.counts, publisherDisabled: this.sender.publisherDisabled, running, state: this.state };
   }
 
-  async function run(): Promise<void> {
+  private async begin(): Promise<void> {
+    this.phase = "starting";
+    await this.sender.checkPublisher();
+    if (this.options.migrate !== false) await this.store.migrate();
+    this.detach.push(this.store.onEnqueue(this.notify));
+    if (this.store.listen) {
+      const unlisten = await this.store.listen(this.notify, (error) =>
+        this.logger.warn(`[outbox] LISTEN connection lost, polling until it is back: ${describeError(error)}`),
+      );
+      this.detach.push(unlisten);
+    }
+    if (this.options.stopOnSignals?.length) this.detach.push(stopOnSignals(this, this.options.stopOnSignals, { logger: this.logger }));
+    if (!this.stopping) this.phase = "running";
+    this.loop = this.run();
+  }
+
+  /** Sleeps `ms` in `phase`, cut short by notify() (or by stop() through `controller`). */
+  private async pause(phase: Phase, ms: number, controller = new AbortController()): Promise<void> {
+    if (!this.stopping) this.phase = phase;
+    await sleep(ms, controller.signal);
+    if (!this.stopping) this.phase = "running";
+  }
+
+  private async backOff(failures: number): Promise<void> {
+    this.sleeper = new AbortController();
+    const ms = Math.min(this.pollIntervalMs * 5, backoffDelay(failures, { baseMs: 100, maxMs: 30_000 }, this.random) + 50);
+    await this.pause("backing-off", ms, this.sleeper);
+    this.sleeper = undefined;
+  }
+
+  private async run(): Promise<void> {
     let failures = 0;
-    while (!stopping) {
-      woken = false;
+    while (!this.stopping) {
+      this.woken = false;
       let handled = 0;
       try {
-        handled = await runOnce();
-        failures = lastNotSent > 0 ? failures + 1 : 0;
-        if (retention && Date.now() - lastPrune >= retention.intervalMs) await prune();
+        handled = await this.runOnce();
+        failures = this.sender.lastNotSent > 0 ? failures + 1 : 0;
+        if (this.retention && Date.now() - this.lastPrune >= this.retention.intervalMs) await this.prune();
       } catch (error) {
-        counts.storeErrors++;
+        this.sender.counts.storeErrors++;
         failures++;
-        logger.error(`[outbox] relay tick failed, rows stay pending: ${describeError(error)}`);
-        sleeper = new AbortController();
-        await sleep(Math.min(pollIntervalMs * 5, backoffDelay(failures, { baseMs: 100, maxMs: 30_000 }, random) + 50), sleeper.signal);
-        sleeper = undefined;
+        this.logger.error(`[outbox] relay tick failed, rows stay pending: ${describeError(error)}`);
+        await this.backOff(failures);
         continue;
       }
       // Yield to the event loop between batches: with a synchronous store (SQLite) and an in-process
       // backend a tick is all microtasks, and back-to-back ticks would starve timers and the app's I/O.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (lastNotSent > 0) {
+      if (this.sender.lastNotSent > 0) {
         // Claiming again at once would hand the same rows to the same publisher: back off instead.
-        sleeper = new AbortController();
-        await sleep(Math.min(pollIntervalMs * 5, backoffDelay(failures, { baseMs: 100, maxMs: 30_000 }, random) + 50), sleeper.signal);
-        sleeper = undefined;
+        await this.backOff(failures);
         continue;
       }
-      if (handled >= batchSize) continue;
-      await idle(handled);
-      if (lingerMs > 0 && !stopping) {
+      if (handled >= this.batchSize) continue;
+      await this.idle(handled);
+      if (this.lingerMs > 0 && !this.stopping) {
         // Woken by a new row (or the poll): let its company arrive before claiming. Further
         // wake-ups do not cut this short; stop() does.
-        lingerer = new AbortController();
-        await sleep(lingerMs, lingerer.signal);
-        lingerer = undefined;
+        this.lingerer = new AbortController();
+        await this.pause("lingering", this.lingerMs, this.lingerer);
+        this.lingerer = undefined;
       }
     }
   }
 
-  async function begin(): Promise<void> {
-    await checkPublisher();
-    if (options.migrate !== false) await store.migrate();
-    offEnqueue = store.onEnqueue(wake);
-    if (store.listen) {
-      unlisten = await store.listen(wake, (error) =>
-        logger.warn(`[outbox] LISTEN connection lost, polling until it is back: ${describeError(error)}`),
-      );
+  private async idle(handled: number): Promise<void> {
+    if (this.woken || this.stopping) return;
+    let wait = this.pollIntervalMs;
+    try {
+      const due = await this.store.nextDueInMs();
+      if (due !== undefined) wait = Math.min(wait, handled === 0 ? Math.max(due, CONTENDED_WAIT_MS) : due);
+    } catch {
+      // Poll at the normal interval; the next tick reports the database error.
     }
-    for (const signal of options.stopOnSignals ?? []) {
-      const handler = () => {
-        logger.info(`[outbox] ${signal}: finishing the in-flight batch, then stopping`);
-        void relay.stop();
-      };
-      process.once(signal, handler);
-      signalHandlers.push([signal, handler]);
-    }
-    running = true;
-    loop = run();
+    if (wait <= 0 || this.woken || this.stopping) return;
+    this.sleeper = new AbortController();
+    await this.pause("waiting", wait, this.sleeper);
+    this.sleeper = undefined;
   }
+}
 
-  const relay: OutboxRelay = {
-    start() {
-      starting ??= (async () => {
-        try {
-          await begin();
-        } catch (error) {
-          starting = undefined; // a failed start (database down) may be retried
-          throw error;
-        }
-      })();
-      return starting;
-    },
-
-    stop() {
-      stopping ??= (async () => {
-        await starting?.catch(() => {});
-        sleeper?.abort();
-        lingerer?.abort();
-        await loop;
-        await inFlight;
-        offEnqueue?.();
-        await unlisten?.().catch(() => {});
-        for (const [signal, handler] of signalHandlers) process.removeListener(signal, handler);
-        running = false;
-      })();
-      return stopping;
-    },
-
-    notify: wake,
-    runOnce,
-    prune,
-
-    async metrics() {
-      const stats = await store.stats();
-      return { ...stats, ...counts, publisherDisabled, running };
-    },
-  };
-  return relay;
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  return new Relay(options);
 }

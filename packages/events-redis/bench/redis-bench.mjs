@@ -1,17 +1,18 @@
-// Throughput of @kaireon/events-redis against raw ioredis, in one run on the same Redis:
-//   raw    ioredis pipelines of pre-serialized envelopes (the ceiling for this connection)
+// Throughput of @kaireon/events-redis against raw ioredis, in one run on the same Redis, pub/sub and
+// Streams:
+//   raw    ioredis pipelines of BENCH_BATCH pre-serialized envelopes, one PUBLISH/XADD each
 //   ready  publisher.publishEvent() of the envelopes those strings came from (built, validated and
-//          serialized beforehand: an envelope caches its JSON) — target ≥ 0.9 × raw
-//   full   publisher.publish(topic, data) from typed data: createEvent + zod validation +
-//          serialize + publish — reported; the long-run aim is ≥ 1.0 × raw
-// Each path runs ROUNDS times, alternating, and the median is reported. Publishes are fired in
-// windows of BENCH_WINDOW and awaited, so what is in flight stays bounded (unbounded firing makes
-// Redis cut subscribers off at its pub/sub output-buffer limit).
+//          serialized beforehand: an envelope caches its JSON) — target ≥ 1.8 × raw
+//   typed  publisher.publish(topic, data): createEvent + validation + serialize + publish — target ≥ 1.0 × raw
+// Each path runs ROUNDS times, alternating; the median is reported, and every round with this
+// process's CPU time per event (process.cpuUsage), which a loaded machine disturbs less than wall
+// time. Publishes are fired in windows of BENCH_WINDOW and awaited, so what is in flight stays bounded.
 //
 //   pnpm --filter @kaireon/events-redis bench          # REDIS_URL, or starts redis-server itself
-//   BENCH_EVENTS=200000 BENCH_MODE=streams pnpm --filter @kaireon/events-redis bench
+//   BENCH_MODE=streams REDIS_SEND_MODE=pipeline REDIS_SCRIPT_SIZE=200 BENCH_BATCH=1000 pnpm --filter @kaireon/events-redis bench
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { loadavg } from "node:os";
 import { createEvent, redactUrl, serializeEvent, silentLogger } from "@kaireon/events-core";
 import { Redis } from "ioredis";
 import { createRedisPublisher, redisOptions } from "../dist/index.js";
@@ -20,7 +21,10 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const MODE = process.env.BENCH_MODE ?? "pubsub";
+// Both backends' modes by default, in the same run on the same Redis.
+const MODES = (process.env.BENCH_MODE ?? "pubsub,streams").split(",").map((m) => m.trim());
+const SEND_MODE = process.env.REDIS_SEND_MODE ?? "script";
+const SCRIPT_SIZE = Number(process.env.REDIS_SCRIPT_SIZE ?? 100);
 const PREFIX = `bench:${Date.now().toString(36)}:`;
 
 async function startOwnRedis() {
@@ -64,20 +68,34 @@ function data(i) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (n, ms) => Math.round((n / ms) * 1000);
 
-async function main() {
-  const own = process.env.REDIS_URL ? undefined : await startOwnRedis();
-  const url = process.env.REDIS_URL ?? own.url;
-  const raw = new Redis(url);
-  const options = redisOptions(url, { prefix: PREFIX, mode: MODE, maxPending: Math.max(10_000, WINDOW * 2), pipelineSize: BATCH });
-  const publisher = createRedisPublisher(options, { logger: silentLogger });
-  const key = `${PREFIX}decision.made.v1`;
-  try {
-    await raw.ping();
-    const payloads = Array.from({ length: EVENTS }, (_, i) => data(i));
-    const sizeOf = serializeEvent(createEvent("decision.made.v1", payloads[0]));
-    const rawCommand = (pipeline, json) =>
-      MODE === "streams" ? pipeline.xadd(key, "MAXLEN", "~", options.streamMaxLen, "*", "event", json) : pipeline.publish(key, json);
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 
+/** One timed run: wall milliseconds and this process's CPU microseconds. */
+async function timed(run) {
+  const c0 = cpuNow();
+  const t0 = performance.now();
+  await run();
+  return { ms: performance.now() - t0, cpuUs: cpuNow() - c0 };
+}
+
+async function benchMode(url, raw, mode, payloads) {
+  const prefix = `${PREFIX}${mode}:`;
+  const options = redisOptions(url, {
+    prefix,
+    mode,
+    sendMode: SEND_MODE,
+    scriptSize: SCRIPT_SIZE,
+    maxPending: Math.max(10_000, WINDOW * 2),
+    pipelineSize: BATCH,
+  });
+  const publisher = createRedisPublisher(options, { logger: silentLogger });
+  const key = `${prefix}decision.made.v1`;
+  try {
+    const rawCommand = (pipeline, json) =>
+      mode === "streams" ? pipeline.xadd(key, "MAXLEN", "~", options.streamMaxLen, "*", "event", json) : pipeline.publish(key, json);
     // The same envelopes for both: built, validated and serialized once beforehand (an envelope
     // caches its JSON), so raw sends exactly the strings the publisher sends.
     let events;
@@ -87,73 +105,84 @@ async function main() {
       strings = events.map((e) => serializeEvent(e));
     }
     async function runRaw() {
-      const t0 = performance.now();
       for (let i = 0; i < EVENTS; i += BATCH) {
         const pipeline = raw.pipeline();
         for (let j = i; j < Math.min(EVENTS, i + BATCH); j++) rawCommand(pipeline, strings[j]);
         await pipeline.exec();
       }
-      return performance.now() - t0;
     }
     async function runReady() {
-      const t0 = performance.now();
       for (let i = 0; i < EVENTS; i += WINDOW) {
         const window = [];
         for (let j = i; j < Math.min(EVENTS, i + WINDOW); j++) window.push(publisher.publishEvent(events[j]));
         await Promise.all(window);
       }
-      return performance.now() - t0;
     }
     async function runFull() {
-      const t0 = performance.now();
       for (let i = 0; i < EVENTS; i += WINDOW) {
         const window = [];
         for (let j = i; j < Math.min(EVENTS, i + WINDOW); j++) window.push(publisher.publish("decision.made.v1", payloads[j]));
         await Promise.all(window);
       }
-      return performance.now() - t0;
     }
+    const runs = { raw: [], ready: [], full: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      prepare();
+      runs.raw.push(await timed(runRaw));
+      runs.ready.push(await timed(runReady));
+      runs.full.push(await timed(runFull));
+      if (mode === "streams") await raw.del(key);
+    }
+    const m = publisher.metrics();
+    if (m.failed > 0) throw new Error(`publisher reported failures: ${JSON.stringify(m.failures)}`);
+    const med = (k) => median(runs[k].map((r) => r.ms));
+    const r = { raw: rate(EVENTS, med("raw")), ready: rate(EVENTS, med("ready")), full: rate(EVENTS, med("full")) };
+    const cpu = (k) => (median(runs[k].map((x) => x.cpuUs)) / EVENTS).toFixed(2);
+    console.log(`\n${mode} (REDIS_SEND_MODE=${SEND_MODE}${SEND_MODE === "script" ? `, ${SCRIPT_SIZE} per script call` : ""}):`);
+    console.log(`publish(typed) / raw ioredis pipeline = ${(r.full / r.raw).toFixed(2)}`);
+    console.log(`publishEvent(ready) / raw ioredis pipeline = ${(r.ready / r.raw).toFixed(2)}`);
+    const pad = (s) => s.padEnd(40);
+    console.log(`${pad("  raw ioredis pipelines")}${r.raw.toLocaleString("en")} events/s, ${cpu("raw")} µs CPU/event`);
+    console.log(`${pad("  publishEvent, ready envelopes")}${r.ready.toLocaleString("en")} events/s, ${cpu("ready")} µs CPU/event`);
+    console.log(`${pad("  publish, typed data")}${r.full.toLocaleString("en")} events/s, ${cpu("full")} µs CPU/event`);
+    console.log(
+      `  rounds (events/s | µs CPU/event): ${Object.entries(runs)
+        .map(([k, xs]) => `${k} ${xs.map((x) => `${rate(EVENTS, x.ms)}|${(x.cpuUs / EVENTS).toFixed(2)}`).join(" ")}`)
+        .join(", ")}`,
+    );
+  } finally {
+    await publisher.close();
+  }
+}
 
+async function main() {
+  const own = process.env.REDIS_URL ? undefined : await startOwnRedis();
+  const url = process.env.REDIS_URL ?? own.url;
+  const raw = new Redis(url);
+  try {
+    await raw.ping();
+    const payloads = Array.from({ length: EVENTS }, (_, i) => data(i));
+    const sizeOf = serializeEvent(createEvent("decision.made.v1", payloads[0]));
     const info = await raw.info("server");
     const version = /redis_version:(\S+)/.exec(info)?.[1];
     console.log(
-      `redis-bench: ${redactUrl(url)} (Redis ${version}), mode ${MODE}, ${EVENTS} events of ${sizeOf.length} bytes, pipelines of ${BATCH}, window ${WINDOW}, ${ROUNDS} rounds, Node ${process.version}`,
+      `redis-bench: ${redactUrl(url)} (Redis ${version}), ${MODES.join(" + ")}, ${EVENTS} events of ${sizeOf.length} bytes, pipelines of ${BATCH}, window ${WINDOW}, ${ROUNDS} rounds, Node ${process.version}, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
     );
-    const times = { raw: [], ready: [], full: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      prepare();
-      if (process.env.BENCH_ONLY !== "ready") times.raw.push(await runRaw());
-      times.ready.push(await runReady());
-      if (process.env.BENCH_ONLY !== "ready") times.full.push(await runFull());
-      if (MODE === "streams") await raw.del(key);
-    }
+    for (const mode of MODES) await benchMode(url, raw, mode, payloads);
     // Where the full path's time goes, without I/O: building + validating, then serializing.
     const t0 = performance.now();
     const built = payloads.map((p) => createEvent("decision.made.v1", p));
     const t1 = performance.now();
     for (const e of built) serializeEvent(e);
     const t2 = performance.now();
-    const m = publisher.metrics();
-    if (m.failed > 0) throw new Error(`publisher reported failures: ${JSON.stringify(m.failures)}`);
-    const r = { raw: rate(EVENTS, median(times.raw)), ready: rate(EVENTS, median(times.ready)), full: rate(EVENTS, median(times.full)) };
-    const pad = (s) => s.padEnd(58);
-    console.log(`${pad("raw ioredis pipelines, pre-serialized strings")}${r.raw.toLocaleString("en")} events/s`);
     console.log(
-      `${pad("publisher.publishEvent, ready envelopes")}${r.ready.toLocaleString("en")} events/s  ratio ${(r.ready / r.raw).toFixed(2)} (target >= 0.90)`,
-    );
-    console.log(
-      `${pad("publisher.publish, typed data (create+validate+serialize)")}${r.full.toLocaleString("en")} events/s  ratio ${(r.full / r.raw).toFixed(2)} (aim >= 1.00)`,
-    );
-    console.log(
-      `breakdown, CPU only: createEvent (build + zod validation) ${rate(EVENTS, t1 - t0).toLocaleString("en")} events/s, serializeEvent ${rate(EVENTS, t2 - t1).toLocaleString("en")} events/s`,
-    );
-    console.log(
-      `rounds (events/s): ${Object.entries(times)
-        .map(([k, ts]) => `${k} ${ts.map((t) => rate(EVENTS, t)).join("/")}`)
-        .join(", ")}`,
+      `\nbreakdown, CPU only: createEvent (build + validation) ${rate(EVENTS, t1 - t0).toLocaleString("en")} events/s, serializeEvent ${rate(EVENTS, t2 - t1).toLocaleString("en")} events/s; load average at the end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
     );
   } finally {
-    await publisher.close();
     raw.disconnect();
     own?.stop();
   }

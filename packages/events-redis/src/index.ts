@@ -11,11 +11,13 @@ export {
   type RedisConfig,
   type RedisMode,
   type RedisOptions,
+  type RedisSendMode,
   redisDisabledReason,
   redisEnvSchema,
   redisModes,
   redisOptions,
   redisOptionsFromEnv,
+  redisSendModes,
   resolveRedisConfig,
 } from "./redis-options.js";
 export { createRedisPublisher, RedisPublisher, type RedisPublisherContext } from "./redis-publisher.js";

@@ -7,6 +7,9 @@ import { z } from "zod";
 export const redisModes = ["pubsub", "streams"] as const;
 export type RedisMode = (typeof redisModes)[number];
 
+export const redisSendModes = ["script", "pipeline"] as const;
+export type RedisSendMode = (typeof redisSendModes)[number];
+
 /** Where the one log line of a disabled stream says how to turn it on. */
 export const redisDisabledReason = "REDIS_URL is not set — set it (e.g. redis://127.0.0.1:6379, or rediss:// for TLS) to publish events";
 
@@ -35,6 +38,17 @@ export const redisEnvSchema = z
       .optional()
       .transform((v) => v?.trim().toLowerCase() || "pubsub")
       .pipe(z.enum(redisModes, { message: "must be pubsub (default, fire-and-forget) or streams (durable, replayable)" })),
+    REDIS_SEND_MODE: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim().toLowerCase() || "script")
+      .pipe(
+        z.enum(redisSendModes, {
+          message:
+            "must be script (default: each batch as a few EVALSHA calls, falling back to pipelines where scripting is refused) or pipeline (plain PUBLISH/XADD pipelines)",
+        }),
+      ),
+    REDIS_SCRIPT_SIZE: envInt(100, 1, 10_000),
     REDIS_CHANNEL_PREFIX: z
       .string()
       .optional()
@@ -52,6 +66,10 @@ export const redisEnvSchema = z
     /** REDIS_URL; may carry a password, so it is only ever printed through redactUrl. */
     url: env.REDIS_URL as string,
     mode: env.REDIS_MODE as RedisMode,
+    /** How a batch goes out: script calls (default; pipelines where the server refuses scripting) or plain pipelines. */
+    sendMode: env.REDIS_SEND_MODE as RedisSendMode,
+    /** Most messages in one script call; a pipeline of REDIS_PIPELINE_SIZE carries several calls. */
+    scriptSize: env.REDIS_SCRIPT_SIZE,
     /** Prepended to the topic to make the channel (pub/sub) or stream key (streams). */
     prefix: env.REDIS_CHANNEL_PREFIX,
     /** XADD MAXLEN ~ (approximate trim: Redis keeps at least this many entries per stream). */
@@ -60,7 +78,7 @@ export const redisEnvSchema = z
     publishTimeoutMs: env.REDIS_PUBLISH_TIMEOUT_MS,
     /** Events waiting for Redis at most; beyond it a publish rejects with QUEUE_FULL. */
     maxPending: env.REDIS_MAX_PENDING,
-    /** Most commands in one pipeline (one round trip). */
+    /** Most messages in one pipeline (one round trip). */
     pipelineSize: env.REDIS_PIPELINE_SIZE,
     connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
     /** Streams mode: the consumer group when subscribe() is given none. */

@@ -1,6 +1,8 @@
 // Publishes envelopes over one ioredis connection: PUBLISH on `<prefix><topic>` (pub/sub, the
 // default) or XADD MAXLEN ~ (streams). Concurrent publishes and publishBatch go through one path,
-// core's Batcher, into pipelines (one round trip each), and what waits for Redis is bounded: at most
+// core's Batcher, into pipelines (one round trip each) — of script calls that publish up to
+// REDIS_SCRIPT_SIZE messages each (REDIS_SEND_MODE=script, the default), or of one command per
+// message (REDIS_SEND_MODE=pipeline, and wherever the server refuses scripting), and what waits for Redis is bounded: at most
 // REDIS_MAX_PENDING queued (then QUEUE_FULL) plus the pipelines in flight, and every publish settles
 // within REDIS_PUBLISH_TIMEOUT_MS — ioredis's offline queue is off, so nothing piles up while Redis is
 // down. A publishBatch larger than REDIS_MAX_PENDING is worked through as pipelines go out.
@@ -20,6 +22,7 @@ import {
 import type { Redis } from "ioredis";
 import { BACKEND, createClient, describeServer, isAuthError, keyOf, safeText, toEventsError } from "./redis-client.js";
 import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
+import { isNoScript, isScriptingRefused, PUBLISH_SCRIPT, scriptArgs, XADD_SCRIPT } from "./redis-scripts.js";
 
 interface Outgoing {
   key: string;
@@ -42,6 +45,10 @@ export class RedisPublisher extends PublisherBase {
   readonly client: Redis;
   private readonly batcher: Batcher<Outgoing, Delivery>;
   private lastError: Error | undefined;
+  /** Script mode until the server refuses scripting (then plain pipelines, for good). */
+  private scripting: boolean;
+  /** The SCRIPT LOAD under way or done; undefined before the first and after NOSCRIPT. */
+  private loading: Promise<boolean> | undefined;
 
   private readonly options: RedisOptions;
 
@@ -49,6 +56,7 @@ export class RedisPublisher extends PublisherBase {
     super({ backend: BACKEND, ...context });
     const options = resolveRedisConfig(config);
     this.options = options;
+    this.scripting = options.sendMode === "script";
     this.client = createClient(options, "publisher", this.logger);
     // Remembered so a publish that gave up waiting can say why (a wrong password is AUTH_FAILED).
     this.client.on("error", (error: Error) => {
@@ -63,7 +71,7 @@ export class RedisPublisher extends PublisherBase {
     this.batcher = this.useBatcher<Outgoing, Delivery>({
       backend: BACKEND,
       // The newest entry's deadline: older ones are settled by the Batcher at their own.
-      send: (items) => this.sendPipeline(items, (items[items.length - 1]?.at ?? Date.now()) + options.publishTimeoutMs),
+      send: (items) => this.sendBatch(items, (items[items.length - 1]?.at ?? Date.now()) + options.publishTimeoutMs),
       maxBatchSize: options.pipelineSize,
       lingerMs: 0,
       maxQueued: options.maxPending,
@@ -96,34 +104,26 @@ export class RedisPublisher extends PublisherBase {
   }
 
   /**
-   * One pipeline, bounded by `deadline`: it waits for the connection at most until then, and if
-   * Redis has not answered by then every entry fails with PUBLISH_TIMEOUT and the connection is
-   * dropped and re-opened — an unresponsive server must not collect commands without bound.
+   * One batch, bounded by `deadline`: it waits for the connection at most until then, and if Redis
+   * has not answered by then every entry fails with PUBLISH_TIMEOUT and the connection is dropped and
+   * re-opened — an unresponsive server must not collect commands without bound.
    */
-  private async sendPipeline(items: Outgoing[], deadline: number): Promise<ItemOutcome<Delivery>[]> {
+  private async sendBatch(items: Outgoing[], deadline: number): Promise<ItemOutcome<Delivery>[]> {
     await this.whenConnected(deadline);
-    const pipeline = this.client.pipeline();
-    const streams = this.options.mode === "streams";
-    if (streams) {
-      const maxLen = this.options.streamMaxLen;
-      for (const { key, json } of items) pipeline.xadd(key, "MAXLEN", "~", maxLen, "*", "event", json);
-    } else {
-      for (const { key, json } of items) pipeline.publish(key, json);
-    }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, Math.max(1, deadline - Date.now()), undefined);
     });
-    let replies: Awaited<ReturnType<typeof pipeline.exec>> | undefined;
+    let outcomes: ItemOutcome<Delivery>[] | undefined;
     try {
-      replies = await Promise.race([pipeline.exec(), timedOut]);
+      outcomes = await Promise.race([this.scripting ? this.viaScripts(items) : this.viaPipeline(items), timedOut]);
     } catch (error) {
       // The connection went away between the check and the write: coded, and without the raw error.
       throw toEventsError(this.options, error);
     } finally {
       clearTimeout(timer);
     }
-    if (replies === undefined) {
+    if (outcomes === undefined) {
       if (this.client.status === "ready") {
         this.logger.warn(`[redis] ${describeServer(this.options)} did not answer a pipeline in time; reconnecting`);
         this.client.disconnect(true);
@@ -136,11 +136,109 @@ export class RedisPublisher extends PublisherBase {
       });
       return items.map(() => ({ ok: false, error }));
     }
+    return outcomes;
+  }
+
+  /** REDIS_SEND_MODE=pipeline, and the fallback: one PUBLISH or XADD per message, one pipeline. */
+  private async viaPipeline(items: readonly Outgoing[]): Promise<ItemOutcome<Delivery>[]> {
+    const pipeline = this.client.pipeline();
+    const streams = this.options.mode === "streams";
+    if (streams) {
+      const maxLen = this.options.streamMaxLen;
+      for (const { key, json } of items) pipeline.xadd(key, "MAXLEN", "~", maxLen, "*", "event", json);
+    } else {
+      for (const { key, json } of items) pipeline.publish(key, json);
+    }
+    const replies = await pipeline.exec();
     return items.map((_, i): ItemOutcome<Delivery> => {
       const [error, reply] = replies?.[i] ?? [new Error("no reply for this command")];
-      if (error) return { ok: false, error: toEventsError(this.options, error) };
-      return { ok: true, value: streams ? { position: String(reply) } : { receivers: Number(reply) } };
+      return error ? { ok: false, error: toEventsError(this.options, error) } : this.delivered(reply);
     });
+  }
+
+  /**
+   * REDIS_SEND_MODE=script: the batch as EVALSHA calls of at most REDIS_SCRIPT_SIZE messages, all in
+   * one pipeline. Before its first call (and after NOSCRIPT) the script is loaded; a server that
+   * refuses scripting switches this publisher to plain pipelines for good, with one log line.
+   */
+  private async viaScripts(items: readonly Outgoing[]): Promise<ItemOutcome<Delivery>[]> {
+    // Waiting on the shared load keeps batches in order while one of them (re)loads the script.
+    if (!(await this.scriptLoaded())) return this.viaPipeline(items);
+    const streams = this.options.mode === "streams";
+    const script = streams ? XADD_SCRIPT : PUBLISH_SCRIPT;
+    const size = this.options.scriptSize;
+    const calls: (readonly Outgoing[])[] = [];
+    for (let i = 0; i < items.length; i += size) calls.push(items.slice(i, i + size));
+    const send = async (batch: (readonly Outgoing[])[]) => {
+      const pipeline = this.client.pipeline();
+      for (const call of batch) pipeline.evalsha(script.sha, ...scriptArgs(streams, call, this.options.streamMaxLen));
+      return (await pipeline.exec()) ?? [];
+    };
+    const replies = await send(calls);
+    // NOSCRIPT: the server lost its script cache (restart, failover, SCRIPT FLUSH). A refused call
+    // ran nothing, so those calls are sent again once the script is back.
+    const lost = calls.map((_, i) => i).filter((i) => isNoScript(replies[i]?.[0]));
+    if (lost.length > 0) {
+      this.loading = undefined;
+      if (!(await this.scriptLoaded())) return this.viaPipeline(items);
+      const again = await send(lost.map((i) => calls[i] as readonly Outgoing[]));
+      lost.forEach((call, k) => {
+        replies[call] = again[k] ?? [new Error("no reply for this command"), null];
+      });
+    }
+    // Loading allowed but EVALSHA refused (an ACL that denies it): nothing ran either.
+    if (replies.some(([error]) => isScriptingRefused(error))) {
+      this.fallBack(replies.find(([error]) => isScriptingRefused(error))?.[0]);
+      return this.viaPipeline(items);
+    }
+    return calls.flatMap((call, c) => {
+      const [error, reply] = replies[c] ?? [new Error("no reply for this command")];
+      if (error) {
+        const failure = toEventsError(this.options, error);
+        return call.map((): ItemOutcome<Delivery> => ({ ok: false, error: failure }));
+      }
+      const each = reply as unknown[];
+      return call.map((_, i): ItemOutcome<Delivery> => {
+        const one = each[i];
+        if (one instanceof Error) return { ok: false, error: toEventsError(this.options, one) };
+        if (one === undefined) return { ok: false, error: toEventsError(this.options, new Error("no reply for this message")) };
+        return this.delivered(one);
+      });
+    });
+  }
+
+  private delivered(reply: unknown): ItemOutcome<Delivery> {
+    return { ok: true, value: this.options.mode === "streams" ? { position: String(reply) } : { receivers: Number(reply) } };
+  }
+
+  /** One SCRIPT LOAD shared by the batches that wait for it: true when loaded, false when scripting is refused. */
+  private scriptLoaded(): Promise<boolean> {
+    if (!this.scripting) return Promise.resolve(false);
+    if (this.loading === undefined) {
+      const script = this.options.mode === "streams" ? XADD_SCRIPT : PUBLISH_SCRIPT;
+      const loading = this.client.script("LOAD", script.lua).then(
+        () => true,
+        (error: unknown) => {
+          if (isScriptingRefused(error)) {
+            this.fallBack(error);
+            return false;
+          }
+          // Not the server's policy (the connection dropped): the next batch tries again.
+          if (this.loading === loading) this.loading = undefined;
+          throw error;
+        },
+      );
+      this.loading = loading;
+    }
+    return this.loading;
+  }
+
+  private fallBack(error: unknown): void {
+    if (!this.scripting) return;
+    this.scripting = false;
+    this.logger.warn(
+      `[redis] ${describeServer(this.options)} refuses scripting (${safeText(this.options, (error as Error)?.message ?? String(error))}); publishing with plain pipelines from now on — set REDIS_SEND_MODE=pipeline to skip the attempt`,
+    );
   }
 
   /** Waits (bounded by `deadline`) for the connection; ioredis reconnects on its own meanwhile. */

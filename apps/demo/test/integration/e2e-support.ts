@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { type DomainEvent, loadSubscriber, type Subscription, silentLogger, topicNames } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { expect } from "vitest";
-import { interactionFromRow } from "../../src/sqlite-store.js";
 import type { InteractionRow } from "../../src/store.js";
+import { interactionFromRow } from "../../src/store-rows.js";
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist");
 

@@ -6,7 +6,7 @@ import { createEvent, type DomainEvent, type InteractionRecordedV1, silentLogger
 import { requireService } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Container, startDemo } from "../../src/container.js";
-import { openStore } from "../../src/outbox.js";
+import { openStore } from "../../src/database.js";
 import type { DemoStore } from "../../src/store.js";
 
 let url: string;

@@ -3,6 +3,7 @@
 import type { Logger } from "@kaireon/events-core";
 import { afterEach, expect, it } from "vitest";
 import { healthReport } from "../../src/health.js";
+import type { RelaySetup } from "../../src/relay-setup.js";
 import { RelayThread } from "../../src/relay-thread.js";
 
 const silentWorker = new URL("../fixtures/silent-relay-worker.mjs", import.meta.url);
@@ -15,7 +16,8 @@ afterEach(async () => {
 const pendingOf = (thread: RelayThread) => (thread as unknown as { pending: Map<number, unknown> }).pending; // test-only reach
 
 it("a relay thread that never answers: status() reports a timeout, and no reply stays pending", { timeout: 15_000 }, async () => {
-  const thread = await RelayThread.start({}, logger, { script: silentWorker, statusTimeoutMs: 200 });
+  // The stand-in worker reads no setup.
+  const thread = await RelayThread.start({} as RelaySetup, logger, { script: silentWorker, statusTimeoutMs: 200 });
   threads.push(thread);
   const statuses = await Promise.all(Array.from({ length: 20 }, () => thread.status()));
   for (const status of statuses) {

@@ -9,9 +9,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { readDemoOptions } from "../../src/config.js";
 import { startDemo } from "../../src/container.js";
+import { openStore } from "../../src/database.js";
 import { LiveStreams } from "../../src/live-stream.js";
 import { LiveView } from "../../src/live-view.js";
-import { openStore } from "../../src/outbox.js";
 import type { DemoStore } from "../../src/store.js";
 
 const TOKEN = "t0ken-for-the-live-view-0123456789";

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "@kaireon/events-core";
 import { afterEach, expect, it } from "vitest";
-import { openStore } from "../../src/outbox.js";
+import { openStore } from "../../src/database.js";
+import { readRelaySetup } from "../../src/relay-setup.js";
 import { RelayThread } from "../../src/relay-thread.js";
 
 const dirs: string[] = [];
@@ -21,7 +22,7 @@ it("a relay thread that dies is restarted, reports through status(), and stops o
   const errors: string[] = [];
   const logger: Logger = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
   const env = { EVENT_PUBLISHER: "redis", REDIS_URL: "redis://127.0.0.1:1", DEMO_DATA_DIR: dataDir, REDIS_CONNECT_TIMEOUT_MS: "200" };
-  const thread = await RelayThread.start(env, logger);
+  const thread = await RelayThread.start(await readRelaySetup(env), logger, { env });
   try {
     expect((await thread.status()).relay).toMatchObject({ running: true, backlog: 0 });
 
@@ -34,4 +35,31 @@ it("a relay thread that dies is restarted, reports through status(), and stops o
     await thread.stop();
   }
   expect((await thread.status()).relay).toBe("relay thread stopped");
+});
+
+it("the worker runs from the setup the server parsed: with an empty environment it still relays to the configured backend", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
+  dirs.push(dataDir);
+  const { store, outbox } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
+  const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const setup = await readRelaySetup({
+    EVENT_PUBLISHER: "redis",
+    REDIS_URL: "redis://127.0.0.1:1",
+    DEMO_DATA_DIR: dataDir,
+    REDIS_CONNECT_TIMEOUT_MS: "200",
+    OUTBOX_BATCH_SIZE: "7",
+  });
+  // Were the worker to read EVENT_PUBLISHER/REDIS_URL itself, an empty environment would give it a
+  // disabled stream (redis without REDIS_URL), which it refuses.
+  const thread = await RelayThread.start(setup, logger, { outbox, env: {} });
+  try {
+    expect(thread.disabled).toBeUndefined();
+    const { relay, publisher } = await thread.status();
+    expect(relay).toMatchObject({ running: true });
+    expect(publisher).toMatchObject({ backend: "redis", detail: expect.stringContaining("127.0.0.1:1") });
+    expect((publisher as { disabled?: boolean }).disabled).not.toBe(true);
+  } finally {
+    await thread.stop();
+    await store.close();
+  }
 });

@@ -39,9 +39,9 @@ const goodRespond = {
 
 async function expectNothingWritten() {
   // Give a relay tick the chance to publish anything it (wrongly) had.
-  await demo.publisher.flush();
+  await demo.publisher!.flush();
   expect(await demo.store.counts()).toEqual({ interactions: 0, decisions: 0, behaviourEvents: 0, outbox: 0 });
-  expect(demo.publisher.metrics().published).toBe(0);
+  expect(demo.publisher!.metrics().published).toBe(0);
   expect(demo.liveView?.snapshot().counts).toEqual({ "interaction.recorded.v1": 0, "decision.made.v1": 0 });
 }
 
@@ -136,11 +136,11 @@ describe("routes", () => {
   it("POST /api/v1/events stores the behaviour event and does not feed the stream", async () => {
     const res = await post("/api/v1/events", { tenantId: "t1", customerId: "c1", eventType: "page_view", properties: { path: "/cards" } });
     expect(res.status).toBe(202);
-    await demo.publisher.flush();
+    await demo.publisher!.flush();
     const counts = await demo.store.counts();
     expect(counts.behaviourEvents).toBe(1);
     expect(counts.outbox).toBe(0);
-    expect(demo.publisher.metrics().published).toBe(0);
+    expect(demo.publisher!.metrics().published).toBe(0);
   });
 
   it("POST /api/v1/recommend is deterministic and publishes decision.made.v1", async () => {

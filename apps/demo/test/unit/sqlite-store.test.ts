@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent, type InteractionRecordedV1, uuidv7 } from "@kaireon/events-core";
-import { createSqliteOutbox } from "@kaireon/events-outbox";
+import { createSqliteOutbox, type SqliteOutbox } from "@kaireon/events-outbox";
 import { afterEach, describe, expect, it } from "vitest";
-import { OUTBOX_TABLE } from "../../src/outbox.js";
+import { OUTBOX_TABLE } from "../../src/database.js";
 import { createSqliteStore, openSqlite } from "../../src/sqlite-store.js";
 import type { DemoStore } from "../../src/store.js";
 
@@ -23,13 +23,14 @@ async function open(failEnqueue = false) {
   const { db, file } = openSqlite(join(dir, "data"));
   const outbox = createSqliteOutbox({ db, table: OUTBOX_TABLE });
   await outbox.migrate();
-  const store = createSqliteStore(db, file, {
+  const failing: SqliteOutbox = {
+    ...outbox,
     enqueue: (tx, event) => {
       outbox.enqueue(tx, event);
-      if (failEnqueue) throw new Error("simulated failure after the outbox insert");
+      throw new Error("simulated failure after the outbox insert");
     },
-    outboxSize: () => (db.prepare(`SELECT count(*) AS n FROM ${OUTBOX_TABLE}`).get() as { n: number }).n,
-  });
+  };
+  const store = createSqliteStore(db, file, failEnqueue ? failing : outbox);
   stores.push(store);
   return { store, file };
 }

@@ -132,31 +132,17 @@ export async function abortOwnConnections(port: number): Promise<number> {
 
 /**
  * Sets (or replaces: a rotation) a SCRAM-SHA-512 user on the broker with Kafka's own kafka-configs
- * tool, from the jars tooling/services/kafka.sh cached. `password: undefined` deletes the user.
+ * tool for the running version (KAFKA_TEST_CONFIGS, from tooling/services/kafka.sh: 4.x moved it out
+ * of the broker jar). `password: undefined` deletes the user.
  */
 export async function setScramUser(user: string, password: string | undefined): Promise<void> {
-  const cache = need("KAIREON_CACHE_DIR");
-  const version = need("KAFKA_TEST_VERSION");
+  const tool = need("KAFKA_TEST_CONFIGS");
   const brokers = await requireService({ variable: "KAFKA_BROKERS", name: "Apache Kafka broker" });
   const change =
     password === undefined
       ? ["--delete-config", "SCRAM-SHA-512"]
       : ["--add-config", `SCRAM-SHA-512=[iterations=4096,password=${password}]`];
-  await run(
-    "java",
-    [
-      "-cp",
-      `${cache}/kafka-${version}/lib/*`,
-      "kafka.admin.ConfigCommand",
-      "--bootstrap-server",
-      brokers,
-      "--alter",
-      ...change,
-      "--entity-type",
-      "users",
-      "--entity-name",
-      user,
-    ],
-    { timeout: 60_000 },
-  );
+  await run(tool, ["--bootstrap-server", brokers, "--alter", ...change, "--entity-type", "users", "--entity-name", user], {
+    timeout: 60_000,
+  });
 }

@@ -17,7 +17,7 @@ import {
 } from "@kaireon/events-core";
 import { sampleInteraction } from "@kaireon/events-testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type OutboxStore } from "../../src/index.js";
+import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type OutboxStore, stopOnSignals } from "../../src/index.js";
 
 export interface StoredRow {
   eventId: string;
@@ -168,7 +168,8 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
     });
 
     it("lingerMs: rows committed within the linger after a wake-up go out in one batch", async () => {
-      const r = relay({ pollIntervalMs: 600_000, lingerMs: 400 });
+      // A linger far longer than the five commits take, even on a loaded machine.
+      const r = relay({ pollIntervalMs: 600_000, lingerMs: 2_000 });
       await r.start();
       await new Promise((res) => setTimeout(res, 100)); // the relay is asleep now
       const events = Array.from({ length: 5 }, (_, i) => makeEvent(`c-${i}`));
@@ -460,6 +461,57 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       await until("the relay to stop", async () => !(await r.metrics()).running);
       expect(delivered).toHaveLength(5);
       expect(process.listenerCount("SIGTERM")).toBe(0);
+    });
+
+    it("stopOnSignals(relay, signals): the app's helper stops after the in-flight batch, then removes its handlers", async () => {
+      const gated = new GatedPublisher(publisher);
+      gated.hold();
+      const r = relay({ publisher: gated.asPublisher(), batchSize: 5 });
+      const before = process.listenerCount("SIGTERM");
+      const beforeInt = process.listenerCount("SIGINT");
+      const stoppedBy: string[] = [];
+      stopOnSignals(r, ["SIGTERM", "SIGINT"], { logger: silentLogger, afterStop: (signal) => void stoppedBy.push(signal) });
+      expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+      await h.transaction([{ enqueue: Array.from({ length: 12 }, () => makeEvent()) }]);
+      await r.start();
+      await until("a batch in flight", () => gated.calls === 1);
+      process.emit("SIGTERM", "SIGTERM");
+      gated.release();
+      await until("the relay to stop", () => stoppedBy.length === 1);
+      expect(stoppedBy).toEqual(["SIGTERM"]);
+      expect((await r.metrics()).running).toBe(false);
+      expect(delivered).toHaveLength(5);
+      expect(process.listenerCount("SIGTERM")).toBe(before);
+      expect(process.listenerCount("SIGINT")).toBe(beforeInt);
+
+      // The uninstall function it returns removes the handlers without stopping anything.
+      const other = relay();
+      const uninstall = stopOnSignals(other, ["SIGTERM"], { logger: silentLogger });
+      uninstall();
+      expect(process.listenerCount("SIGTERM")).toBe(before);
+    });
+
+    it("metrics().state names what the relay is doing: stopped, in-flight, waiting, stopping, stopped", async () => {
+      const gated = new GatedPublisher(publisher);
+      gated.hold();
+      const r = relay({ publisher: gated.asPublisher(), batchSize: 100, pollIntervalMs: 60_000 });
+      expect((await r.metrics()).state).toBe("stopped");
+      await h.transaction([{ enqueue: [makeEvent(), makeEvent()] }]);
+      await r.start();
+      await until("a batch in flight", () => gated.calls === 1);
+      expect(await r.metrics()).toMatchObject({ state: "in-flight", running: true });
+      gated.release();
+      await until("the relay to wait for new rows", async () => (await r.metrics()).state === "waiting");
+      expect(delivered).toHaveLength(2);
+      gated.hold();
+      await h.transaction([{ enqueue: makeEvent() }]);
+      r.notify();
+      await until("the next batch in flight", () => gated.calls === 2);
+      const stopping = r.stop();
+      expect((await r.metrics()).state).toBe("stopping");
+      gated.release();
+      await stopping;
+      expect(await r.metrics()).toMatchObject({ state: "stopped", running: false });
     });
 
     it("metrics: backlog, oldest pending age and counts", async () => {

@@ -12,10 +12,10 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-it("SIGTERM: the relay process finishes its in-flight batch, marks it sent and exits 0", async () => {
+async function sigtermDuringBatch(...args: string[]) {
   dir = mkdtempSync(join(tmpdir(), "outbox-sigterm-"));
   const file = join(dir, "outbox.db");
-  const child = spawn(process.execPath, [join(import.meta.dirname, "../fixtures/sigterm-relay.mjs"), file], {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "../fixtures/sigterm-relay.mjs"), file, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -42,4 +42,9 @@ it("SIGTERM: the relay process finishes its in-flight batch, marks it sent and e
     { status: "pending", n: 20 },
     { status: "sent", n: 10 },
   ]);
-});
+}
+
+it("SIGTERM: the relay process finishes its in-flight batch, marks it sent and exits 0", () => sigtermDuringBatch());
+
+it("SIGTERM with the app's stopOnSignals(relay, signals): the same, the library installs nothing itself", () =>
+  sigtermDuringBatch("helper"));

@@ -5,7 +5,7 @@ import { describePublisherConformance } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
-import { redisUrl, uniquePrefix } from "./redis-service.js";
+import { redisUrl, SEND_MODES, uniquePrefix } from "./redis-service.js";
 
 let url = "";
 let raw: Redis;
@@ -16,17 +16,19 @@ beforeAll(async () => {
 });
 afterAll(() => raw?.disconnect());
 
-const options = () => redisOptions(url, { prefix });
+const options = (sendMode: (typeof SEND_MODES)[number]) => redisOptions(url, { sendMode, prefix });
 
-describePublisherConformance({
-  name: "redis (pub/sub)",
-  createPublisher: () => createRedisPublisher(options(), { logger: silentLogger }),
-  createSubscriber: () => createRedisSubscriber(options(), { logger: silentLogger }),
-  capabilities: { perKeyOrder: true, replay: false, replayFromTime: false, receivers: true },
-  // Port 1 on loopback: nothing listens there.
-  createUnreachablePublisher: () =>
-    createRedisPublisher(redisOptions("redis://127.0.0.1:1", { publishTimeoutMs: 1_000 }), { logger: silentLogger }),
-  injectRaw: async (topic, text) => {
-    await raw.publish(redisKeyOf({ prefix }, topic), text);
-  },
-});
+for (const sendMode of SEND_MODES) {
+  describePublisherConformance({
+    name: `redis (pub/sub, ${sendMode})`,
+    createPublisher: () => createRedisPublisher(options(sendMode), { logger: silentLogger }),
+    createSubscriber: () => createRedisSubscriber(options(sendMode), { logger: silentLogger }),
+    capabilities: { perKeyOrder: true, replay: false, replayFromTime: false, receivers: true },
+    // Port 1 on loopback: nothing listens there.
+    createUnreachablePublisher: () =>
+      createRedisPublisher(redisOptions("redis://127.0.0.1:1", { sendMode, publishTimeoutMs: 1_000 }), { logger: silentLogger }),
+    injectRaw: async (topic, text) => {
+      await raw.publish(redisKeyOf({ prefix }, topic), text);
+    },
+  });
+}

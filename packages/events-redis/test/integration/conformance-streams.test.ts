@@ -5,7 +5,7 @@ import { describePublisherConformance } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
-import { redisUrl, uniquePrefix } from "./redis-service.js";
+import { redisUrl, SEND_MODES, uniquePrefix } from "./redis-service.js";
 
 let url = "";
 let raw: Redis;
@@ -20,16 +20,20 @@ afterAll(async () => {
   raw.disconnect();
 });
 
-const options = () => redisOptions(url, { prefix, mode: "streams" });
+const options = (sendMode: (typeof SEND_MODES)[number]) => redisOptions(url, { sendMode, prefix, mode: "streams" });
 
-describePublisherConformance({
-  name: "redis (streams)",
-  createPublisher: () => createRedisPublisher(options(), { logger: silentLogger }),
-  createSubscriber: () => createRedisSubscriber(options(), { logger: silentLogger }),
-  capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
-  createUnreachablePublisher: () =>
-    createRedisPublisher(redisOptions("redis://127.0.0.1:1", { mode: "streams", publishTimeoutMs: 1_000 }), { logger: silentLogger }),
-  injectRaw: async (topic, text) => {
-    await raw.xadd(redisKeyOf({ prefix }, topic), "*", "event", text);
-  },
-});
+for (const sendMode of SEND_MODES) {
+  describePublisherConformance({
+    name: `redis (streams, ${sendMode})`,
+    createPublisher: () => createRedisPublisher(options(sendMode), { logger: silentLogger }),
+    createSubscriber: () => createRedisSubscriber(options(sendMode), { logger: silentLogger }),
+    capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
+    createUnreachablePublisher: () =>
+      createRedisPublisher(redisOptions("redis://127.0.0.1:1", { sendMode, mode: "streams", publishTimeoutMs: 1_000 }), {
+        logger: silentLogger,
+      }),
+    injectRaw: async (topic, text) => {
+      await raw.xadd(redisKeyOf({ prefix }, topic), "*", "event", text);
+    },
+  });
+}

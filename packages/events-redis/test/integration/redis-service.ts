@@ -42,7 +42,11 @@ export async function freePort(): Promise<number> {
 export class OwnRedisServer {
   private child: import("node:child_process").ChildProcess | undefined;
 
-  constructor(readonly password: string) {}
+  /** `extraArgs`: more redis-server arguments (e.g. `--rename-command EVALSHA ""`). */
+  constructor(
+    readonly password: string,
+    readonly extraArgs: readonly string[] = [],
+  ) {}
 
   /** Starts it on `port` (again after a kill: same port, empty) and waits for PING. */
   async start(port: number): Promise<void> {
@@ -51,7 +55,19 @@ export class OwnRedisServer {
     const bin = process.env.REDIS_SERVER_BIN || "redis-server";
     const child = spawn(
       bin,
-      ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", this.password],
+      [
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--requirepass",
+        this.password,
+        ...this.extraArgs,
+      ],
       { stdio: "ignore" },
     );
     this.child = child;
@@ -92,3 +108,6 @@ export class OwnRedisServer {
     });
   }
 }
+
+/** Both ways a publisher sends (REDIS_SEND_MODE): the suites that guard behaviour run in each. */
+export const SEND_MODES = ["script", "pipeline"] as const;

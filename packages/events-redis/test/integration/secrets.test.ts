@@ -8,7 +8,7 @@ import { createEvent, type DomainEvent, type Logger, type SubscriptionError } fr
 import { sampleDecision } from "@kaireon/events-testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, type RedisMode, redisOptions } from "../../src/index.js";
-import { freePort, OwnRedisServer, uniquePrefix } from "./redis-service.js";
+import { freePort, OwnRedisServer, SEND_MODES, uniquePrefix } from "./redis-service.js";
 
 const RIGHT = "Qs3cret-right-in-query";
 const WRONG = "Qs3cret-wrong-in-query";
@@ -62,8 +62,8 @@ function collector() {
 
 const events = (n: number) => Array.from({ length: n }, () => createEvent("decision.made.v1", sampleDecision()) as DomainEvent);
 
-async function exercise(url: string, mode: RedisMode, c: ReturnType<typeof collector>) {
-  const options = redisOptions(url, { mode, publishTimeoutMs: 500, connectTimeoutMs: 500, prefix: uniquePrefix("secret") });
+async function exercise(url: string, mode: RedisMode, sendMode: (typeof SEND_MODES)[number], c: ReturnType<typeof collector>) {
+  const options = redisOptions(url, { mode, sendMode, publishTimeoutMs: 500, connectTimeoutMs: 500, prefix: uniquePrefix("secret") });
   const publisher = createRedisPublisher(options, { logger: c.logger });
   const subscriber = createRedisSubscriber(options, { logger: c.logger });
   try {
@@ -85,60 +85,61 @@ async function exercise(url: string, mode: RedisMode, c: ReturnType<typeof colle
 }
 
 describe("redis: a password in the URL's query string is never shown", () => {
-  for (const mode of ["pubsub", "streams"] as const) {
-    it(`${mode}: the wrong password (AUTH_FAILED)`, async () => {
-      const port = await freePort();
-      await startServer(port);
-      const c = collector();
-      try {
-        // A bound generous enough that the refusal arrives first on a loaded machine (with 500 ms the
-        // publish could time out before AUTH was even answered).
-        const options = redisOptions(`redis://127.0.0.1:${port}?password=${WRONG}`, { mode, publishTimeoutMs: 10_000 });
-        const publisher = createRedisPublisher(options, { logger: c.logger });
-        const error = await publisher.publish("decision.made.v1", sampleDecision()).catch(c.error);
-        expect(error).toMatchObject({ code: "AUTH_FAILED" });
-        await publisher.close();
-        await exercise(`redis://127.0.0.1:${port}?password=${WRONG}`, mode, c);
-        c.assertClean();
-      } finally {
-        await killServer();
-      }
-    }, 30_000);
-
-    it(`${mode}: the right password, then the server dies under a publisher and a subscriber`, async () => {
-      const port = await freePort();
-      await startServer(port);
-      const c = collector();
-      const url = `redis://127.0.0.1:${port}?password=${RIGHT}`;
-      const options = redisOptions(url, { mode, publishTimeoutMs: 500, prefix: uniquePrefix("secret") });
-      const publisher = createRedisPublisher(options, { logger: c.logger });
-      const subscriber = createRedisSubscriber(options, { logger: c.logger });
-      try {
-        // The query password is the one used for AUTH: this works.
-        const ok = await publisher.publish("decision.made.v1", sampleDecision());
-        expect(ok.status).toBe("published");
-        await subscriber.subscribe(["decision.made.v1"], () => {}, { onError: c.onError });
-        c.seen.push(JSON.stringify(await publisher.ready()));
-        await killServer();
-        for (let i = 0; i < 5; i++) {
-          await publisher.publish("decision.made.v1", sampleDecision()).catch(c.error);
-          for (const r of await publisher.publishBatch(events(2))) if (r.status === "rejected") c.error(r.reason);
+  for (const sendMode of SEND_MODES)
+    for (const mode of ["pubsub", "streams"] as const) {
+      it(`${mode}, ${sendMode}: the wrong password (AUTH_FAILED)`, async () => {
+        const port = await freePort();
+        await startServer(port);
+        const c = collector();
+        try {
+          // A bound generous enough that the refusal arrives first on a loaded machine (with 500 ms the
+          // publish could time out before AUTH was even answered).
+          const options = redisOptions(`redis://127.0.0.1:${port}?password=${WRONG}`, { mode, sendMode, publishTimeoutMs: 10_000 });
+          const publisher = createRedisPublisher(options, { logger: c.logger });
+          const error = await publisher.publish("decision.made.v1", sampleDecision()).catch(c.error);
+          expect(error).toMatchObject({ code: "AUTH_FAILED" });
+          await publisher.close();
+          await exercise(`redis://127.0.0.1:${port}?password=${WRONG}`, mode, sendMode, c);
+          c.assertClean();
+        } finally {
+          await killServer();
         }
-        c.seen.push(JSON.stringify(await publisher.ready()));
-        await new Promise((r) => setTimeout(r, 300)); // the subscriber's reconnect attempts log
-        c.assertClean();
-      } finally {
-        await publisher.close();
-        await subscriber.close();
-        await killServer();
-      }
-    }, 30_000);
+      }, 30_000);
 
-    it(`${mode}: nothing listens at the address`, async () => {
-      const c = collector();
-      await exercise(`redis://127.0.0.1:${await freePort()}?password=${RIGHT}`, mode, c);
-      expect(c.seen.length).toBeGreaterThan(3);
-      c.assertClean();
-    }, 30_000);
-  }
+      it(`${mode}, ${sendMode}: the right password, then the server dies under a publisher and a subscriber`, async () => {
+        const port = await freePort();
+        await startServer(port);
+        const c = collector();
+        const url = `redis://127.0.0.1:${port}?password=${RIGHT}`;
+        const options = redisOptions(url, { mode, sendMode, publishTimeoutMs: 500, prefix: uniquePrefix("secret") });
+        const publisher = createRedisPublisher(options, { logger: c.logger });
+        const subscriber = createRedisSubscriber(options, { logger: c.logger });
+        try {
+          // The query password is the one used for AUTH: this works.
+          const ok = await publisher.publish("decision.made.v1", sampleDecision());
+          expect(ok.status).toBe("published");
+          await subscriber.subscribe(["decision.made.v1"], () => {}, { onError: c.onError });
+          c.seen.push(JSON.stringify(await publisher.ready()));
+          await killServer();
+          for (let i = 0; i < 5; i++) {
+            await publisher.publish("decision.made.v1", sampleDecision()).catch(c.error);
+            for (const r of await publisher.publishBatch(events(2))) if (r.status === "rejected") c.error(r.reason);
+          }
+          c.seen.push(JSON.stringify(await publisher.ready()));
+          await new Promise((r) => setTimeout(r, 300)); // the subscriber's reconnect attempts log
+          c.assertClean();
+        } finally {
+          await publisher.close();
+          await subscriber.close();
+          await killServer();
+        }
+      }, 30_000);
+
+      it(`${mode}, ${sendMode}: nothing listens at the address`, async () => {
+        const c = collector();
+        await exercise(`redis://127.0.0.1:${await freePort()}?password=${RIGHT}`, mode, sendMode, c);
+        expect(c.seen.length).toBeGreaterThan(3);
+        c.assertClean();
+      }, 30_000);
+    }
 });

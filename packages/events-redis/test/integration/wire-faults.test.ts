@@ -7,7 +7,7 @@ import { describeWireFaults } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
-import { freePort, OwnRedisServer, uniquePrefix } from "./redis-service.js";
+import { freePort, OwnRedisServer, SEND_MODES, uniquePrefix } from "./redis-service.js";
 
 const PASSWORD = "wire-fault-Pa55word";
 const PUBLISH_TIMEOUT_MS = 2_000;
@@ -30,37 +30,39 @@ afterAll(async () => {
   await own.kill();
 });
 
-const options = (address: string, mode: "pubsub" | "streams") =>
+const options = (address: string, mode: "pubsub" | "streams", sendMode: (typeof SEND_MODES)[number]) =>
   redisOptions(`redis://:${PASSWORD}@${address}`, {
     prefix,
     mode,
+    sendMode,
     publishTimeoutMs: PUBLISH_TIMEOUT_MS,
     maxPending: MAX_PENDING,
     pipelineSize: PIPELINE,
     connectTimeoutMs: 2_000,
   });
 
-for (const mode of ["streams", "pubsub"] as const) {
-  describeWireFaults({
-    name: `redis (${mode})`,
-    get upstream() {
-      return `127.0.0.1:${port}`;
-    },
-    createPublisher: ({ address, logger }) => createRedisPublisher(options(address, mode), { logger }),
-    createSubscriber: ({ address, logger }) => createRedisSubscriber(options(address, mode), { logger }),
-    readBack:
-      mode === "streams"
-        ? async (tenantId) => {
-            const entries = await raw.xrange(redisKeyOf({ prefix }, "decision.made.v1"), "-", "+");
-            return entries
-              .map(([, fields]) => JSON.parse(fields[1] as string) as { id: string; tenantid: string })
-              .filter((e) => e.tenantid === tenantId)
-              .map((e) => e.id);
-          }
-        : undefined,
-    // REDIS_MAX_PENDING queued plus the pipelines in flight.
-    pendingBound: MAX_PENDING + 2 * PIPELINE,
-    publishTimeoutMs: PUBLISH_TIMEOUT_MS,
-    secrets: [PASSWORD],
-  });
-}
+for (const sendMode of SEND_MODES)
+  for (const mode of ["streams", "pubsub"] as const) {
+    describeWireFaults({
+      name: `redis (${mode}, ${sendMode})`,
+      get upstream() {
+        return `127.0.0.1:${port}`;
+      },
+      createPublisher: ({ address, logger }) => createRedisPublisher(options(address, mode, sendMode), { logger }),
+      createSubscriber: ({ address, logger }) => createRedisSubscriber(options(address, mode, sendMode), { logger }),
+      readBack:
+        mode === "streams"
+          ? async (tenantId) => {
+              const entries = await raw.xrange(redisKeyOf({ prefix }, "decision.made.v1"), "-", "+");
+              return entries
+                .map(([, fields]) => JSON.parse(fields[1] as string) as { id: string; tenantid: string })
+                .filter((e) => e.tenantid === tenantId)
+                .map((e) => e.id);
+            }
+          : undefined,
+      // REDIS_MAX_PENDING queued plus the pipelines in flight.
+      pendingBound: MAX_PENDING + 2 * PIPELINE,
+      publishTimeoutMs: PUBLISH_TIMEOUT_MS,
+      secrets: [PASSWORD],
+    });
+  }

@@ -16,6 +16,8 @@ describe("redis options", () => {
     expect(redisOptionsFromEnv({ REDIS_URL: "redis://127.0.0.1:6379" })).toEqual({
       url: "redis://127.0.0.1:6379",
       mode: "pubsub",
+      sendMode: "script",
+      scriptSize: 100,
       prefix: "",
       streamMaxLen: 100_000,
       publishTimeoutMs: 5_000,
@@ -32,6 +34,8 @@ describe("redis options", () => {
     const options = redisOptionsFromEnv({
       REDIS_URL: "rediss://default:pw@cache.example.com:6380/2",
       REDIS_MODE: "Streams",
+      REDIS_SEND_MODE: " Pipeline ",
+      REDIS_SCRIPT_SIZE: "25",
       REDIS_CHANNEL_PREFIX: "prod:",
       REDIS_STREAM_MAXLEN: "5000",
       REDIS_PUBLISH_TIMEOUT_MS: "750",
@@ -44,6 +48,8 @@ describe("redis options", () => {
     });
     expect(options).toMatchObject({
       mode: "streams",
+      sendMode: "pipeline",
+      scriptSize: 25,
       prefix: "prod:",
       streamMaxLen: 5000,
       publishTimeoutMs: 750,
@@ -73,6 +79,10 @@ describe("redis options", () => {
     expect(wrongScheme).toContain("redis://");
     expect(wrongScheme).not.toContain("s3cr3t");
     expect(bad({ REDIS_URL: "redis://h", REDIS_MODE: "kafka" })).toContain("REDIS_MODE");
+    const sendMode = bad({ REDIS_URL: "redis://h", REDIS_SEND_MODE: "lua" });
+    expect(sendMode).toContain("REDIS_SEND_MODE");
+    expect(sendMode).toMatch(/script.*pipeline/);
+    expect(bad({ REDIS_URL: "redis://h", REDIS_SCRIPT_SIZE: "0" })).toContain("REDIS_SCRIPT_SIZE");
     expect(bad({ REDIS_URL: "redis://h", REDIS_MAX_PENDING: "0" })).toContain("REDIS_MAX_PENDING");
     expect(bad({ REDIS_URL: "redis://h", REDIS_PUBLISH_TIMEOUT_MS: "soon" })).toContain("REDIS_PUBLISH_TIMEOUT_MS");
   });

@@ -1,0 +1,131 @@
+// Running a relay of the demo: on the server's event loop (startRelay on the server's own outbox),
+// or with a connection and a publisher of its own (runRelay: the relay thread and relay-main), given
+// a RelaySetup parsed by whoever started it. On SQLite the relay's thread also takes the WAL checkpoints.
+
+import { type ConfigError, EventsError, type Logger, type Publisher, redactUrl } from "@kaireon/events-core";
+import {
+  createOutboxRelay,
+  type OutboxMetrics,
+  type OutboxRelay,
+  type OutboxStore,
+  type SqliteDatabaseLike,
+  type SqliteOutbox,
+} from "@kaireon/events-outbox";
+import { connectOutbox, type DatabaseLocation } from "./database.js";
+import { createPublisher, type RelaySetup, type RelayTuning } from "./relay-setup.js";
+import { redactError, redactingLogger } from "./secrets.js";
+
+/**
+ * The relay's refusal of a disabled stream (EVENT_PUBLISHER=redis without REDIS_URL): it would mark
+ * rows sent that went nowhere. Not a crash for the demo: the server keeps serving, the events wait
+ * in the outbox, and /health says what to set.
+ */
+export function isPublisherDisabled(error: unknown): error is ConfigError {
+  return EventsError.isInstance(error) && error.code === "CONFIG_INVALID" && error.details?.reason === "publisher-disabled";
+}
+
+/** Starts a relay on `outbox` → `publisher`. `migrate`: the relay creates/upgrades the outbox table first. */
+export async function startRelay(
+  outbox: OutboxStore,
+  publisher: Publisher,
+  tuning: RelayTuning,
+  logger: Logger,
+  { migrate = false } = {},
+): Promise<OutboxRelay> {
+  const relay = createOutboxRelay({ store: outbox, publisher, logger, migrate, ...tuning });
+  try {
+    await relay.start();
+  } catch (error) {
+    await relay.stop().catch(() => {});
+    throw error;
+  }
+  return relay;
+}
+
+/** How often a relay thread or process checkpoints the SQLite WAL (PASSIVE: never blocks the writer). */
+const CHECKPOINT_EVERY_MS = 100;
+/** The server's own automatic checkpoint while a relay thread does them: a fallback, if that thread stops. */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+
+/**
+ * Checkpoints the SQLite WAL every CHECKPOINT_EVERY_MS from this thread, so the server's commits do
+ * not have to (each checkpoint writes the committed pages into the database file and fsyncs it: a
+ * latency spike for whichever request's commit triggers it). No-op on PostgreSQL. Returns a stop function.
+ */
+export function startCheckpoints(outbox: OutboxStore): () => void {
+  const db = sqliteDb(outbox);
+  if (!db) return () => {};
+  const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  const timer = setInterval(() => {
+    try {
+      checkpoint.get();
+    } catch {
+      // Busy or closing: the next tick tries again; the server's fallback checkpoint bounds the WAL.
+    }
+  }, CHECKPOINT_EVERY_MS);
+  return () => clearInterval(timer);
+}
+
+/** The server's side of startCheckpoints: its own automatic checkpoint becomes the fallback. */
+export function leaveCheckpointsToRelay(outbox: OutboxStore): void {
+  sqliteDb(outbox)?.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+}
+
+function sqliteDb(outbox: OutboxStore): SqliteDatabaseLike | undefined {
+  return outbox.kind === "sqlite" ? (outbox as SqliteOutbox).db : undefined;
+}
+
+/** Where a relay reads from, without credentials (for the start-up line). */
+export function describeLocation(location: DatabaseLocation): string {
+  return location.kind === "sqlite" ? `sqlite ${location.file}` : `postgres ${redactUrl(location.url)}`;
+}
+
+/** A relay with its own publisher and database connection: the relay thread's and relay-main's. */
+export interface StandaloneRelay {
+  publisher: Publisher;
+  relay: OutboxRelay;
+  /** Finishes the in-flight batch, closes the publisher and the connection; the relay's last metrics. */
+  stop(): Promise<OutboxMetrics | undefined>;
+}
+
+/**
+ * Connects to the outbox and creates the publisher `setup` describes, starts the relay and (SQLite)
+ * the checkpoints. `prepare` (relay-main, which may start first): create the SQLite file if needed
+ * and migrate the outbox; a relay thread's server did both already.
+ */
+export async function runRelay(setup: RelaySetup, logger: Logger, { prepare = false } = {}): Promise<StandaloneRelay> {
+  const log = redactingLogger(logger, setup.secrets);
+  return openRelay(setup, log, prepare).catch((error: unknown) => {
+    throw redactError(error, setup.secrets);
+  });
+}
+
+async function openRelay(setup: RelaySetup, logger: Logger, prepare: boolean): Promise<StandaloneRelay> {
+  const publisher = await createPublisher(setup.publisher, { logger });
+  try {
+    const connection = connectOutbox(setup.database, { create: prepare });
+    try {
+      const relay = await startRelay(connection.outbox, publisher, setup.tuning, logger, { migrate: prepare });
+      const stopCheckpoints = startCheckpoints(connection.outbox);
+      return {
+        publisher,
+        relay,
+        async stop() {
+          await relay.stop();
+          stopCheckpoints();
+          const metrics = await relay.metrics().catch(() => undefined);
+          await publisher.close().catch(() => {});
+          await connection.close().catch(() => {});
+          return metrics;
+        },
+      };
+    } catch (error) {
+      await connection.close().catch(() => {});
+      throw error;
+    }
+  } catch (error) {
+    // A publisher left open (a client reconnecting) would keep the thread or process alive.
+    await publisher.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,208 @@
+// REDIS_SEND_MODE against real servers: script calls (several keys and runs per call, one bad key's
+// error kept to its messages, the script cache lost mid-run) and the automatic fallback to plain
+// pipelines on a redis-server whose scripting commands are renamed away, as some managed services do.
+import { createEvent, type DomainEvent, type Logger, silentLogger } from "@kaireon/events-core";
+import { sampleDecision, sampleInteraction, uniqueTenant } from "@kaireon/events-testkit";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
+import { freePort, OwnRedisServer, redisUrl, uniquePrefix } from "./redis-service.js";
+
+let url = "";
+let raw: Redis;
+beforeAll(async () => {
+  url = await redisUrl();
+  raw = new Redis(url);
+});
+afterAll(() => raw?.disconnect());
+
+const decisions = (n: number, tenantId = uniqueTenant("send")) =>
+  Array.from({ length: n }, () => createEvent("decision.made.v1", sampleDecision({ tenantId })) as DomainEvent);
+const interactions = (n: number) =>
+  Array.from({ length: n }, () => createEvent("interaction.recorded.v1", sampleInteraction()) as DomainEvent);
+
+function recorder(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = (message: string) => lines.push(message);
+  return { lines, logger: { debug: log, info: log, warn: log, error: log } };
+}
+
+describe("redis REDIS_SEND_MODE=script", () => {
+  it("streams: interleaved keys across several script calls keep order, and every result is the entry id", async () => {
+    const prefix = uniquePrefix("script");
+    const publisher = createRedisPublisher(redisOptions(url, { prefix, mode: "streams", pipelineSize: 50, scriptSize: 7 }), {
+      logger: silentLogger,
+    });
+    const a = decisions(60);
+    const b = interactions(60);
+    const all = a.flatMap((e, i) => (i % 3 === 0 ? [e, b[i] as DomainEvent] : [e])).concat(b.filter((_, i) => i % 3 !== 0));
+    try {
+      const results = await publisher.publishBatch(all);
+      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+      for (const [topic, sent] of [
+        ["decision.made.v1", a],
+        ["interaction.recorded.v1", b],
+      ] as const) {
+        const stored = (await raw.xrange(redisKeyOf({ prefix }, topic), "-", "+")) as Array<[string, string[]]>;
+        const expectedIds = all.filter((e) => e.type === topic).map((e) => e.id);
+        expect(stored.map(([, fields]) => JSON.parse(fields[1] as string).id)).toEqual(expectedIds);
+        expect(expectedIds).toHaveLength(sent.length);
+        // Each publish's position is the id XADD gave its entry.
+        const positions = all
+          .map((e, i) => [e, results[i]] as const)
+          .filter(([e]) => e.type === topic)
+          .map(([, r]) => (r?.status === "fulfilled" ? r.value.position : undefined));
+        expect(positions).toEqual(stored.map(([id]) => id));
+      }
+    } finally {
+      await publisher.close();
+      await raw.del(redisKeyOf({ prefix }, "decision.made.v1"), redisKeyOf({ prefix }, "interaction.recorded.v1"));
+    }
+  });
+
+  it("streams: a key of the wrong type fails only its own messages (WRONGTYPE), the others are stored", async () => {
+    const prefix = uniquePrefix("wrongtype");
+    await raw.set(redisKeyOf({ prefix }, "interaction.recorded.v1"), "not a stream");
+    const publisher = createRedisPublisher(redisOptions(url, { prefix, mode: "streams" }), { logger: silentLogger });
+    const batch = [...decisions(2), ...interactions(2), ...decisions(2)];
+    try {
+      const results = await publisher.publishBatch(batch);
+      expect(results.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as { code: string }).code))).toEqual([
+        "ok",
+        "ok",
+        "PUBLISH_FAILED",
+        "PUBLISH_FAILED",
+        "ok",
+        "ok",
+      ]);
+      expect(String((results[2] as PromiseRejectedResult).reason.message)).toContain("WRONGTYPE");
+      expect(await raw.xlen(redisKeyOf({ prefix }, "decision.made.v1"))).toBe(4);
+    } finally {
+      await publisher.close();
+      await raw.del(redisKeyOf({ prefix }, "decision.made.v1"), redisKeyOf({ prefix }, "interaction.recorded.v1"));
+    }
+  });
+
+  it("pub/sub: the script cache flushed mid-run (as after a restart) is reloaded; receivers are counted per message", async () => {
+    const port = await freePort();
+    const own = new OwnRedisServer("send-modes-pw");
+    await own.start(port);
+    const serverUrl = `redis://:send-modes-pw@127.0.0.1:${port}`;
+    const admin = new Redis(serverUrl);
+    const prefix = uniquePrefix("noscript");
+    const options = redisOptions(serverUrl, { prefix });
+    const publisher = createRedisPublisher(options, { logger: silentLogger });
+    const subscriber = createRedisSubscriber(options, { logger: silentLogger });
+    const got: string[] = [];
+    try {
+      await subscriber.subscribe(["decision.made.v1"], (event) => {
+        got.push(event.id);
+      });
+      const first = await publisher.publishBatch(decisions(5));
+      expect(first.map((r) => r.status === "fulfilled" && r.value.receivers)).toEqual([1, 1, 1, 1, 1]);
+      await admin.script("FLUSH");
+      const batch = decisions(30);
+      const second = await publisher.publishBatch(batch);
+      expect(second.map((r) => r.status === "fulfilled" && r.value.receivers)).toEqual(Array(30).fill(1));
+      for (let i = 0; i < 100 && got.length < 35; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(got.slice(5)).toEqual(batch.map((e) => e.id));
+    } finally {
+      await publisher.close();
+      await subscriber.close();
+      admin.disconnect();
+      await own.kill();
+    }
+  });
+});
+
+describe("redis: a server that refuses scripting", () => {
+  const own = new OwnRedisServer("no-scripts-pw", [
+    "--rename-command",
+    "EVALSHA",
+    "",
+    "--rename-command",
+    "EVAL",
+    "",
+    "--rename-command",
+    "SCRIPT",
+    "",
+  ]);
+  let serverUrl = "";
+  beforeAll(async () => {
+    const port = await freePort();
+    await own.start(port);
+    serverUrl = `redis://:no-scripts-pw@127.0.0.1:${port}`;
+  });
+  afterAll(() => own.kill());
+
+  for (const mode of ["streams", "pubsub"] as const) {
+    it(`${mode}: falls back to pipelines once, with one log line, and every result is right`, async () => {
+      const admin = new Redis(serverUrl);
+      const prefix = uniquePrefix(`fallback-${mode}`);
+      const key = redisKeyOf({ prefix }, "decision.made.v1");
+      const { logger, lines } = recorder();
+      const options = redisOptions(serverUrl, { prefix, mode, pipelineSize: 10 });
+      const publisher = createRedisPublisher(options, { logger });
+      const subscriber = createRedisSubscriber(options, { logger: silentLogger });
+      const got: string[] = [];
+      try {
+        expect(await admin.call("EVALSHA", "0".repeat(40), "0").catch((e: Error) => e.message)).toMatch(/unknown command/i);
+        if (mode === "pubsub") {
+          await subscriber.subscribe(["decision.made.v1"], (event) => {
+            got.push(event.id);
+          });
+        }
+        const events = decisions(45);
+        // Concurrent publishes and a batch: several pipelines in flight meet the refusal together.
+        const [batch, ...singles] = await Promise.all([
+          publisher.publishBatch(events.slice(0, 40)),
+          ...events.slice(40).map((e) => publisher.publishEvent(e)),
+        ]);
+        expect((batch as PromiseSettledResult<unknown>[]).filter((r) => r.status === "rejected")).toEqual([]);
+        const again = await publisher.publishBatch(decisions(3));
+        expect(again.filter((r) => r.status === "rejected")).toEqual([]);
+        const refusals = lines.filter((l) => l.includes("refuses scripting"));
+        expect(refusals).toHaveLength(1);
+        expect(refusals[0]).toContain("REDIS_SEND_MODE=pipeline");
+        expect(refusals[0]).not.toContain("no-scripts-pw");
+        if (mode === "streams") {
+          const stored = (await admin.xrange(key, "-", "+")) as Array<[string, string[]]>;
+          expect(stored).toHaveLength(48);
+          expect(stored.slice(0, 40).map(([, f]) => JSON.parse(f[1] as string).id)).toEqual(events.slice(0, 40).map((e) => e.id));
+          const positions = (batch as PromiseSettledResult<{ position?: string }>[]).map(
+            (r) => r.status === "fulfilled" && r.value.position,
+          );
+          expect(positions).toEqual(stored.slice(0, 40).map(([id]) => id));
+          expect(singles.map((r) => (r as { position?: string }).position)).toEqual(
+            expect.arrayContaining(stored.slice(40, 45).map(([id]) => id)),
+          );
+        } else {
+          const receivers = (batch as PromiseSettledResult<{ receivers?: number }>[]).map(
+            (r) => r.status === "fulfilled" && r.value.receivers,
+          );
+          expect(receivers).toEqual(Array(40).fill(1));
+          for (let i = 0; i < 100 && got.length < 48; i++) await new Promise((r) => setTimeout(r, 50));
+          expect(got.slice(0, 40)).toEqual(events.slice(0, 40).map((e) => e.id));
+          expect(got).toHaveLength(48);
+        }
+      } finally {
+        await publisher.close();
+        await subscriber.close();
+        await admin.del(key);
+        admin.disconnect();
+      }
+    });
+  }
+
+  it("REDIS_SEND_MODE=pipeline never tries a script (no log line)", async () => {
+    const { logger, lines } = recorder();
+    const publisher = createRedisPublisher(redisOptions(serverUrl, { prefix: uniquePrefix("pipeline"), sendMode: "pipeline" }), { logger });
+    try {
+      const results = await publisher.publishBatch(decisions(5));
+      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+      expect(lines.filter((l) => l.includes("scripting"))).toEqual([]);
+    } finally {
+      await publisher.close();
+    }
+  });
+});
