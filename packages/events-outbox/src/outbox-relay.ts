@@ -5,7 +5,15 @@
 // outbox-signals.ts. A little over 300 lines: a third of it is the relay's documented public contract
 // (options, metrics, the interface), kept beside the loop that gives it meaning.
 
-import { type BackoffOptions, backoffDelay, ConfigError, consoleLogger, type Logger, type Publisher, sleep } from "@kaireon/events-core/backend";
+import {
+  type BackoffOptions,
+  backoffDelay,
+  ConfigError,
+  consoleLogger,
+  type Logger,
+  type Publisher,
+  sleep,
+} from "@kaireon/events-core/backend";
 import { BatchSender, describeError } from "./outbox-relay-batch.js";
 import { stopOnSignals } from "./outbox-signals.js";
 import type { OutboxStats, OutboxStore } from "./outbox-store.js";
