@@ -579,7 +579,11 @@ async function readKafka(topics) {
   const text = await run(
     "java",
     [
+      // Quiet on both logging stacks: 3.x's log4j 1, and 4.x's log4j2, whose status logger would
+      // otherwise print "Reconfiguration failed" on stdout, among the records.
       "-Dlog4j.configuration=file:/dev/null",
+      "-Dlog4j2.StatusLogger.level=OFF",
+      "-Dlog4j2.level=OFF",
       "-cp",
       `${kafkaLib}/*`,
       join(here, "KafkaLedgerReader.java"),
@@ -588,7 +592,9 @@ async function readKafka(topics) {
     ],
     { timeoutMs: 180_000 },
   );
-  return tsv(text).map(([topic, partition, offset, , value]) => ({ id: JSON.parse(value).id, part: `${topic}/${partition}`, pos: offset }));
+  return tsv(text)
+    .filter((fields) => fields.length >= 5) // a record line; anything else a library printed is not one
+    .map(([topic, partition, offset, , value]) => ({ id: JSON.parse(value).id, part: `${topic}/${partition}`, pos: offset }));
 }
 
 function aws(args, timeoutMs = 180_000) {
