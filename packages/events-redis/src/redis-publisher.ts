@@ -11,6 +11,7 @@ import {
   type Batcher,
   ConnectionError,
   type Delivery,
+  type EventsError,
   type DomainEvent,
   type ItemOutcome,
   type Logger,
@@ -246,27 +247,34 @@ export class RedisPublisher extends PublisherBase {
     const { client } = this;
     if (client.status === "ready") return Promise.resolve();
     if (client.status === "end") return Promise.reject(this.closedError());
+    // Refused credentials will be refused again on the reconnect: say so now instead of waiting out
+    // the bound, so the caller gets AUTH_FAILED rather than whichever timer fires first.
+    if (this.lastError && isAuthError(this.lastError)) return Promise.reject(toEventsError(this.options, this.lastError));
     return new Promise((resolve, reject) => {
-      const onReady = () => {
+      const settle = (error?: EventsError) => {
         clearTimeout(timer);
-        resolve();
+        client.off("ready", onReady);
+        client.off("error", onError);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => settle();
+      const onError = (error: Error) => {
+        if (isAuthError(error)) settle(toEventsError(this.options, error));
       };
       const timer = setTimeout(
-        () => {
-          client.off("ready", onReady);
-          reject(
-            this.lastError && isAuthError(this.lastError)
-              ? toEventsError(this.options, this.lastError)
-              : new ConnectionError({
-                  backend: BACKEND,
-                  message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
-                  details: { sent: false },
-                }),
-          );
-        },
+        () =>
+          settle(
+            new ConnectionError({
+              backend: BACKEND,
+              message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
+              details: { sent: false },
+            }),
+          ),
         Math.max(0, deadline - Date.now()),
       );
-      client.once("ready", onReady);
+      client.on("ready", onReady);
+      client.on("error", onError);
     });
   }
 

@@ -70,7 +70,10 @@ for (const sendMode of SEND_MODES) {
       const log = (message: string) => lines.push(message);
       const wrong = "not-the-Pa55word";
       const publisher = createRedisPublisher(
-        redisOptions(`redis://default:${wrong}@127.0.0.1:${port}`, { sendMode, publishTimeoutMs: 1_000 }),
+        // The publish bound is far beyond the test's own timeout: refused credentials must be reported
+        // as soon as Redis refuses them, not when the bound runs out (where it raced the batch timer and
+        // came out PUBLISH_TIMEOUT under load).
+        redisOptions(`redis://default:${wrong}@127.0.0.1:${port}`, { sendMode, publishTimeoutMs: 120_000 }),
         {
           logger: { debug: log, info: log, warn: log, error: log },
         },
@@ -88,7 +91,7 @@ for (const sendMode of SEND_MODES) {
         await publisher.close();
         await killServer();
       }
-    });
+    }, 20_000);
 
     it("settles every publish within the bound, stays bounded, and resumes on the same publisher", async () => {
       const port = await freePort();
