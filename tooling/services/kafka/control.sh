@@ -19,6 +19,8 @@ dir="$(cd "$(dirname "$0")" && pwd)"
 }
 # shellcheck source=/dev/null
 source "$dir/control.env"
+# shellcheck source=tooling/helpers.sh
+source "$(dirname "$(readlink -f "$0")")/../../helpers.sh"
 pidfile="$dir/kafka.pid"
 log="$dir/kafka.log"
 
@@ -34,7 +36,14 @@ listening() {
   done
 }
 
-started_lines() { grep -c "Kafka Server started" "$log" 2>/dev/null || true; }
+started_lines() {
+  local n
+  n=$(grep -c "Kafka Server started" "$log" 2>/dev/null)
+  echo "${n:-0}"
+}
+
+# Started since `before` was counted, and every listener answers.
+ready() { (($(started_lines) > before)) && listening; }
 
 case "${1:-}" in
   start)
@@ -43,15 +52,13 @@ case "${1:-}" in
     before=$(started_lines)
     # shellcheck disable=SC2086
     setsid java $KAFKA_JAVA_OPTS -cp "$KAFKA_LIB/*" kafka.Kafka "$dir/server.properties" >>"$log" 2>&1 </dev/null &
-    echo $! >"$pidfile"
-    for _ in $(seq 1 600); do
-      alive || { echo "kafka exited; see $log" >&2; tail -n 30 "$log" >&2; exit 1; }
-      now=$(started_lines)
-      if ((${now:-0} > ${before:-0})) && listening; then exit 0; fi
-      sleep 0.2
-    done
-    echo "kafka did not start within 120 s; see $log" >&2
-    exit 1
+    pid=$!
+    echo "$pid" >"$pidfile"
+    WAIT_UNTIL_PID=$pid wait_until "kafka (see $log)" 120 ready || {
+      tail -n 30 "$log" >&2
+      exit 1
+    }
+    exit 0
     ;;
   stop)
     alive || exit 0
@@ -62,10 +69,7 @@ case "${1:-}" in
     ;;
   terminate)
     alive || exit 0
-    pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null
+    stop_pid "$(cat "$pidfile")" 30
     exit 0
     ;;
   status) alive ;;
