@@ -1,7 +1,9 @@
 # A real single-node Apache Kafka in KRaft mode (combined broker + controller) for the integration
 # tests, with no Docker: the broker jars come from Maven Central through a throwaway pom (cached in
 # $KAIREON_CACHE_DIR), storage is formatted with kafka.tools.StorageTool --standalone, and kafka.Kafka
-# runs on Java 17 on 127.0.0.1 free ports. Sourced by tooling/with-services.sh.
+# runs on Java 17 on 127.0.0.1 free ports. Sourced by tooling/with-services.sh. (Apache's binary
+# distribution, the kafka_2.13-<v>.tgz, is on none of the registries the project reaches — Maven
+# Central serves the jars but not the tgz — so the broker runs from the jars.)
 #
 # Exports:
 #   KAFKA_BROKERS                  PLAINTEXT listener, host:port
