@@ -39,9 +39,10 @@ export interface RelaySetup {
 }
 
 /**
- * The demo's relay linger when OUTBOX_LINGER_MS is unset: under load, rows committed within 20 ms
- * leave in one batch (one claim, one cursor write, one pipelined send) instead of one batch per
- * commit; the relay's CPU per event falls by about half, for at most 20 ms more delivery latency.
+ * The demo's cap on the relay's linger when OUTBOX_LINGER_MS is unset. The linger adapts (see the
+ * outbox README): an idle relay sends a new row at once; only while rows arrive faster than it sends
+ * does it wait, as long as its last batch took, before the next claim, so a busy period's rows share
+ * batches (one claim, one cursor write, one pipelined send) for about one send time more latency.
  */
 export const DEMO_LINGER_MS = 20;
 

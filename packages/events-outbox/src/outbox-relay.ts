@@ -43,9 +43,12 @@ export interface OutboxRelayOptions {
   /** Retry delay: random(0, min(maxMs, baseMs·2^(attempt-1))). Default 500 ms … 5 min. */
   backoff?: BackoffOptions;
   /**
-   * After a batch that was not full, how long a wake-up (a new row) waits before the next claim, so
-   * rows arriving together go out in one batch: fewer round trips and database writes per event
-   * under load, at most this much added latency. Default 0 (claim at once).
+   * The most a row waits for company before its claim, and only while rows arrive faster than the
+   * relay sends them: an idle relay claims a new row at once. When rows were committed while a batch
+   * was in flight, the relay waits before the next claim for as long as that batch took (never more
+   * than this), so the rows of a busy period go out in fewer batches — fewer round trips and database
+   * writes per event — for at most one send time more latency. Default 0 (claim at once: the batch
+   * in flight is then the only linger).
    */
   lingerMs?: number;
   /** Longest sleep between checks when no wake-up arrives. Default 1000 ms. */
@@ -67,8 +70,9 @@ export interface OutboxRelayOptions {
 
 /**
  * What the relay is doing now. `in-flight`: a batch is claimed and being published; `waiting`: for a
- * wake-up, a due retry or the poll interval; `lingering`: letting rows that arrive together join one
- * batch; `backing-off`: after a database error or a publisher that did not send.
+ * wake-up, a due retry or the poll interval; `lingering`: rows keep arriving faster than it sends, so
+ * it lets more of them join the next batch; `backing-off`: after a database error or a publisher that
+ * did not send.
  */
 export type OutboxRelayState = "stopped" | "starting" | "running" | "in-flight" | "waiting" | "lingering" | "backing-off" | "stopping";
 
@@ -148,6 +152,10 @@ class Relay implements OutboxRelay {
   private loop: Promise<void> | undefined;
   /** A wake-up arrived since the loop last looked: do not sleep. */
   private woken = false;
+  /** A wake-up arrived while the batch was claimed or in flight: rows come faster than they are sent. */
+  private wokenInFlight = false;
+  /** How long the last batch took, claim to completion: the busy relay's linger (capped by lingerMs). */
+  private lastBatchMs = 0;
   /** Aborts the current sleep (idle, back-off); stop() also aborts the linger. */
   private sleeper: AbortController | undefined;
   private lingerer: AbortController | undefined;
@@ -205,6 +213,7 @@ class Relay implements OutboxRelay {
 
   notify(): void {
     this.woken = true;
+    if (this.batchInFlight) this.wokenInFlight = true;
     this.sleeper?.abort();
   }
 
@@ -214,10 +223,13 @@ class Relay implements OutboxRelay {
       .then(async () => {
         await this.sender.checkPublisher();
         this.batchInFlight = true;
+        this.wokenInFlight = false;
+        const began = performance.now();
         try {
           return await this.sender.sendOne();
         } finally {
           this.batchInFlight = false;
+          this.lastBatchMs = performance.now() - began;
         }
       });
     this.inFlight = next.catch(() => 0);
@@ -302,15 +314,27 @@ class Relay implements OutboxRelay {
         continue;
       }
       if (handled >= this.batchSize) continue;
+      const busy = handled > 0 && this.wokenInFlight;
       await this.idle(handled);
-      if (this.lingerMs > 0 && !this.stopping) {
-        // Woken by a new row (or the poll): let its company arrive before claiming. Further
-        // wake-ups do not cut this short; stop() does.
+      const linger = busy ? this.lingerFor() : 0;
+      if (linger > 0 && !this.stopping) {
+        // Rows were committed while the last batch was out: more are likely on their way, so let
+        // them join the next claim. Further wake-ups do not cut this short; stop() does.
         this.lingerer = new AbortController();
-        await this.pause("lingering", this.lingerMs, this.lingerer);
+        await this.pause("lingering", linger, this.lingerer);
         this.lingerer = undefined;
       }
     }
+  }
+
+  /**
+   * As long as the last batch took, at most lingerMs: the added latency stays within the relay's own
+   * work, and a fast backend is not held to a linger sized for a slow one. Whole milliseconds, at
+   * least 1 (timers have no finer grain).
+   */
+  private lingerFor(): number {
+    if (this.lingerMs === 0) return 0;
+    return Math.min(this.lingerMs, Math.max(1, Math.ceil(this.lastBatchMs)));
   }
 
   private async idle(handled: number): Promise<void> {

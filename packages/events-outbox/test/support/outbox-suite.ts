@@ -167,20 +167,26 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(delivered[0]?.id).toBe(event.id);
     });
 
-    it("lingerMs: rows committed within the linger after a wake-up go out in one batch", async () => {
-      // A linger far longer than the five commits take, even on a loaded machine.
-      const r = relay({ pollIntervalMs: 600_000, lingerMs: 2_000 });
+    it("lingerMs: an idle relay sends a new row at once; rows committed while a batch is out go together in the next one", async () => {
+      const gated = new GatedPublisher(publisher);
+      // A linger far longer than any deadline below: a relay that waited it would fail them all.
+      const r = relay({ publisher: gated.asPublisher(), pollIntervalMs: 600_000, lingerMs: 60_000 });
       await r.start();
       await new Promise((res) => setTimeout(res, 100)); // the relay is asleep now
-      const events = Array.from({ length: 5 }, (_, i) => makeEvent(`c-${i}`));
-      for (const event of events) {
-        await h.transaction([{ enqueue: event }]);
-        await new Promise((res) => setTimeout(res, 20));
-      }
-      await until("5 events", () => delivered.length === 5, 10_000);
-      // Without the linger the first commit's wake-up claims it alone: two batches or more.
-      expect((await r.metrics()).batches).toBe(1);
-      expect(delivered.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+      const first = makeEvent("c-0");
+      await h.transaction([{ enqueue: first }]);
+      await until("the lone event, without the linger", () => delivered.length === 1, 20_000);
+
+      gated.hold();
+      await h.transaction([{ enqueue: makeEvent("c-1") }]);
+      await until("the second batch in flight", () => gated.calls === 2, 20_000);
+      const burst = Array.from({ length: 5 }, (_, i) => makeEvent(`c-${i + 2}`));
+      for (const event of burst) await h.transaction([{ enqueue: event }]);
+      gated.release();
+      await until("7 events", () => delivered.length === 7, 20_000);
+      // The lone row, the row caught in flight, then the five committed meanwhile as one batch.
+      expect((await r.metrics()).batches).toBe(3);
+      expect(delivered.slice(2).map((e) => e.id).sort()).toEqual(burst.map((e) => e.id).sort());
     });
 
     it("broker outage: 10,000 events enqueued while it is down are all delivered after it returns", async () => {
