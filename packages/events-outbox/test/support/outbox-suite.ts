@@ -186,7 +186,12 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       await until("7 events", () => delivered.length === 7, 20_000);
       // The lone row, the row caught in flight, then the five committed meanwhile as one batch.
       expect((await r.metrics()).batches).toBe(3);
-      expect(delivered.slice(2).map((e) => e.id).sort()).toEqual(burst.map((e) => e.id).sort());
+      expect(
+        delivered
+          .slice(2)
+          .map((e) => e.id)
+          .sort(),
+      ).toEqual(burst.map((e) => e.id).sort());
     });
 
     it("broker outage: 10,000 events enqueued while it is down are all delivered after it returns", async () => {
