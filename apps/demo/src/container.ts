@@ -44,6 +44,16 @@ export interface Container {
   stop(): Promise<void>;
 }
 
+/**
+ * Whether the backend keeps its events, so the live view can start from the earliest retained one
+ * (and its totals match the store's counts). Redis pub/sub, EventBridge's queue and the in-memory
+ * bus keep none from before the view subscribed.
+ */
+export function keepsEvents(env: Env, backend: string): boolean {
+  if (backend === "redis") return (env.REDIS_MODE ?? "").trim().toLowerCase() === "streams";
+  return backend === "kafka" || backend === "msk" || backend === "kinesis";
+}
+
 /** Starts the demo from `env`. A start-up error is thrown with the environment's secrets masked. */
 export async function startDemo(env: Env = process.env, containerOptions: ContainerOptions = {}): Promise<Container> {
   const secrets = demoSecrets(env);
@@ -116,7 +126,11 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       try {
         const subscriber = await loadSubscriber(eventEnv, { logger, memoryBus, resolveFrom: import.meta.url });
         const tail = containerOptions.tail ?? (options.DEMO_TAIL ? (line: string) => process.stdout.write(`${line}\n`) : undefined);
-        const view = new LiveView(subscriber, { ...(tail ? { tail } : {}), onError: (m) => logger.warn(m) });
+        const view = new LiveView(subscriber, {
+          ...(tail ? { tail } : {}),
+          onError: (m) => logger.warn(m),
+          replay: keepsEvents(eventEnv, subscriber.backend),
+        });
         liveView = view;
         cleanups.push(() => view.close());
         await view.start().catch((error: Error) => {
