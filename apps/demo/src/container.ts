@@ -10,7 +10,7 @@ import { consoleLogger, type Env, type Logger, loadSubscriber, MemoryBus, type P
 import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { openStore } from "./database.js";
-import { healthReport } from "./health.js";
+import { HEALTH_TIMEOUT_MS, healthReport, within } from "./health.js";
 import { LiveStreams } from "./live-stream.js";
 import { LiveView } from "./live-view.js";
 import { isPublisherDisabled, leaveCheckpointsToRelay, startRelay } from "./relay.js";
@@ -167,6 +167,7 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       closing: closing.signal,
       liveStreams,
       liveToken: options.DEMO_LIVE_TOKEN,
+      outboxStats: async () => redactDeep(await within(() => outbox.stats(), HEALTH_TIMEOUT_MS, "outbox.stats()"), secrets),
       health: async () =>
         redactDeep(
           await healthReport({

@@ -176,8 +176,8 @@ export class LiveView {
       this.bucketSecond[slot] = second;
       for (const t of Object.keys(this.buckets)) (this.buckets[t] as number[])[slot] = 0;
     }
-    const bucket = (this.buckets[topic] ??= new Array(RATE_SECONDS).fill(0));
-    bucket[slot] = (bucket[slot] ?? 0) + 1;
+    const bucket = this.buckets[topic];
+    if (bucket) bucket[slot] = (bucket[slot] ?? 0) + 1;
   }
 
   rates(): LiveRates {
