@@ -43,12 +43,12 @@ export interface OutboxRelayOptions {
   /** Retry delay: random(0, min(maxMs, baseMs·2^(attempt-1))). Default 500 ms … 5 min. */
   backoff?: BackoffOptions;
   /**
-   * The most a row waits for company before its claim, and only while rows arrive faster than the
-   * relay sends them: an idle relay claims a new row at once. When rows were committed while a batch
-   * was in flight, the relay waits before the next claim for as long as that batch took (never more
-   * than this), so the rows of a busy period go out in fewer batches — fewer round trips and database
-   * writes per event — for at most one send time more latency. Default 0 (claim at once: the batch
-   * in flight is then the only linger).
+   * How long a busy relay waits for company before its next claim; an idle relay claims a new row at
+   * once. Busy: rows were committed while its last batch was in flight, i.e. they arrive faster than
+   * it sends. Then it waits this long, so the rows of a busy period go out in fewer batches — fewer
+   * round trips and database writes per event — for at most this much more latency. Once a batch
+   * goes out with no row committed meanwhile, the relay is idle again. Default 0 (claim at once: the
+   * batch in flight is then the only linger).
    */
   lingerMs?: number;
   /** Longest sleep between checks when no wake-up arrives. Default 1000 ms. */
@@ -154,8 +154,6 @@ class Relay implements OutboxRelay {
   private woken = false;
   /** A wake-up arrived while the batch was claimed or in flight: rows come faster than they are sent. */
   private wokenInFlight = false;
-  /** How long the last batch took, claim to completion: the busy relay's linger (capped by lingerMs). */
-  private lastBatchMs = 0;
   /** Aborts the current sleep (idle, back-off); stop() also aborts the linger. */
   private sleeper: AbortController | undefined;
   private lingerer: AbortController | undefined;
@@ -224,12 +222,10 @@ class Relay implements OutboxRelay {
         await this.sender.checkPublisher();
         this.batchInFlight = true;
         this.wokenInFlight = false;
-        const began = performance.now();
         try {
           return await this.sender.sendOne();
         } finally {
           this.batchInFlight = false;
-          this.lastBatchMs = performance.now() - began;
         }
       });
     this.inFlight = next.catch(() => 0);
@@ -314,27 +310,29 @@ class Relay implements OutboxRelay {
         continue;
       }
       if (handled >= this.batchSize) continue;
-      const busy = handled > 0 && this.wokenInFlight;
+      const busy = handled > 0 && this.wokenInFlight && this.lingerMs > 0 && (await this.rowsWaiting());
       await this.idle(handled);
-      const linger = busy ? this.lingerFor() : 0;
-      if (linger > 0 && !this.stopping) {
+      if (busy && !this.stopping) {
         // Rows were committed while the last batch was out: more are likely on their way, so let
         // them join the next claim. Further wake-ups do not cut this short; stop() does.
         this.lingerer = new AbortController();
-        await this.pause("lingering", linger, this.lingerer);
+        await this.pause("lingering", this.lingerMs, this.lingerer);
         this.lingerer = undefined;
       }
     }
   }
 
   /**
-   * As long as the last batch took, at most lingerMs: the added latency stays within the relay's own
-   * work, and a fast backend is not held to a linger sized for a slow one. Whole milliseconds, at
-   * least 1 (timers have no finer grain).
+   * A wake-up during the batch may be a second one for a row the batch already took (a PostgreSQL
+   * NOTIFY arriving after the enqueue's own wake-up, a relay thread's delayed one): only rows that are
+   * due now make the relay busy.
    */
-  private lingerFor(): number {
-    if (this.lingerMs === 0) return 0;
-    return Math.min(this.lingerMs, Math.max(1, Math.ceil(this.lastBatchMs)));
+  private async rowsWaiting(): Promise<boolean> {
+    try {
+      return (await this.store.nextDueInMs()) === 0;
+    } catch {
+      return false; // the next tick reports the database error
+    }
   }
 
   private async idle(handled: number): Promise<void> {
