@@ -101,6 +101,8 @@ export class LiveView {
   private readonly listeners = new Set<Listener>();
   private subscription: Subscription | undefined;
   private since: string | undefined;
+  /** When the view first tried to subscribe: the tail prints what arrives from then on, not a replayed history. */
+  private startedMs: number | undefined;
   /** Ring of per-second counts per topic, indexed by epoch second % RATE_SECONDS. */
   private readonly buckets: Record<string, number[]> = Object.fromEntries(topicNames.map((t) => [t, new Array(RATE_SECONDS).fill(0)]));
   private readonly bucketSecond: number[] = new Array(RATE_SECONDS).fill(-1);
@@ -124,6 +126,7 @@ export class LiveView {
   }
 
   async start(): Promise<void> {
+    this.startedMs ??= this.now();
     this.subscription = await this.subscriber.subscribe(topicNames, (event) => this.record(event), {
       group: "kaireon-demo-live-view",
       ...(this.options.replay ? { from: "earliest" as const } : {}),
@@ -157,7 +160,9 @@ export class LiveView {
     };
     this.recent.push(live);
     if (this.recent.length > (this.options.recentLimit ?? 100)) this.recent.shift();
-    this.options.tail?.(`${live.time}  ${live.type.padEnd(24)} ${live.tenantId}/${live.customerId}  ${live.summary}`);
+    // A replayed history (up to a whole retained topic) is counted and charted, not printed line by line.
+    const replayed = this.options.replay === true && Number.isFinite(eventMs) && eventMs < (this.startedMs ?? 0);
+    if (!replayed) this.options.tail?.(`${live.time}  ${live.type.padEnd(24)} ${live.tenantId}/${live.customerId}  ${live.summary}`);
     const totals = { counts: this.counts, byInteractionType: this.byInteractionType };
     for (const listener of this.listeners) {
       try {

@@ -4,6 +4,7 @@
 import { createEvent, type DomainEvent, type EventHandler, type SubscribeOptions, type Subscriber } from "@kaireon/events-core";
 import { sampleInteraction } from "@kaireon/events-testkit";
 import { expect, it } from "vitest";
+import { keepsEvents } from "../../src/container.js";
 import { LiveView, quantile, RATE_SECONDS } from "../../src/live-view.js";
 
 function stub() {
@@ -64,4 +65,15 @@ it("quantile: nearest rank", () => {
   expect(quantile([], 0.5)).toBeNull();
   expect(quantile([5], 0.99)).toBe(5);
   expect(quantile([1, 2, 3, 4], 0.5)).toBe(2);
+});
+
+it("keepsEvents: Kafka, MSK, Kinesis and Redis Streams keep events; pub/sub, EventBridge and memory do not", () => {
+  expect(keepsEvents({}, "kafka")).toBe(true);
+  expect(keepsEvents({}, "msk")).toBe(true);
+  expect(keepsEvents({}, "kinesis")).toBe(true);
+  expect(keepsEvents({ REDIS_MODE: "streams" }, "redis")).toBe(true);
+  expect(keepsEvents({ REDIS_MODE: "pubsub" }, "redis")).toBe(false);
+  expect(keepsEvents({}, "redis")).toBe(false);
+  expect(keepsEvents({}, "eventbridge")).toBe(false);
+  expect(keepsEvents({}, "memory")).toBe(false);
 });
