@@ -108,7 +108,6 @@ export function createPlatformaticClient(connection: KafkaConnection, _logger: L
 
   return {
     producer(): ProducerPort {
-      let producer: Producer<string, string, string, string> | undefined;
       const make = () =>
         new Producer<string, string, string, string>({
           ...base(),
@@ -117,6 +116,8 @@ export function createPlatformaticClient(connection: KafkaConnection, _logger: L
           partitioner: compatibilityPartitioner,
           serializers: stringSerializers,
         });
+      // Made now (no I/O until used); a new one after disconnect, with a new producer id.
+      let producer: Producer<string, string, string, string> | undefined = make();
       return {
         // The library connects on first use; connect() opens the connections and the producer id now,
         // so a wrong password or a dead broker shows at connect as with kafkajs.

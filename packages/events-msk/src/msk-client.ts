@@ -39,6 +39,7 @@ export function toKafkaOptions(options: MskOptions, deps: MskKafkaDeps = {}): { 
     : undefined;
   const base = {
     clientId: MSK_CLIENT_ID,
+    ...(options.client ? { client: options.client } : {}),
     ...deps.kafka,
     backend: "msk",
     hints: mskErrorHints(options),

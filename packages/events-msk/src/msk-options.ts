@@ -2,6 +2,7 @@
 // so every error names the variable and says the fix, and never echoes a value (passwords).
 
 import { type Env, envBoolean, envList, envString, parseEnv } from "@kaireon/events-core/backend";
+import { type KafkaClientName, kafkaClientVariable } from "@kaireon/events-kafka";
 import { z } from "zod";
 
 export const mskAuthModes = ["iam_role", "sasl_scram"] as const;
@@ -16,6 +17,8 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 export const mskEnvSchema = z
   .object({
+    // Its own variable, not KAFKA_CLIENT: MSK reads only MSK_*, and an app on both backends can switch each alone.
+    MSK_CLIENT: kafkaClientVariable,
     MSK_BROKERS: envList({
       required: true,
       hint: "set it to the cluster's bootstrap brokers, e.g. b-1.mycluster.kafka.us-east-1.amazonaws.com:9098 (IAM) or :9096 (SCRAM)",
@@ -86,6 +89,8 @@ export const mskEnvSchema = z
     consumerGroupId: env.MSK_CONSUMER_GROUP_ID ?? DEFAULT_MSK_CONSUMER_GROUP_ID,
     topicPrefix: env.MSK_TOPIC_PREFIX?.trim() ?? "",
     tls: { enabled: env.MSK_TLS_ENABLED, ...(env.MSK_TLS_CA_FILE ? { caFile: env.MSK_TLS_CA_FILE } : {}) },
+    // Optional in the type: options built in code without it get the Kafka package's default client.
+    ...({ client: env.MSK_CLIENT } as { client?: KafkaClientName }),
   }));
 
 export type MskOptions = z.output<typeof mskEnvSchema>;
