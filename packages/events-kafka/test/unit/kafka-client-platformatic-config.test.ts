@@ -8,14 +8,12 @@ const made: Array<{ kind: string; options: Record<string, unknown> }> = [];
 vi.mock("@platformatic/kafka", async (importOriginal) => {
   const real = await importOriginal<typeof import("@platformatic/kafka")>();
   class RecordingProducer extends real.Producer {
-    // biome-ignore lint/suspicious/noExplicitAny: a pass-through recorder of any options
     constructor(options: any) {
       super(options);
       made.push({ kind: "producer", options: options as unknown as Record<string, unknown> });
     }
   }
   class RecordingConsumer extends real.Consumer {
-    // biome-ignore lint/suspicious/noExplicitAny: a pass-through recorder of any options
     constructor(options: any) {
       super(options);
       made.push({ kind: "consumer", options: options as unknown as Record<string, unknown> });
