@@ -10,8 +10,11 @@ import { createPlatformaticClient } from "./kafka-client-platformatic.js";
 /** The Kafka client libraries behind the seam (KAFKA_CLIENT / MSK_CLIENT). */
 export const kafkaClients = ["platformatic", "kafkajs"] as const;
 export type KafkaClientName = (typeof kafkaClients)[number];
-/** The client when none is chosen. */
-export const DEFAULT_KAFKA_CLIENT: KafkaClientName = "kafkajs";
+/**
+ * The client when none is chosen: @platformatic/kafka, which passes the whole suite on every listener
+ * and re-authenticates capped SASL sessions by itself (the package README has the figures).
+ */
+export const DEFAULT_KAFKA_CLIENT: KafkaClientName = "platformatic";
 
 /** SASL as the client needs it: the env mechanisms, or an OAUTHBEARER token provider (MSK IAM). */
 export type KafkaSasl =

@@ -67,21 +67,27 @@ const compression = z
     return z.NEVER;
   });
 
-/** KAFKA_CLIENT / MSK_CLIENT: which client library; unset is DEFAULT_KAFKA_CLIENT. */
-export const kafkaClientVariable = z
-  .string()
-  .optional()
-  .transform((value, ctx) => {
-    const v = (value ?? "").trim().toLowerCase() || DEFAULT_KAFKA_CLIENT;
-    if ((kafkaClients as readonly string[]).includes(v)) return v as KafkaClientName;
-    ctx.addIssue({ code: "custom", message: `must be one of ${kafkaClients.join(", ")} (unset: ${DEFAULT_KAFKA_CLIENT})` });
-    return z.NEVER;
-  });
+/**
+ * The schema of KAFKA_CLIENT (and MSK_CLIENT): which client library. Unset is `fallback`, or
+ * undefined without one (the caller applies its own default later).
+ */
+export function kafkaClientVariable(fallback?: KafkaClientName) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx): KafkaClientName | undefined => {
+      const v = (value ?? "").trim().toLowerCase() || fallback;
+      if (v === undefined) return undefined;
+      if ((kafkaClients as readonly string[]).includes(v)) return v as KafkaClientName;
+      ctx.addIssue({ code: "custom", message: `must be one of ${kafkaClients.join(", ")} (or unset)` });
+      return z.NEVER;
+    });
+}
 
 export const kafkaEnvSchema = z
   .object({
     KAFKA_BROKERS: envList({ required: true, hint: "set it to the comma-separated host:port list of your brokers, e.g. localhost:9092" }),
-    KAFKA_CLIENT: kafkaClientVariable,
+    KAFKA_CLIENT: kafkaClientVariable(DEFAULT_KAFKA_CLIENT),
     KAFKA_CLIENT_ID: envString(),
     KAFKA_TLS_ENABLED: envBoolean(false),
     KAFKA_TLS_CA_FILE: envString(),
@@ -117,7 +123,7 @@ export const kafkaEnvSchema = z
       ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME as string, password: env.KAFKA_SASL_PASSWORD as string }
       : undefined;
     const options: KafkaOptions = {
-      client: env.KAFKA_CLIENT,
+      client: env.KAFKA_CLIENT ?? DEFAULT_KAFKA_CLIENT,
       brokers: env.KAFKA_BROKERS,
       clientId: env.KAFKA_CLIENT_ID ?? "kaireon-platform",
       topicPrefix: env.KAFKA_TOPIC_PREFIX ?? "",

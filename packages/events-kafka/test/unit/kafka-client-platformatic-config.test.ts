@@ -23,7 +23,7 @@ vi.mock("@platformatic/kafka", async (importOriginal) => {
 });
 
 const { compatibilityPartitioner } = await import("@platformatic/kafka");
-const { createKafkaPublisher, createKafkaSubscriber, resolveKafkaOptions } = await import("../../src/index.js");
+const { createKafkaSubscriber, resolveKafkaOptions } = await import("../../src/index.js");
 const { createKafkaClient } = await import("../../src/kafka-client.js");
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -82,9 +82,13 @@ describe("the @platformatic/kafka configuration", () => {
     await subscriber.close();
   });
 
-  it("kafkajs stays what a KafkaOptions without `client` gets unless KAFKA_CLIENT says otherwise", async () => {
-    const publisher = createKafkaPublisher(resolveKafkaOptions({ brokers: ["b:9092"] }), { logger: quiet });
-    await publisher.close();
+  it('is what a KafkaOptions without `client` gets; `client: "kafkajs"` makes none', async () => {
+    const byDefault = createKafkaClient(resolveKafkaOptions({ brokers: ["b:9092"] }), quiet).producer();
+    expect(made.map((m) => m.kind)).toEqual(["producer"]);
+    await byDefault.disconnect();
+    made.length = 0;
+    const onKafkajs = createKafkaClient(resolveKafkaOptions({ client: "kafkajs", brokers: ["b:9092"] }), quiet).producer();
+    await onKafkajs.disconnect();
     expect(made).toEqual([]);
   });
 });

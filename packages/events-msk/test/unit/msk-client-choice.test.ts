@@ -1,17 +1,19 @@
 // MSK_CLIENT: which Kafka client library MSK runs on, read like every MSK variable.
 
 import { EventsError } from "@kaireon/events-core";
-import { DEFAULT_KAFKA_CLIENT } from "@kaireon/events-kafka";
 import { describe, expect, it } from "vitest";
-import { readMskOptions, toKafkaOptions } from "../../src/index.js";
+import { DEFAULT_MSK_CLIENT, readMskOptions, toKafkaOptions } from "../../src/index.js";
 
 const scram = { MSK_BROKERS: "b-1.example:9096", MSK_AUTH_MODE: "sasl_scram", MSK_SASL_USERNAME: "u", MSK_SASL_PASSWORD: "p" };
 
 describe("MSK_CLIENT", () => {
-  it("reaches the Kafka options; unset is the Kafka package's default", () => {
+  it("reaches the Kafka options; unset is MSK's default (kafkajs), also for options built in code", () => {
     expect(toKafkaOptions(readMskOptions({ ...scram, MSK_CLIENT: "platformatic" })).kafka.client).toBe("platformatic");
     expect(toKafkaOptions(readMskOptions({ ...scram, MSK_CLIENT: "kafkajs" })).kafka.client).toBe("kafkajs");
-    expect(toKafkaOptions(readMskOptions(scram)).kafka.client ?? DEFAULT_KAFKA_CLIENT).toBe(DEFAULT_KAFKA_CLIENT);
+    expect(DEFAULT_MSK_CLIENT).toBe("kafkajs");
+    expect(toKafkaOptions(readMskOptions(scram)).kafka.client).toBe(DEFAULT_MSK_CLIENT);
+    const { client: _unset, ...inCode } = readMskOptions(scram);
+    expect(toKafkaOptions(inCode).kafka.client).toBe(DEFAULT_MSK_CLIENT);
   });
 
   it("a wrong value is a ConfigError naming MSK_CLIENT and listing both clients", () => {
