@@ -99,6 +99,19 @@ function isAuthFailure(error: unknown): boolean {
   return false;
 }
 
+// The library turns a headers object into a Map per message; the publisher shares one frozen headers
+// object between the events without a traceparent, so its Map is made once (the others are per event).
+const headerMaps = new WeakMap<object, Map<string, string>>();
+function headerMap(headers: Readonly<Record<string, string>>): Map<string, string> {
+  if (!Object.isFrozen(headers)) return new Map(Object.entries(headers));
+  let map = headerMaps.get(headers);
+  if (!map) {
+    map = new Map(Object.entries(headers));
+    headerMaps.set(headers, map);
+  }
+  return map;
+}
+
 function toNumber(value: bigint | number | undefined): number {
   return Number(value ?? 0);
 }
@@ -134,7 +147,7 @@ export function createPlatformaticClient(connection: KafkaConnection, _logger: L
           producer ??= make();
           const messages = [];
           for (const { topic, records } of batch)
-            for (const r of records) messages.push({ topic, key: r.key, value: r.value, headers: r.headers as Record<string, string> });
+            for (const r of records) messages.push({ topic, key: r.key, value: r.value, headers: headerMap(r.headers) });
           await producer.send({ messages, compression });
         },
       };
