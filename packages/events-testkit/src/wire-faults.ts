@@ -5,10 +5,13 @@
 //   the slowest settle is printed as a figure, not asserted);
 // - nothing reported `published` is missing from the service afterwards (durable backends, read back
 //   straight from the service, not through the proxy);
-// - what waits stays bounded (`metrics().pending` never above `pendingBound`);
+// - what waits stays bounded (`metrics().pending` never above `pendingBound`; the heap the scenario
+//   leaves behind, after a full GC, within `heapGrowthBound`);
 // - once the link heals, the same publisher (and subscriber) carry on without a restart;
 // - no secret appears in any log line or error on the way.
 
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { Logger, Publisher, PublishResult, Subscriber } from "@kaireon/events-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleDecision, uniqueTenant } from "./fixtures.js";
@@ -46,6 +49,23 @@ export interface WireFaultOptions {
   scenarios?: WireFaultName[];
   /** A proxy made by the service scripts (Kafka's); otherwise each scenario gets a fresh one. */
   proxy?: () => Promise<ToxiproxyProxy>;
+  /** Heap still used after the scenario (full GC, before close) minus before it, at most. Default 64 MiB. */
+  heapGrowthBound?: number;
+}
+
+/**
+ * A full GC without --expose-gc on the command line: the flag set at run time makes a fresh context's
+ * global `gc` available. Heap figures taken after it are what is retained, not garbage.
+ */
+function collectGarbage(): () => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
+
+function retainedHeap(gc: () => void): number {
+  gc();
+  gc();
+  return getHeapStatistics().used_heap_size;
 }
 
 interface Outcome {
@@ -54,15 +74,20 @@ interface Outcome {
   error?: unknown;
 }
 
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
 export function describeWireFaults(options: WireFaultOptions): void {
   const scenarios = options.scenarios ?? (Object.keys(wireFaults) as WireFaultName[]);
   const faultMs = options.faultMs ?? 3_000;
   const figures: string[] = [];
+  const heapGrowthBound = options.heapGrowthBound ?? 64 * 1024 * 1024;
   let toxiproxy: Toxiproxy;
+  let gc: () => void;
 
   describe(`wire faults: ${options.name}`, () => {
     beforeAll(async () => {
       toxiproxy = await Toxiproxy.fromEnv();
+      gc = collectGarbage();
     });
     afterAll(() => {
       if (figures.length > 0) console.log(`[wire faults] ${options.name}\n  ${figures.join("\n  ")}`);
@@ -75,7 +100,7 @@ export function describeWireFaults(options: WireFaultOptions): void {
           : await toxiproxy.createProxy(`${options.name.replace(/\W+/g, "-")}-${scenario}-${Date.now()}`, options.upstream);
         const lines: string[] = [];
         const record = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-          lines.push(`${level} ${message} ${fields ? JSON.stringify(fields) : ""}`);
+          lines.push(`${new Date().toISOString().slice(11, 23)} ${level} ${message} ${fields ? JSON.stringify(fields) : ""}`);
         const logger: Logger = { debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") };
         const context: WireFaultContext = { address: proxy.listen, logger };
         const tenantId = uniqueTenant(`wire-${scenario}`);
@@ -103,6 +128,8 @@ export function describeWireFaults(options: WireFaultOptions): void {
             : undefined;
           // A healthy start: the link works before the fault.
           await publisher.publish("decision.made.v1", sampleDecision({ tenantId, recommendationId: "before" }));
+          const heapBefore = retainedHeap(gc);
+          let heapPeak = getHeapStatistics().used_heap_size;
 
           const heal = await proxy.apply(wireFaults[scenario]);
           let i = 0;
@@ -112,6 +139,7 @@ export function describeWireFaults(options: WireFaultOptions): void {
               for (let k = 0; k < 20; k++) publishOne(i++, "during");
               await new Promise((r) => setTimeout(r, 100));
               maxPending = Math.max(maxPending, publisher.metrics().pending);
+              heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
             }
           } finally {
             await heal();
@@ -127,7 +155,10 @@ export function describeWireFaults(options: WireFaultOptions): void {
               hangAfter,
             );
           });
-          const sampler = setInterval(() => (maxPending = Math.max(maxPending, publisher.metrics().pending)), 20);
+          const sampler = setInterval(() => {
+            maxPending = Math.max(maxPending, publisher.metrics().pending);
+            heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
+          }, 20);
           try {
             await Promise.race([Promise.all(inFlight), hung]);
           } finally {
@@ -163,6 +194,10 @@ export function describeWireFaults(options: WireFaultOptions): void {
             expect(missing, "events reported published but not stored").toEqual([]);
           }
           expect(maxPending, "metrics().pending stays within its bound").toBeLessThanOrEqual(options.pendingBound);
+          // What the fault left behind once everything settled: a queue, a timer or a socket per
+          // failed publish that is never released shows here (outcomes and spy hold a few KB).
+          const heapGrowth = retainedHeap(gc) - heapBefore;
+          expect(heapGrowth, "heap retained after the fault (bytes)").toBeLessThanOrEqual(heapGrowthBound);
           const codes = new Map<string, number>();
           for (const o of failed) {
             const code = (o.error as { code?: string }).code ?? "(no code)";
@@ -172,8 +207,12 @@ export function describeWireFaults(options: WireFaultOptions): void {
           const texts = [
             ...lines,
             ...failed.map((o) => `${String(o.error)} ${JSON.stringify(o.error)} ${String((o.error as Error).cause)}`),
+            // What the subscriber reported to onError on the way.
+            ...spy.errors.map((f) => `${String(f.error)} ${JSON.stringify(f.error)} ${String((f.error as Error).cause)}`),
           ];
           for (const secret of options.secrets ?? []) {
+            // An unset secret would match nothing (or, as "undefined", everything): it is a setup error.
+            expect(typeof secret === "string" && secret.length >= 4, "each secret is a real string").toBe(true);
             expect(
               texts.filter((t) => t.includes(secret)),
               "no secret in logs or errors",
@@ -183,8 +222,25 @@ export function describeWireFaults(options: WireFaultOptions): void {
           figures.push(
             `${scenario}: ${outcomes.length} publishes during ${faultMs} ms, ${published.length} published, ${failed.length} failed ` +
               `(${[...codes].map(([c, n]) => `${c} ${n}`).join(", ") || "none"}), slowest settle ${slowest} ms, ` +
-              `max pending ${maxPending}, recovered ${recoveredAfterMs} ms after the heal, run ${Date.now() - started} ms`,
+              `max pending ${maxPending}, recovered ${recoveredAfterMs} ms after the heal, ` +
+              `heap +${mib(heapGrowth)} MiB retained (peak +${mib(heapPeak - heapBefore)} MiB), run ${Date.now() - started} ms`,
           );
+          if (process.env.WIRE_FAULTS_VERBOSE) {
+            const firstOf = new Map<string, string>();
+            for (const o of failed) {
+              const e = o.error as { code?: string; message?: string };
+              if (!firstOf.has(e.code ?? "")) firstOf.set(e.code ?? "", String(e.message));
+            }
+            console.log(
+              `[wire faults] ${options.name} ${scenario} errors:\n  ${[...firstOf].map(([c, m]) => `${c}: ${m}`).join("\n  ")}\n` +
+                `healed at ${new Date(healedAt).toISOString().slice(11, 23)}, subscriber errors (${spy.errors.length}):\n  ` +
+                `${spy.errors
+                  .slice(0, 10)
+                  .map((f) => `${f.error.code}: ${f.error.message}`)
+                  .join("\n  ")}\n` +
+                `log lines (${lines.length}, the first and last 20):\n  ${[...lines.slice(0, 20), "…", ...lines.slice(-20)].join("\n  ")}`,
+            );
+          }
           await subscription?.close();
         } finally {
           await publisher.close().catch(() => {});
