@@ -20,7 +20,7 @@ import { makeEvent, recordBus, until } from "../support/outbox-suite.js";
 
 /** The relay's bound on one database call (PostgresOutboxOptions.queryTimeoutMs). */
 const QUERY_TIMEOUT_MS = 2_000;
-const FAULT_MS = 4_000;
+const FAULT_MS = 3_000;
 /** Longer than the relay's backoff (≤ 5 × poll, capped at 30 s) never comes into play: see the file comment. */
 const POLL_MS = 60_000;
 
