@@ -128,6 +128,9 @@ for (const client of clients) {
     pendingBound: MAX_QUEUED + BATCH_SIZE,
     publishTimeoutMs: PUBLISH_TIMEOUT_MS,
     secrets: [password],
+    // A consumer kafkajs restarts rejoins as a new member: the old one's session (30 s) and, in a
+    // rebalance under way, the rebalance timeout (60 s) bound how long until it reads again.
+    recoveryMs: 120_000,
   };
   describeWireFaults({
     ...common,

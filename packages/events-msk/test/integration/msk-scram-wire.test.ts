@@ -54,4 +54,6 @@ describeWireFaults({
   faultMs: 10_000,
   scenarios: ["blackHole"],
   secrets: [password],
+  // As events-kafka's: a restarted consumer waits out its old member's session and a rebalance.
+  recoveryMs: 120_000,
 });
