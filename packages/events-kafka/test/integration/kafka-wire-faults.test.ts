@@ -7,14 +7,13 @@
 // is read back from the topic with a plain kafkajs consumer on the PLAINTEXT listener, not through
 // the proxy and not through the project's subscriber.
 //
-// The client is a parameter: KAFKA_CLIENT (comma-separated, default kafkajs) goes to the package
-// through KAFKA_CLIENT exactly as a user's environment would, so each client the package offers runs
-// every scenario once it is listed there.
+// The client is a parameter: every client the package offers runs every scenario, chosen through
+// KAFKA_CLIENT exactly as a user's environment would.
 import { describeWireFaults, requireService, Toxiproxy, type WireFaultOptions } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { beforeAll } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions, kafkaOptionsFromEnv } from "../../src/index.js";
-import { brokerOptions, prepareTopics, uniquePrefix } from "./helpers.js";
+import { brokerOptions, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
 
 /** Past the `slow` scenario's 2.5 s round trip (jitter on top), so a slow link is slow, not failed. */
 const PUBLISH_TIMEOUT_MS = 8_000;
@@ -22,10 +21,8 @@ const BLACK_HOLE_MS = 10_000;
 const MAX_QUEUED = 2_000;
 const BATCH_SIZE = 200;
 const TOPIC = "decision.made.v1";
-const clients = (process.env.KAFKA_CLIENT ?? "kafkajs")
-  .split(",")
-  .map((c) => c.trim())
-  .filter(Boolean);
+// Every client the package offers (KAFKA_TEST_CLIENTS narrows a local run, as in the other files).
+const clients = testClients();
 const prefix = uniquePrefix("wire");
 
 function need(name: string): string {
@@ -107,9 +104,8 @@ for (const client of clients) {
   });
   const options = (address: string): KafkaOptions => {
     const resolved = kafkaOptionsFromEnv(env(address));
-    // Until the package reads KAFKA_CLIENT, asking for another client would quietly test kafkajs again.
-    if (client !== "kafkajs" && (resolved as { client?: string }).client !== client)
-      throw new Error(`KAFKA_CLIENT=${client}: this events-kafka does not offer that client (it resolved to kafkajs)`);
+    // The client goes through KAFKA_CLIENT as a user's environment would; make sure it took.
+    if (resolved.client !== client) throw new Error(`KAFKA_CLIENT=${client} resolved to ${resolved.client}`);
     return resolved;
   };
   const common: Omit<WireFaultOptions, "name"> = {
