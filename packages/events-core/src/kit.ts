@@ -56,4 +56,5 @@ export {
   type SubscriberBaseOptions,
   type TransportSubscription,
 } from "./subscriber-base.js";
+export { DURATION_BUCKETS, messagingSystem, observeGauge, spanContextOf, telemetryHistogram } from "./telemetry.js";
 export { isTopicName, type TopicData, type TopicName, topicNames } from "./topics.js";
