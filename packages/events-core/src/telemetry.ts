@@ -346,9 +346,11 @@ let currentProvider: Otel.MeterProvider | undefined;
 let noopCounter: Otel.Counter | undefined;
 
 interface GaugeRegistration {
+  /** Removes its callbacks from the meters it was registered on. */
+  detach: Array<() => void>;
   name: string;
   options: Otel.MetricOptions;
-  observe: (record: (value: number, attributes?: Otel.Attributes) => void) => void;
+  observe: (record: (value: number, attributes?: Otel.Attributes) => void) => void | Promise<void>;
 }
 const gauges = new Set<GaugeRegistration>();
 
@@ -396,26 +398,29 @@ function instruments(): Instruments | undefined {
 }
 
 function observeOn(meter: Otel.Meter, gauge: GaugeRegistration): void {
-  meter.createObservableGauge(gauge.name, gauge.options).addCallback((result) => {
-    gauge.observe((value, attributes) => result.observe(value, attributes));
-  });
+  const instrument = meter.createObservableGauge(gauge.name, gauge.options);
+  const callback: Otel.ObservableCallback = (result) => gauge.observe((value, attributes) => result.observe(value, attributes));
+  instrument.addCallback(callback);
+  gauge.detach.push(() => instrument.removeCallback(callback));
 }
 
 /**
  * An observable gauge, read at each collection by `observe` (which calls `record` once per attribute
- * set). Registered on the meter provider of now and of later; returns the unregistration.
+ * set, and may be async: a database count). Registered on the meter provider of now and of later;
+ * returns the unregistration.
  */
 export function observeGauge(
   name: string,
   options: { unit: string; description: string },
-  observe: (record: (value: number, attributes?: Record<string, string | number | boolean>) => void) => void,
+  observe: (record: (value: number, attributes?: Record<string, string | number | boolean>) => void) => void | Promise<void>,
 ): () => void {
-  const gauge: GaugeRegistration = { name, options, observe };
+  const gauge: GaugeRegistration = { detach: [], name, options, observe };
   gauges.add(gauge);
   const meters = instruments();
   if (meters) observeOn(meters.meter, gauge);
   return () => {
     gauges.delete(gauge);
+    for (const undo of gauge.detach.splice(0)) undo();
   };
 }
 
@@ -423,7 +428,11 @@ export function observeGauge(
 export function telemetryHistogram(
   name: string,
   options: { unit: string; description: string; buckets?: number[] },
-): { record(value: number, attributes?: Record<string, string | number | boolean>): void } {
+): {
+  /** A meter provider is registered: worth computing a value for record(). */
+  enabled(): boolean;
+  record(value: number, attributes?: Record<string, string | number | boolean>): void;
+} {
   const entry: { options: Otel.MetricOptions; instrument?: Otel.Histogram; provider?: Otel.MeterProvider } = {
     options: {
       unit: options.unit,
@@ -432,6 +441,7 @@ export function telemetryHistogram(
     },
   };
   return {
+    enabled: () => instruments() !== undefined,
     record(value, attributes) {
       const meters = instruments();
       if (meters === undefined) return;
