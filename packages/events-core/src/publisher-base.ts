@@ -36,13 +36,16 @@ export abstract class PublisherBase implements Publisher {
   private readonly counts = { published: 0, failed: 0, disabled: 0 };
   private readonly failures: Record<string, number> = {};
   #batcher: Batcher<any, any> | undefined;
+  /** What the pending gauge reads, held by the publisher: the gauge holds it weakly, so it lives as long as the publisher. */
+  readonly #pendingSource: { readonly backend: string; pendingNow(): number };
   readonly #untrack: () => void;
 
   constructor(options: PublisherBaseOptions) {
     this.backend = options.backend;
     this.logger = options.logger ?? consoleLogger;
     this.source = options.source ?? DEFAULT_SOURCE;
-    this.#untrack = trackPending({ backend: this.backend, pendingNow: () => this.pendingCount() });
+    this.#pendingSource = { backend: this.backend, pendingNow: () => this.pendingCount() };
+    this.#untrack = trackPending(this.#pendingSource);
   }
 
   /** Send one valid event; resolve when the broker confirmed it. */

@@ -415,8 +415,9 @@ export function observeGauge(
   observe: (record: (value: number, attributes?: Record<string, string | number | boolean>) => void) => void | Promise<void>,
 ): () => void {
   const gauge: GaugeRegistration = { detach: [], name, options, observe };
-  gauges.add(gauge);
+  // Instruments first: made now, they register every gauge already in the set, this one not twice.
   const meters = instruments();
+  gauges.add(gauge);
   if (meters) observeOn(meters.meter, gauge);
   return () => {
     gauges.delete(gauge);
