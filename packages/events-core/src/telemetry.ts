@@ -294,7 +294,9 @@ export function startProcess(
     const active = otel.context.active();
     const ambient = otel.trace.getSpan(active);
     const shape = ambient as unknown as SdkSpanShape | undefined;
-    if (ambient?.isRecording() && shape?.kind === otel.SpanKind.CONSUMER) {
+    // A CONSUMER span of one message only: a batch's span (kafkajs' eachBatch) is not this message's.
+    const batchSize = Number(shape?.attributes?.[ATTR.batchCount] ?? 1);
+    if (ambient?.isRecording() && shape?.kind === otel.SpanKind.CONSUMER && batchSize <= 1) {
       if (creation) shape.addLink?.({ context: creation });
       ambient.setAttribute(ATTR.messageId, event.id);
     } else {

@@ -267,6 +267,29 @@ describe("OpenTelemetry (memory backend, in-memory SDK)", () => {
     await publisher.close();
   });
 
+  it("inside a client instrumentation's CONSUMER span for the message, no second process span: that span gets the link and the id", async () => {
+    const bus = new MemoryBus();
+    const subscriber = new MemorySubscriber({ bus, logger: silentLogger });
+    const handled: string[] = [];
+    await subscriber.subscribe(["decision.made.v1"], (event) => {
+      handled.push(event.id);
+    });
+    const parent = tracer().startSpan("job");
+    const event = context.with(trace.setSpan(context.active(), parent), () => createEvent("decision.made.v1", decision()));
+    parent.end();
+    // What an instrumentation of the transport does: its own process span, active while the message is handed over.
+    const outer = tracer().startSpan("process decision.made.v1 (instrumentation)", { kind: SpanKind.CONSUMER });
+    context.with(trace.setSpan(context.active(), outer), () => bus.publish(event));
+    await until(() => handled.length === 1, "the handler");
+    outer.end();
+    const processes = otel.spans().filter((s) => s.name.startsWith("process"));
+    expect(processes.map((s) => s.name)).toEqual(["process decision.made.v1 (instrumentation)"]);
+    const create = otel.spans().find((s) => s.name === "create decision.made.v1");
+    expect(processes[0]?.links.map((l) => l.context.spanId)).toEqual([create?.spanContext().spanId]);
+    expect(processes[0]?.attributes["messaging.message.id"]).toBe(event.id);
+    await subscriber.close();
+  });
+
   it("observeGauge and telemetryHistogram (the kit's helpers for the outbox) export with their units", async () => {
     const stop = observeGauge("test.backlog", { unit: "{row}", description: "rows" }, (record) => record(7, { table: "t" }));
     telemetryHistogram("test.lag", { unit: "s", description: "lag" }).record(0.5, { table: "t" });
