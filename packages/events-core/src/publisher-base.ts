@@ -9,7 +9,7 @@ import { type CreateEventOptions, createEvent, DEFAULT_SOURCE, type DomainEvent,
 import { EventsError, PublishError } from "./errors.js";
 import { consoleLogger } from "./logger.js";
 import type { Logger, Publisher, PublisherMetrics, PublishResult, ReadinessReport } from "./ports.js";
-import { eventOfItem, startSend, trackPending } from "./telemetry.js";
+import { eventOfItem, startSend, telemetryRegistered, trackPending } from "./telemetry.js";
 import type { TopicData, TopicName } from "./topics.js";
 import { isTrusted } from "./trusted.js";
 
@@ -62,6 +62,7 @@ export abstract class PublisherBase implements Publisher {
     const batcher = new Batcher<T, R>({
       ...options,
       send: (items) => {
+        if (!telemetryRegistered()) return send(items);
         const scope = startSend(this.backend, items.map(eventOfItem), (event) => this.destinationOf(event), true);
         if (scope === undefined) return send(items);
         return scope
@@ -203,7 +204,10 @@ export abstract class PublisherBase implements Publisher {
    * (with a batcher, the batch is, see useBatcher).
    */
   private attempt(event: DomainEvent): Promise<Delivery> {
-    const scope = this.#batcher === undefined ? startSend(this.backend, [event], (e) => this.destinationOf(e), false) : undefined;
+    const scope =
+      this.#batcher === undefined && telemetryRegistered()
+        ? startSend(this.backend, [event], (e) => this.destinationOf(e), false)
+        : undefined;
     if (scope !== undefined) {
       return scope
         .run(() => this.deliverNow(event))

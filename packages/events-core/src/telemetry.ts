@@ -81,6 +81,9 @@ function registered(): boolean {
   return api !== undefined && g[GLOBAL] !== undefined;
 }
 
+/** The cheap guard for callers: false means no telemetry call can do anything (no SDK registered). */
+export const telemetryRegistered: () => boolean = registered;
+
 // ---- traces ------------------------------------------------------------------------------------
 
 let noopTracerProvider: Otel.TracerProvider | undefined;
