@@ -158,6 +158,7 @@ export {
   messagingSystem,
   observeGauge,
   spanContextOf,
+  type TraceContext,
   telemetryHistogram,
 } from "./telemetry.js";
 export {

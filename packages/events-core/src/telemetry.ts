@@ -105,8 +105,19 @@ function traceparentOf(context: Otel.SpanContext): string {
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-/** The span context a W3C traceparent names, or undefined when it names none. */
-export function spanContextOf(traceparent: string | undefined): Otel.SpanContext | undefined {
+/**
+ * A span context (the OpenTelemetry API's SpanContext shape, spelled out here so that core's types
+ * never need the optional API package to be installed).
+ */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  isRemote?: boolean;
+}
+
+/** The span context a W3C traceparent names (for a link), or undefined when it names none or the API is not installed. */
+export function spanContextOf(traceparent: string | undefined): TraceContext | undefined {
   if (traceparent === undefined || api === undefined) return undefined;
   const m = TRACEPARENT.exec(traceparent);
   if (!m) return undefined;
