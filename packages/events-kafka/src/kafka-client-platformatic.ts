@@ -13,7 +13,14 @@
 //   subscriber fixed for partitions without a commit are put in place before the first fetch of them,
 //   which is what kafkajs' seek does.
 // - SASL re-authentication (KIP-368) is the library's own, at 80 % of the session the broker granted.
+// - a connection's second 'error': the library's pool listens with once('error'), so when a socket
+//   error is followed by the failure of the SASL handshake it was carrying (a reset mid-handshake),
+//   the second emit has no listener and throws from a socket callback — an uncaught exception that
+//   ends the application's process. Every connection gets a lasting listener (below); the error
+//   still reaches the operation that waits on it through the library's callbacks.
 
+import { subscribe } from "node:diagnostics_channel";
+import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "@kaireon/events-core/backend";
@@ -41,6 +48,14 @@ import type {
   RecordVerdict,
   TopicSpec,
 } from "./kafka-client.js";
+
+// Connections announce themselves on the library's diagnostics channel as they are constructed,
+// before any socket exists (see the header: a second 'error' would otherwise be uncaught).
+const ignoreError = () => {};
+subscribe("plt:kafka:instances", (message) => {
+  const { type, instance } = message as { type?: string; instance?: unknown };
+  if (type === "connection" && instance instanceof EventEmitter) instance.on("error", ignoreError);
+});
 
 function saslOf(sasl: KafkaSasl): SASLOptions {
   switch (sasl.mechanism) {
