@@ -43,3 +43,58 @@ export function scramTransport(): string {
     ? "SCRAM-SHA-512 over TLS"
     : "SCRAM-SHA-512 without TLS (the broker's SASL_PLAINTEXT listener)";
 }
+
+/**
+ * The broker's MSK IAM listener (tooling/services/kafka.sh: KAFKA_TEST_IAM_*): SASL_SSL with OAUTHBEARER
+ * checked by tooling/msk-iam-validator, which recomputes each token's SigV4 signature with the AWS SDK
+ * for Java's signer against the keys it knows (the long-term test key, the AWS emulator's STS sessions
+ * and IAM keys, files in KAFKA_TEST_IAM_CREDENTIALS_DIR).
+ */
+export interface IamListener {
+  brokers: string;
+  reauthBrokers: string;
+  reauthMs: number;
+  region: string;
+  caFile: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  credentialsDir: string;
+}
+
+export async function iamListener(): Promise<IamListener> {
+  await requireService({ variable: "KAFKA_BROKERS", name: "Apache Kafka broker" });
+  return {
+    brokers: need("KAFKA_TEST_IAM_BROKERS"),
+    reauthBrokers: need("KAFKA_TEST_IAM_REAUTH_BROKERS"),
+    reauthMs: Number(need("KAFKA_TEST_IAM_REAUTH_MS")),
+    region: need("KAFKA_TEST_IAM_REGION"),
+    caFile: need("KAFKA_TEST_TLS_CA_FILE"),
+    accessKeyId: need("KAFKA_TEST_IAM_ACCESS_KEY_ID"),
+    secretAccessKey: need("KAFKA_TEST_IAM_SECRET_ACCESS_KEY"),
+    credentialsDir: need("KAFKA_TEST_IAM_CREDENTIALS_DIR"),
+  };
+}
+
+/** What an operator would put in the environment for MSK in IAM mode, pointed at the IAM listener. */
+export function iamEnv(iam: IamListener, topicPrefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    EVENT_PUBLISHER: "aws_msk",
+    MSK_BROKERS: iam.brokers,
+    MSK_AUTH_MODE: "iam_role",
+    MSK_TLS_CA_FILE: iam.caFile,
+    MSK_REGION: iam.region,
+    MSK_TOPIC_PREFIX: topicPrefix,
+    ...extra,
+  };
+}
+
+/**
+ * The default credential chain's first link: the environment. Points it at the validator's long-term
+ * test key (and away from any session token or profile of the caller) for this test file's process.
+ */
+export function useIamTestKey(iam: IamListener): void {
+  process.env.AWS_ACCESS_KEY_ID = iam.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = iam.secretAccessKey;
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+}
