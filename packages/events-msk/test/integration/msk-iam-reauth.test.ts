@@ -10,6 +10,7 @@
 // publishes and the connection errors kafkajs logged, per client.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { ensureTopics } from "@kaireon/events-kafka";
@@ -86,6 +87,28 @@ function countingLogger() {
   return { logger: { debug() {}, info() {}, warn: note, error: note }, lines };
 }
 
+/**
+ * Counts TLS connections opened to a port: kafkajs (CommonJS) opens its sockets through node:tls's
+ * `connect`, looked up at each call, so wrapping it on the module object sees every connection. A
+ * client that re-authenticates in place keeps its connections; one that reconnects opens new ones.
+ */
+function countTlsConnections(port: number) {
+  const tls = createRequire(import.meta.url)("node:tls") as typeof import("node:tls");
+  const original = tls.connect;
+  let count = 0;
+  tls.connect = function (this: unknown, ...args: unknown[]) {
+    const first = args[0] as { port?: number | string } | undefined;
+    if (first && typeof first === "object" && Number(first.port) === port) count++;
+    return (original as (...a: unknown[]) => ReturnType<typeof original>).apply(this, args);
+  } as typeof original;
+  return {
+    count: () => count,
+    restore: () => {
+      tls.connect = original;
+    },
+  };
+}
+
 /** The broker's log lines from the validator (tooling/services/kafka.sh logs it at INFO), if readable. */
 function validatorLog(): string[] {
   const file = join(process.env.KAIREON_RUN_DIR ?? "", "kafka", "kafka.log");
@@ -113,9 +136,16 @@ describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of
     });
     const pubLog = countingLogger();
     const subLog = countingLogger();
+    const rawPrefix = uniquePrefix("noreauth");
     await ensureTopics(toKafkaOptions(options).kafka, { partitions: 3, replicationFactor: 1, logger: pubLog.logger });
+    await ensureTopics(toKafkaOptions({ ...options, topicPrefix: rawPrefix }).kafka, {
+      partitions: 3,
+      replicationFactor: 1,
+      logger: pubLog.logger,
+    });
     pubLog.lines.length = 0;
     const logBefore = validatorLog().length;
+    const connections = countTlsConnections(Number(iam.reauthBrokers.split(",")[0]?.split(":")[1]));
 
     const publisher = createMskPublisher(options, { logger: pubLog.logger, tokenProvider: pubProvider });
     const subscriber = createMskSubscriber(options, { logger: subLog.logger, tokenProvider: subProvider });
@@ -133,7 +163,13 @@ describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of
     const rawTokens: { accessKeyId: string; expiresAt: number }[] = [];
     const rawProvider = createMskIamTokenProvider({ region: iam.region, generate: shortLivedTokens(`raw-${Date.now()}`, rawTokens) });
     const rawLogs: string[] = [];
+    let rawConnections = 0;
+    const tls = createRequire(import.meta.url)("node:tls") as typeof import("node:tls");
     const raw = new Kafka({
+      socketFactory: ({ host, port, ssl, onConnect }) => {
+        rawConnections++;
+        return tls.connect({ host, port, servername: host, ...(ssl as object) }, onConnect);
+      },
       brokers: options.brokers,
       clientId: "kaireon-test-no-reauth",
       ssl: { ca: [readFileSync(iam.caFile, "utf8")] },
@@ -156,7 +192,7 @@ describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of
           (e: { code?: string; message?: string }) => void failed.push(`${e.code}: ${e.message}`),
         );
         inflight.add(p);
-        const r: Promise<void> = raw.send({ topic: `${prefix}no-reauth`, messages: [{ key: "raw", value: "{}" }] }).then(
+        const r: Promise<void> = raw.send({ topic: `${rawPrefix}decision.made.v1`, messages: [{ key: "raw", value: "{}" }] }).then(
           () => void rawSent++,
           (e: Error) => void rawFailed.push(e.message),
         );
@@ -174,6 +210,7 @@ describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of
       await subscriber.close();
       await publisher.close();
       await raw.disconnect();
+      connections.restore();
     }
     const seconds = (Date.now() - started) / 1000;
     const missing = acked.filter((id) => !received.has(id));
@@ -201,7 +238,10 @@ describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of
         errors: subscriptionErrors.length,
       },
       brokerRefused: serverLines.filter((l) => l.includes("refused")).length,
+      // The publisher's and the subscriber's together (counted per port).
+      packageClientsTlsConnections: connections.count() - rawConnections,
       withoutReauth: {
+        tlsConnections: rawConnections,
         sent: rawSent,
         failedSends: rawFailed.length,
         authentications: rawProvider.stats().served,
@@ -229,8 +269,10 @@ describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of
       expect(stats.generated).toBeGreaterThanOrEqual(minTokens);
       expect(stats.failures).toBe(0);
     }
+    // kafkajs re-authenticated on the connections it had (KIP-368) rather than opening new ones.
+    expect(pubProvider.stats().served + subProvider.stats().served).toBeGreaterThan(figures.packageClientsTlsConnections);
     // Without re-authentication the broker ended each session: at least one new connection per 15 s.
-    expect(rawProvider.stats().served).toBeGreaterThanOrEqual(Math.floor(RUN_SECONDS / (iam.reauthMs / 1000)));
+    expect(rawConnections).toBeGreaterThanOrEqual(Math.floor(RUN_SECONDS / (iam.reauthMs / 1000)));
     if (serverLines.length > 0) expect(figures.brokerRefused, serverLines.filter((l) => l.includes("refused")).join("\n")).toBe(0);
   });
 });
