@@ -11,6 +11,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { ensureTopics } from "@kaireon/events-kafka";
@@ -168,7 +169,7 @@ describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of
     const raw = new Kafka({
       socketFactory: ({ host, port, ssl, onConnect }) => {
         rawConnections++;
-        return tls.connect({ host, port, servername: host, ...(ssl as object) }, onConnect);
+        return tls.connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...(ssl as object) }, onConnect);
       },
       brokers: options.brokers,
       clientId: "kaireon-test-no-reauth",
