@@ -1,5 +1,5 @@
 // Credentials that expire before the token would: the token is capped at them, and the broker refuses
-// a token once they have expired. Real: moto's STS issues role credentials for 15 s (AssumeRole
+// a token once they have expired. Real: moto's STS issues role credentials for 20–30 s (AssumeRole
 // DurationSeconds; moto has no 900 s minimum), the default credential chain reads them from the
 // environment (AWS_CREDENTIAL_EXPIRATION included), the signer, the IAM listener's validator. The
 // test tells the validator the session's expiry through KAFKA_TEST_IAM_CREDENTIALS_DIR, because
@@ -86,7 +86,7 @@ describe("msk iam_role with credentials that expire before the token", () => {
   });
 
   it("once the credentials have expired, the broker refuses a token they signed, however long the token claims to live", async () => {
-    const creds = await shortCredentials(12);
+    const creds = await shortCredentials(20);
     // A signer that ignores the credentials' expiry (the JS signer before 1.0.1, the Python one today):
     // X-Amz-Expires=900, and the client caches the token for 15 min.
     const stale: MskTokenGenerator = ({ region }) =>

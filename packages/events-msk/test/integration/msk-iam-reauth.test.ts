@@ -272,8 +272,8 @@ describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of
     }
     // kafkajs re-authenticated on the connections it had (KIP-368) rather than opening new ones.
     expect(pubProvider.stats().served + subProvider.stats().served).toBeGreaterThan(figures.packageClientsTlsConnections);
-    // Without re-authentication the broker ended each session: at least one new connection per 15 s.
-    expect(rawConnections).toBeGreaterThanOrEqual(Math.floor(RUN_SECONDS / (iam.reauthMs / 1000)));
+    // Without re-authentication the broker ends the session (15 s): the control had to connect again.
+    expect(rawConnections).toBeGreaterThanOrEqual(2);
     if (serverLines.length > 0) expect(figures.brokerRefused, serverLines.filter((l) => l.includes("refused")).join("\n")).toBe(0);
   });
 });
