@@ -23,10 +23,6 @@ mkdir -p "$KAIREON_CACHE_DIR"
 
 _cleanups=()
 register_cleanup() { _cleanups+=("$1"); }
-# after_services <command>: runs once every service has started (e.g. to tell one service another's
-# address: the Kafka IAM validator learns the AWS emulator's URL this way).
-_after=()
-after_services() { _after+=("$1"); }
 _run_cleanups() {
   local status=$?
   for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1 || true; done
@@ -61,6 +57,5 @@ for file in "$ROOT"/tooling/services/*.sh; do
   source "$file"
   "start_${name}"
 done
-for hook in "${_after[@]}"; do eval "$hook"; done
 
 "$@"

@@ -26,9 +26,9 @@
 #                                  KAFKA_TEST_IAM_REAUTH_MS (connections.max.reauth.ms)
 #   KAFKA_TEST_IAM_ACCESS_KEY_ID/_SECRET_ACCESS_KEY  the long-term key the validator knows (a test puts it
 #                                  in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the default chain); it also
-#                                  knows every key the AWS emulator (moto) issued — STS role sessions, IAM
-#                                  users — and every <access key id>.json a test writes into
-#   KAFKA_TEST_IAM_CREDENTIALS_DIR ({secretAccessKey, sessionToken?, expiration?, principal?})
+#                                  knows every <access key id>.json a test writes into
+#   KAFKA_TEST_IAM_CREDENTIALS_DIR ({secretAccessKey, sessionToken?, expiration?, principal?}: e.g. what
+#                                  moto's STS issued, written by the tests' STS recorder)
 #   KAFKA_TEST_CONTROL             a script: `stop` kills the broker (SIGKILL, a crash), `start` starts it
 #                                  again on the same ports and data dir and waits until it answers
 #                                  (tooling/services/kafka/control.sh, linked into the broker's folder)
@@ -168,13 +168,12 @@ start_kafka() {
   _kafka_make_tls "$dir" "$tls_pass" || { log "kafka: keytool failed to make the TLS keystore"; return 1; }
 
   local plain_user=kaireon-plain plain_pass=plain-secret-4a1c scram_user=kaireon-scram scram_pass=scram-secret-9f2e
-  # The MSK IAM listeners: a made-up long-term key (AKIA + 16), fresh per run; the emulator's URL is
-  # written to iam/emulator-endpoint once every service runs (moto may start after the broker).
+  # The MSK IAM listeners: a made-up long-term key (AKIA + 16), fresh per run.
   local iam_region=eu-west-1 iam_reauth_ms=15000 iam_key iam_secret
   iam_key="AKIA$(node -e 'console.log(require("crypto").randomBytes(8).toString("hex").toUpperCase())')"
   iam_secret="$(node -e 'console.log(require("crypto").randomBytes(30).toString("base64url").slice(0, 40))')"
-  mkdir -p "$dir/iam/credentials" && : >"$dir/iam/emulator-endpoint"
-  local iam_jaas="org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"kaireon-broker\" region=\"$iam_region\" accessKeyId=\"$iam_key\" secretAccessKey=\"$iam_secret\" credentialsDir=\"$dir/iam/credentials\" emulatorEndpointFile=\"$dir/iam/emulator-endpoint\";"
+  mkdir -p "$dir/iam/credentials"
+  local iam_jaas="org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"kaireon-broker\" region=\"$iam_region\" accessKeyId=\"$iam_key\" secretAccessKey=\"$iam_secret\" credentialsDir=\"$dir/iam/credentials\";"
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -292,7 +291,6 @@ L4J2
   export KAFKA_TEST_IAM_REGION="$iam_region" KAFKA_TEST_IAM_REAUTH_MS="$iam_reauth_ms"
   export KAFKA_TEST_IAM_ACCESS_KEY_ID="$iam_key" KAFKA_TEST_IAM_SECRET_ACCESS_KEY="$iam_secret"
   export KAFKA_TEST_IAM_CREDENTIALS_DIR="$dir/iam/credentials"
-  after_services "echo \"\${AWS_ENDPOINT_URL:-}\" >\"$dir/iam/emulator-endpoint\""
   export KAFKA_TEST_CONTROL="$dir/control.sh"
   export KAFKA_TEST_VERSION="$KAFKA_VERSION"
   export KAFKA_TEST_CONFIGS="$dir/kafka-configs.sh"

@@ -12,11 +12,12 @@ import { describePublisherConformance, requireService } from "@kaireon/events-te
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMskPublisher, createMskSubscriber, type MskOptions, readMskOptions, toKafkaOptions } from "../../src/index.js";
-import { type IamListener, iamEnv, iamListener, quiet, uniquePrefix, useIamTestKey } from "./helpers.js";
+import { type IamListener, iamEnv, iamListener, mskClients, quiet, startStsRecorder, uniquePrefix, useIamTestKey } from "./helpers.js";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/kaireon-msk-conformance";
 let iam: IamListener;
 const raws: Producer[] = [];
+let recorder: Awaited<ReturnType<typeof startStsRecorder>> | undefined;
 
 beforeAll(async () => {
   iam = await iamListener();
@@ -24,6 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(raws.map((p) => p.disconnect()));
+  await recorder?.close();
 });
 
 /** Raw kafkajs on the same listener with the same token provider: writes what our publisher never would. */
@@ -46,17 +48,28 @@ function rawInjector(options: () => MskOptions) {
   };
 }
 
-for (const mode of ["default credential chain", "MSK_ROLE_ARN through the emulator's STS"] as const) {
+// The default chain on every client; the role (which changes only whose credentials sign) on the default one.
+const runs = [
+  ...(await mskClients()).map((client) => ({ mode: "default credential chain", client: client.name, env: client.env })),
+  { mode: "MSK_ROLE_ARN through the emulator's STS", client: "the default client", env: { MSK_ROLE_ARN: ROLE_ARN } },
+];
+
+for (const { mode, client, env } of runs) {
   const prefix = uniquePrefix(mode === "default credential chain" ? "iamconf" : "iamroleconf");
   let options: MskOptions;
   const injectRaw = rawInjector(() => options);
   const setup = async () => {
-    if (mode !== "default credential chain") await requireService({ variable: "AWS_ENDPOINT_URL", name: "AWS emulator (moto)" });
-    options = readMskOptions(iamEnv(iam, prefix, mode === "default credential chain" ? {} : { MSK_ROLE_ARN: ROLE_ARN }));
+    if (mode !== "default credential chain") {
+      const emulator = await requireService({ variable: "AWS_ENDPOINT_URL", name: "AWS emulator (moto)" });
+      // The signer's STS client goes through the recorder, which tells the validator what STS issued.
+      recorder = await startStsRecorder(iam, emulator);
+      process.env.AWS_ENDPOINT_URL_STS = recorder.endpoint;
+    }
+    options = readMskOptions(iamEnv(iam, prefix, env));
     await ensureTopics(toKafkaOptions(options).kafka, { partitions: 3, replicationFactor: 1, logger: quiet });
   };
 
-  describe(`msk iam_role (${mode}) against a broker that verifies the token`, () => {
+  describe(`msk iam_role (${mode}, ${client}) against a broker that verifies the token`, () => {
     beforeAll(setup);
 
     it("authenticates with a verified token over TLS", async () => {
@@ -65,13 +78,15 @@ for (const mode of ["default credential chain", "MSK_ROLE_ARN through the emulat
         const ready = await publisher.ready();
         expect(ready).toMatchObject({ ready: true, backend: "msk" });
         expect(toKafkaOptions(options).kafka.sasl?.mechanism).toBe("oauthbearer");
+        // With the role, the token was signed with credentials STS issued for it (and the validator knew them).
+        if (recorder) expect(recorder.registered()).toBeGreaterThan(0);
       } finally {
         await publisher.close();
       }
     });
 
     describePublisherConformance({
-      name: `msk iam_role, ${mode}, SASL OAUTHBEARER over TLS, token verified by the broker`,
+      name: `msk iam_role, ${mode}, ${client}, SASL OAUTHBEARER over TLS, token verified by the broker`,
       createPublisher: () => createMskPublisher(options, { logger: quiet }),
       createSubscriber: () => createMskSubscriber(options, { logger: quiet }),
       capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },

@@ -13,10 +13,11 @@ import { requireService, sampleDecision } from "@kaireon/events-testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createMskIamTokenProvider, createMskPublisher, type MskTokenGenerator, readMskOptions } from "../../src/index.js";
 import { signMskToken } from "../../src/msk-iam-token.js";
-import { type IamListener, iamEnv, iamListener, quiet, uniquePrefix } from "./helpers.js";
+import { type IamListener, iamEnv, iamListener, mskClients, quiet, uniquePrefix } from "./helpers.js";
 
 let iam: IamListener;
 let endpoint: string;
+const clients = await mskClients();
 
 beforeAll(async () => {
   iam = await iamListener();
@@ -56,34 +57,37 @@ async function waitUntil(time: number): Promise<void> {
 }
 
 describe("msk iam_role with credentials that expire before the token", () => {
-  it("the token is capped at the credentials' expiry, with a whole-second X-Amz-Expires the broker verifies", async () => {
-    const creds = await shortCredentials(30);
-    process.env.AWS_ACCESS_KEY_ID = creds.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
-    process.env.AWS_SESSION_TOKEN = creds.sessionToken;
-    process.env.AWS_CREDENTIAL_EXPIRATION = creds.expiration.toISOString();
-    const tokenProvider = createMskIamTokenProvider({ region: iam.region, minValidityMs: 2000 });
-    const publisher = createMskPublisher(readMskOptions(iamEnv(iam, uniquePrefix("shortcreds"))), {
-      logger: quiet,
-      kafka: { publishTimeoutMs: 20_000 },
-      tokenProvider,
-    });
-    try {
-      // The default chain, as an app on short-lived instance or container credentials runs it.
-      await publisher.publish("decision.made.v1", sampleDecision());
-      const token = await tokenProvider.token();
-      expect(token.expiresAt).toBe(creds.expiration.getTime());
-      const q = decode(token.value);
-      // The signer alone writes the credentials' remaining life with its milliseconds ("14.873"):
-      // not a SigV4 integer, and this broker (the AWS SDK for Java's signer) refused such tokens.
-      expect(q.get("X-Amz-Expires")).toMatch(/^\d+$/);
-      expect(q.get("X-Amz-Credential")).toContain(creds.accessKeyId);
-    } finally {
-      await publisher.close();
-      delete process.env.AWS_SESSION_TOKEN;
-      delete process.env.AWS_CREDENTIAL_EXPIRATION;
-    }
-  });
+  it.each(clients)(
+    "$name: the token is capped at the credentials' expiry, with a whole-second X-Amz-Expires the broker verifies",
+    async (client) => {
+      const creds = await shortCredentials(30);
+      process.env.AWS_ACCESS_KEY_ID = creds.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
+      process.env.AWS_SESSION_TOKEN = creds.sessionToken;
+      process.env.AWS_CREDENTIAL_EXPIRATION = creds.expiration.toISOString();
+      const tokenProvider = createMskIamTokenProvider({ region: iam.region, minValidityMs: 2000 });
+      const publisher = createMskPublisher(readMskOptions(iamEnv(iam, uniquePrefix("shortcreds"), client.env)), {
+        logger: quiet,
+        kafka: { publishTimeoutMs: 20_000 },
+        tokenProvider,
+      });
+      try {
+        // The default chain, as an app on short-lived instance or container credentials runs it.
+        await publisher.publish("decision.made.v1", sampleDecision());
+        const token = await tokenProvider.token();
+        expect(token.expiresAt).toBe(creds.expiration.getTime());
+        const q = decode(token.value);
+        // The signer alone writes the credentials' remaining life with its milliseconds ("14.873"):
+        // not a SigV4 integer, and this broker (the AWS SDK for Java's signer) refused such tokens.
+        expect(q.get("X-Amz-Expires")).toMatch(/^\d+$/);
+        expect(q.get("X-Amz-Credential")).toContain(creds.accessKeyId);
+      } finally {
+        await publisher.close();
+        delete process.env.AWS_SESSION_TOKEN;
+        delete process.env.AWS_CREDENTIAL_EXPIRATION;
+      }
+    },
+  );
 
   it("once the credentials have expired, the broker refuses a token they signed, however long the token claims to live", async () => {
     const creds = await shortCredentials(20);

@@ -28,12 +28,13 @@ import {
   toKafkaOptions,
 } from "../../src/index.js";
 import { signMskToken } from "../../src/msk-iam-token.js";
-import { type IamListener, iamEnv, iamListener, uniquePrefix, useIamTestKey } from "./helpers.js";
+import { type IamListener, iamEnv, iamListener, mskClients, uniquePrefix, useIamTestKey } from "./helpers.js";
 
 const TOKEN_SECONDS = 20;
 const RUN_SECONDS = Number(process.env.KAIREON_MSK_REAUTH_SECONDS ?? 30);
 let iam: IamListener;
 let endpoint: string;
+const clients = await mskClients();
 
 beforeAll(async () => {
   iam = await iamListener();
@@ -120,160 +121,162 @@ function validatorLog(): string[] {
 }
 
 describe(`msk iam_role re-authentication (${TOKEN_SECONDS} s tokens, sessions of at most 15 s)`, () => {
-  it(`publisher and subscriber run ${RUN_SECONDS} s: every authentication accepted, nothing acknowledged lost`, {
-    timeout: (RUN_SECONDS + 150) * 1000,
-  }, async () => {
-    const prefix = uniquePrefix("reauth");
-    const options = readMskOptions(iamEnv(iam, prefix, { MSK_BROKERS: iam.reauthBrokers }));
-    const pubTokens: { accessKeyId: string; expiresAt: number }[] = [];
-    const subTokens: { accessKeyId: string; expiresAt: number }[] = [];
-    const pubProvider: MskIamTokenProvider = createMskIamTokenProvider({
-      region: iam.region,
-      generate: shortLivedTokens(`pub-${Date.now()}`, pubTokens),
-    });
-    const subProvider: MskIamTokenProvider = createMskIamTokenProvider({
-      region: iam.region,
-      generate: shortLivedTokens(`sub-${Date.now()}`, subTokens),
-    });
-    const pubLog = countingLogger();
-    const subLog = countingLogger();
-    const rawPrefix = uniquePrefix("noreauth");
-    await ensureTopics(toKafkaOptions(options).kafka, { partitions: 3, replicationFactor: 1, logger: pubLog.logger });
-    await ensureTopics(toKafkaOptions({ ...options, topicPrefix: rawPrefix }).kafka, {
-      partitions: 3,
-      replicationFactor: 1,
-      logger: pubLog.logger,
-    });
-    pubLog.lines.length = 0;
-    const logBefore = validatorLog().length;
-    const connections = countTlsConnections(Number(iam.reauthBrokers.split(",")[0]?.split(":")[1]));
+  it.each(clients)(
+    `$name: publisher and subscriber run ${RUN_SECONDS} s: every authentication accepted, nothing acknowledged lost`,
+    { timeout: (RUN_SECONDS + 150) * 1000 },
+    async (client) => {
+      const prefix = uniquePrefix("reauth");
+      const options = readMskOptions(iamEnv(iam, prefix, { ...client.env, MSK_BROKERS: iam.reauthBrokers }));
+      const pubTokens: { accessKeyId: string; expiresAt: number }[] = [];
+      const subTokens: { accessKeyId: string; expiresAt: number }[] = [];
+      const pubProvider: MskIamTokenProvider = createMskIamTokenProvider({
+        region: iam.region,
+        generate: shortLivedTokens(`pub-${Date.now()}`, pubTokens),
+      });
+      const subProvider: MskIamTokenProvider = createMskIamTokenProvider({
+        region: iam.region,
+        generate: shortLivedTokens(`sub-${Date.now()}`, subTokens),
+      });
+      const pubLog = countingLogger();
+      const subLog = countingLogger();
+      const rawPrefix = uniquePrefix("noreauth");
+      await ensureTopics(toKafkaOptions(options).kafka, { partitions: 3, replicationFactor: 1, logger: pubLog.logger });
+      await ensureTopics(toKafkaOptions({ ...options, topicPrefix: rawPrefix }).kafka, {
+        partitions: 3,
+        replicationFactor: 1,
+        logger: pubLog.logger,
+      });
+      pubLog.lines.length = 0;
+      const logBefore = validatorLog().length;
+      const connections = countTlsConnections(Number(iam.reauthBrokers.split(",")[0]?.split(":")[1]));
 
-    const publisher = createMskPublisher(options, { logger: pubLog.logger, tokenProvider: pubProvider });
-    const subscriber = createMskSubscriber(options, { logger: subLog.logger, tokenProvider: subProvider });
-    const received = new Set<string>();
-    const subscriptionErrors: string[] = [];
-    const subscription = await subscriber.subscribe(
-      ["decision.made.v1"],
-      async (event) => {
-        received.add(event.id);
-      },
-      { from: "earliest", group: `${prefix}group`, onError: (f) => subscriptionErrors.push(`${f.error.code}: ${f.error.message}`) },
-    );
-    // The control: raw kafkajs told never to re-authenticate (what a client without KIP-368 does). The
-    // broker must then end its sessions: each one shows as a new connection (a new authentication).
-    const rawTokens: { accessKeyId: string; expiresAt: number }[] = [];
-    const rawProvider = createMskIamTokenProvider({ region: iam.region, generate: shortLivedTokens(`raw-${Date.now()}`, rawTokens) });
-    const rawLogs: string[] = [];
-    let rawConnections = 0;
-    const tls = createRequire(import.meta.url)("node:tls") as typeof import("node:tls");
-    const raw = new Kafka({
-      socketFactory: ({ host, port, ssl, onConnect }) => {
-        rawConnections++;
-        return tls.connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...(ssl as object) }, onConnect);
-      },
-      brokers: options.brokers,
-      clientId: "kaireon-test-no-reauth",
-      ssl: { ca: [readFileSync(iam.caFile, "utf8")] },
-      sasl: { mechanism: "oauthbearer", oauthBearerProvider: rawProvider.oauthBearerProvider },
-      reauthenticationThreshold: -86_400_000,
-      logLevel: logLevel.ERROR,
-      logCreator: () => (entry) => void rawLogs.push(entry.log.message),
-    }).producer();
-    await raw.connect();
-    let rawSent = 0;
-    const rawFailed: string[] = [];
-    const acked: string[] = [];
-    const failed: string[] = [];
-    const started = Date.now();
-    try {
-      const inflight = new Set<Promise<void>>();
-      while (Date.now() - started < RUN_SECONDS * 1000) {
-        const p: Promise<void> = publisher.publish("decision.made.v1", sampleDecision()).then(
-          (r) => void acked.push(r.id),
-          (e: { code?: string; message?: string }) => void failed.push(`${e.code}: ${e.message}`),
-        );
-        inflight.add(p);
-        const r: Promise<void> = raw.send({ topic: `${rawPrefix}decision.made.v1`, messages: [{ key: "raw", value: "{}" }] }).then(
-          () => void rawSent++,
-          (e: Error) => void rawFailed.push(e.message),
-        );
-        inflight.add(r);
-        void r.finally(() => inflight.delete(r));
-        void p.finally(() => inflight.delete(p));
-        if (inflight.size >= 20) await Promise.race(inflight);
-        await new Promise((r) => setTimeout(r, 100));
+      const publisher = createMskPublisher(options, { logger: pubLog.logger, tokenProvider: pubProvider });
+      const subscriber = createMskSubscriber(options, { logger: subLog.logger, tokenProvider: subProvider });
+      const received = new Set<string>();
+      const subscriptionErrors: string[] = [];
+      const subscription = await subscriber.subscribe(
+        ["decision.made.v1"],
+        async (event) => {
+          received.add(event.id);
+        },
+        { from: "earliest", group: `${prefix}group`, onError: (f) => subscriptionErrors.push(`${f.error.code}: ${f.error.message}`) },
+      );
+      // The control: raw kafkajs told never to re-authenticate (what a client without KIP-368 does). The
+      // broker must then end its sessions: each one shows as a new connection (a new authentication).
+      const rawTokens: { accessKeyId: string; expiresAt: number }[] = [];
+      const rawProvider = createMskIamTokenProvider({ region: iam.region, generate: shortLivedTokens(`raw-${Date.now()}`, rawTokens) });
+      const rawLogs: string[] = [];
+      let rawConnections = 0;
+      const tls = createRequire(import.meta.url)("node:tls") as typeof import("node:tls");
+      const raw = new Kafka({
+        socketFactory: ({ host, port, ssl, onConnect }) => {
+          rawConnections++;
+          return tls.connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...(ssl as object) }, onConnect);
+        },
+        brokers: options.brokers,
+        clientId: "kaireon-test-no-reauth",
+        ssl: { ca: [readFileSync(iam.caFile, "utf8")] },
+        sasl: { mechanism: "oauthbearer", oauthBearerProvider: rawProvider.oauthBearerProvider },
+        reauthenticationThreshold: -86_400_000,
+        logLevel: logLevel.ERROR,
+        logCreator: () => (entry) => void rawLogs.push(entry.log.message),
+      }).producer();
+      await raw.connect();
+      let rawSent = 0;
+      const rawFailed: string[] = [];
+      const acked: string[] = [];
+      const failed: string[] = [];
+      const started = Date.now();
+      try {
+        const inflight = new Set<Promise<void>>();
+        while (Date.now() - started < RUN_SECONDS * 1000) {
+          const p: Promise<void> = publisher.publish("decision.made.v1", sampleDecision()).then(
+            (r) => void acked.push(r.id),
+            (e: { code?: string; message?: string }) => void failed.push(`${e.code}: ${e.message}`),
+          );
+          inflight.add(p);
+          const r: Promise<void> = raw.send({ topic: `${rawPrefix}decision.made.v1`, messages: [{ key: "raw", value: "{}" }] }).then(
+            () => void rawSent++,
+            (e: Error) => void rawFailed.push(e.message),
+          );
+          inflight.add(r);
+          void r.finally(() => inflight.delete(r));
+          void p.finally(() => inflight.delete(p));
+          if (inflight.size >= 20) await Promise.race(inflight);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await Promise.all(inflight);
+        const deadline = Date.now() + 90_000;
+        while (acked.some((id) => !received.has(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      } finally {
+        await subscription.close();
+        await subscriber.close();
+        await publisher.close();
+        await raw.disconnect();
+        connections.restore();
       }
-      await Promise.all(inflight);
-      const deadline = Date.now() + 90_000;
-      while (acked.some((id) => !received.has(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    } finally {
-      await subscription.close();
-      await subscriber.close();
-      await publisher.close();
-      await raw.disconnect();
-      connections.restore();
-    }
-    const seconds = (Date.now() - started) / 1000;
-    const missing = acked.filter((id) => !received.has(id));
-    const serverLines = validatorLog().slice(logBefore);
-    const byClient = (name: string) => serverLines.filter((l) => l.includes(`/${name}`));
-    const pubName = `kaireon-reauth/pub-`;
-    const subName = `kaireon-reauth/sub-`;
-    const figures = {
-      runSeconds: Math.round(seconds),
-      publishedAcked: acked.length,
-      failedPublishes: failed.length,
-      missing: missing.length,
-      received: received.size,
-      publisher: {
-        tokensSigned: pubProvider.stats().generated,
-        authentications: pubProvider.stats().served,
-        brokerAccepted: byClient(pubName).filter((l) => l.includes("accepted")).length,
-        kafkajsConnectionLogs: pubLog.lines.length,
-      },
-      subscriber: {
-        tokensSigned: subProvider.stats().generated,
-        authentications: subProvider.stats().served,
-        brokerAccepted: byClient(subName).filter((l) => l.includes("accepted")).length,
-        kafkajsConnectionLogs: subLog.lines.length,
-        errors: subscriptionErrors.length,
-      },
-      brokerRefused: serverLines.filter((l) => l.includes("refused")).length,
-      // The publisher's and the subscriber's together (counted per port).
-      packageClientsTlsConnections: connections.count() - rawConnections,
-      withoutReauth: {
-        tlsConnections: rawConnections,
-        sent: rawSent,
-        failedSends: rawFailed.length,
-        authentications: rawProvider.stats().served,
-        tokensSigned: rawProvider.stats().generated,
-        errorLogs: rawLogs.length,
-      },
-    };
-    console.info(`[msk iam reauth] ${JSON.stringify(figures)}`);
-    for (const line of [...pubLog.lines, ...subLog.lines].slice(0, 12)) console.info(`[msk iam reauth] kafkajs: ${line.slice(0, 300)}`);
-    for (const line of failed.slice(0, 5)) console.info(`[msk iam reauth] failed publish: ${line.slice(0, 300)}`);
-    for (const line of [...rawFailed.slice(0, 3), ...rawLogs.slice(0, 6)])
-      console.info(`[msk iam reauth] without re-auth: ${line.slice(0, 300)}`);
+      const seconds = (Date.now() - started) / 1000;
+      const missing = acked.filter((id) => !received.has(id));
+      const serverLines = validatorLog().slice(logBefore);
+      const byClient = (name: string) => serverLines.filter((l) => l.includes(`/${name}`));
+      const pubName = `kaireon-reauth/pub-`;
+      const subName = `kaireon-reauth/sub-`;
+      const figures = {
+        runSeconds: Math.round(seconds),
+        publishedAcked: acked.length,
+        failedPublishes: failed.length,
+        missing: missing.length,
+        received: received.size,
+        publisher: {
+          tokensSigned: pubProvider.stats().generated,
+          authentications: pubProvider.stats().served,
+          brokerAccepted: byClient(pubName).filter((l) => l.includes("accepted")).length,
+          kafkajsConnectionLogs: pubLog.lines.length,
+        },
+        subscriber: {
+          tokensSigned: subProvider.stats().generated,
+          authentications: subProvider.stats().served,
+          brokerAccepted: byClient(subName).filter((l) => l.includes("accepted")).length,
+          kafkajsConnectionLogs: subLog.lines.length,
+          errors: subscriptionErrors.length,
+        },
+        brokerRefused: serverLines.filter((l) => l.includes("refused")).length,
+        // The publisher's and the subscriber's together (counted per port).
+        packageClientsTlsConnections: connections.count() - rawConnections,
+        withoutReauth: {
+          tlsConnections: rawConnections,
+          sent: rawSent,
+          failedSends: rawFailed.length,
+          authentications: rawProvider.stats().served,
+          tokensSigned: rawProvider.stats().generated,
+          errorLogs: rawLogs.length,
+        },
+      };
+      console.info(`[msk iam reauth] ${client.name} ${JSON.stringify(figures)}`);
+      for (const line of [...pubLog.lines, ...subLog.lines].slice(0, 12)) console.info(`[msk iam reauth] kafkajs: ${line.slice(0, 300)}`);
+      for (const line of failed.slice(0, 5)) console.info(`[msk iam reauth] failed publish: ${line.slice(0, 300)}`);
+      for (const line of [...rawFailed.slice(0, 3), ...rawLogs.slice(0, 6)])
+        console.info(`[msk iam reauth] without re-auth: ${line.slice(0, 300)}`);
 
-    expect(missing, "acknowledged events that never arrived").toEqual([]);
-    expect(subscriptionErrors).toEqual([]);
-    expect(
-      failed.filter((f) => f.startsWith("AUTH_FAILED")),
-      "publishes refused for authentication",
-    ).toEqual([]);
-    expect(acked.length).toBeGreaterThan(RUN_SECONDS * 2);
-    // Sessions end every <= 15 s and tokens every 20 s: over the run each client signed several tokens
-    // and authenticated more often than it signed (re-authentications reuse a token with >= 10 s left).
-    const minTokens = Math.floor(RUN_SECONDS / TOKEN_SECONDS);
-    for (const stats of [pubProvider.stats(), subProvider.stats()]) {
-      expect(stats.generated).toBeGreaterThanOrEqual(minTokens);
-      expect(stats.failures).toBe(0);
-    }
-    // kafkajs re-authenticated on the connections it had (KIP-368) rather than opening new ones.
-    expect(pubProvider.stats().served + subProvider.stats().served).toBeGreaterThan(figures.packageClientsTlsConnections);
-    // Without re-authentication the broker ends the session (15 s): the control had to connect again.
-    expect(rawConnections).toBeGreaterThanOrEqual(2);
-    if (serverLines.length > 0) expect(figures.brokerRefused, serverLines.filter((l) => l.includes("refused")).join("\n")).toBe(0);
-  });
+      expect(missing, "acknowledged events that never arrived").toEqual([]);
+      expect(subscriptionErrors).toEqual([]);
+      expect(
+        failed.filter((f) => f.startsWith("AUTH_FAILED")),
+        "publishes refused for authentication",
+      ).toEqual([]);
+      expect(acked.length).toBeGreaterThan(RUN_SECONDS * 2);
+      // Sessions end every <= 15 s and tokens every 20 s: over the run each client signed several tokens
+      // and authenticated more often than it signed (re-authentications reuse a token with >= 10 s left).
+      const minTokens = Math.floor(RUN_SECONDS / TOKEN_SECONDS);
+      for (const stats of [pubProvider.stats(), subProvider.stats()]) {
+        expect(stats.generated).toBeGreaterThanOrEqual(minTokens);
+        expect(stats.failures).toBe(0);
+      }
+      // kafkajs re-authenticated on the connections it had (KIP-368) rather than opening new ones.
+      expect(pubProvider.stats().served + subProvider.stats().served).toBeGreaterThan(figures.packageClientsTlsConnections);
+      // Without re-authentication the broker ends the session (15 s): the control had to connect again.
+      expect(rawConnections).toBeGreaterThanOrEqual(2);
+      if (serverLines.length > 0) expect(figures.brokerRefused, serverLines.filter((l) => l.includes("refused")).join("\n")).toBe(0);
+    },
+  );
 });

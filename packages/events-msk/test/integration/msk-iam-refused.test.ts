@@ -10,7 +10,7 @@ import { sampleDecision } from "@kaireon/events-testkit";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMskPublisher, type MskTokenGenerator, readMskOptions } from "../../src/index.js";
 import { signMskToken } from "../../src/msk-iam-token.js";
-import { type IamListener, iamEnv, iamListener, quiet, uniquePrefix, useIamTestKey } from "./helpers.js";
+import { type IamListener, iamEnv, iamListener, mskClients, quiet, uniquePrefix, useIamTestKey } from "./helpers.js";
 
 const WRONG_SECRET = "wrong-Secret-0123456789abcdefghijklmnopq";
 let iam: IamListener;
@@ -67,38 +67,39 @@ function expectRefusedBecause(result: Awaited<ReturnType<typeof refused>>, cause
   expect(result.ready.ready).toBe(false);
 }
 
-describe("msk iam_role: tokens the verifying broker refuses", () => {
-  it("signed with the wrong secret key: the signature does not match", async () => {
-    const generate: MskTokenGenerator = ({ region }) =>
-      signMskToken(region, async () => ({ accessKeyId: iam.accessKeyId, secretAccessKey: WRONG_SECRET }));
-    const result = await refused(iamEnv(iam, uniquePrefix("refused")), generate);
-    expectRefusedBecause(result, `signature does not match: it was not signed with the secret key of ${iam.accessKeyId}`);
-  });
+for (const client of await mskClients())
+  describe(`msk iam_role on ${client.name}: tokens the verifying broker refuses`, () => {
+    it("signed with the wrong secret key: the signature does not match", async () => {
+      const generate: MskTokenGenerator = ({ region }) =>
+        signMskToken(region, async () => ({ accessKeyId: iam.accessKeyId, secretAccessKey: WRONG_SECRET }));
+      const result = await refused(iamEnv(iam, uniquePrefix("refused"), client.env), generate);
+      expectRefusedBecause(result, `signature does not match: it was not signed with the secret key of ${iam.accessKeyId}`);
+    });
 
-  it("signed for another region: names both regions and MSK_REGION", async () => {
-    const result = await refused(iamEnv(iam, uniquePrefix("refused"), { MSK_REGION: "us-west-2" }));
-    expectRefusedBecause(result, `signed for region us-west-2, but this cluster is in ${iam.region} (set MSK_REGION`);
-  });
+    it("signed for another region: names both regions and MSK_REGION", async () => {
+      const result = await refused(iamEnv(iam, uniquePrefix("refused"), { ...client.env, MSK_REGION: "us-west-2" }));
+      expectRefusedBecause(result, `signed for region us-west-2, but this cluster is in ${iam.region} (set MSK_REGION`);
+    });
 
-  it("expired: says when it expired", async () => {
-    const generate: MskTokenGenerator = async ({ region }) => {
-      vi.useFakeTimers({ now: Date.now() - 20 * 60_000, toFake: ["Date"] });
-      let token: string;
-      try {
-        token = (await signMskToken(region, async () => ({ accessKeyId: iam.accessKeyId, secretAccessKey: iam.secretAccessKey }))).token;
-      } finally {
-        vi.useRealTimers();
-      }
-      return { token, expiryTime: Date.now() + 15 * 60_000 }; // the client believes it fresh
-    };
-    const result = await refused(iamEnv(iam, uniquePrefix("refused")), generate);
-    expectRefusedBecause(result, "the token expired at");
-  });
+    it("expired: says when it expired", async () => {
+      const generate: MskTokenGenerator = async ({ region }) => {
+        vi.useFakeTimers({ now: Date.now() - 20 * 60_000, toFake: ["Date"] });
+        let token: string;
+        try {
+          token = (await signMskToken(region, async () => ({ accessKeyId: iam.accessKeyId, secretAccessKey: iam.secretAccessKey }))).token;
+        } finally {
+          vi.useRealTimers();
+        }
+        return { token, expiryTime: Date.now() + 15 * 60_000 }; // the client believes it fresh
+      };
+      const result = await refused(iamEnv(iam, uniquePrefix("refused"), client.env), generate);
+      expectRefusedBecause(result, "the token expired at");
+    });
 
-  it("an access key the cluster does not know", async () => {
-    const generate: MskTokenGenerator = ({ region }) =>
-      signMskToken(region, async () => ({ accessKeyId: "AKIAKAIREONUNKNOWN01", secretAccessKey: WRONG_SECRET }));
-    const result = await refused(iamEnv(iam, uniquePrefix("refused")), generate);
-    expectRefusedBecause(result, "the access key AKIAKAIREONUNKNOWN01 is not known");
+    it("an access key the cluster does not know", async () => {
+      const generate: MskTokenGenerator = ({ region }) =>
+        signMskToken(region, async () => ({ accessKeyId: "AKIAKAIREONUNKNOWN01", secretAccessKey: WRONG_SECRET }));
+      const result = await refused(iamEnv(iam, uniquePrefix("refused"), client.env), generate);
+      expectRefusedBecause(result, "the access key AKIAKAIREONUNKNOWN01 is not known");
+    });
   });
-});

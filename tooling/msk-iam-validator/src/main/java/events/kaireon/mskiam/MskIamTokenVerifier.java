@@ -49,7 +49,7 @@ public final class MskIamTokenVerifier {
     }
   }
 
-  /** Where secrets come from (a static key, files the tests write, the AWS emulator's state). */
+  /** Where secrets come from (a static key, files the tests write). */
   public interface CredentialsSource {
     Optional<Credentials> find(String accessKeyId) throws InvalidTokenException;
   }
@@ -136,7 +136,7 @@ public final class MskIamTokenVerifier {
       throw new InvalidTokenException("the token expired at " + Instant.ofEpochMilli(expiresAt) + " (X-Amz-Date " + amzDate + " + X-Amz-Expires " + expires + " s); now is " + Instant.ofEpochMilli(now));
 
     Credentials creds = credentials.find(accessKeyId)
-        .orElseThrow(() -> new InvalidTokenException("the access key " + accessKeyId + " is not known (not the test key, not issued by the AWS emulator)"));
+        .orElseThrow(() -> new InvalidTokenException("the access key " + accessKeyId + " is not known (not the test key, not registered as issued by STS)"));
     String sessionToken = q.get("X-Amz-Security-Token");
     if (creds.sessionToken() != null) {
       if (sessionToken == null)

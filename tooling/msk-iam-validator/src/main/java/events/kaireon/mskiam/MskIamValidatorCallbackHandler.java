@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * The test broker's {@code listener.name.<l>.oauthbearer.sasl.server.callback.handler.class}: validates
  * MSK IAM tokens with {@link MskIamTokenVerifier}. JAAS options of the listener's OAuthBearerLoginModule:
  * {@code region} (required), {@code accessKeyId}/{@code secretAccessKey}/{@code principal} (a long-term
- * test key), {@code credentialsDir} (files a test writes), {@code emulatorEndpointFile} (a file with
- * the AWS emulator's URL), {@code maxExpiresSeconds} (default 900), {@code maxClockSkewSeconds} (300).
+ * test key), {@code credentialsDir} (files a test writes), {@code maxExpiresSeconds} (default 900),
+ * {@code maxClockSkewSeconds} (300).
  *
  * <p>The token's lifetime becomes the session's: with {@code connections.max.reauth.ms} set, the broker
  * sends min(token lifetime, max reauth) as the session lifetime and closes a connection that outlives it
@@ -50,9 +50,7 @@ public final class MskIamValidatorCallbackHandler implements AuthenticateCallbac
     }
     String dir = option(options, "credentialsDir");
     if (dir != null) sources.add(CredentialsSources.directory(Path.of(dir)));
-    String endpointFile = option(options, "emulatorEndpointFile");
-    if (endpointFile != null) sources.add(CredentialsSources.emulator(Path.of(endpointFile)));
-    if (sources.isEmpty()) throw new IllegalArgumentException("no credentials: set accessKeyId/secretAccessKey, credentialsDir or emulatorEndpointFile");
+    if (sources.isEmpty()) throw new IllegalArgumentException("no credentials: set accessKeyId/secretAccessKey or credentialsDir");
     verifier = new MskIamTokenVerifier(
         region,
         CredentialsSources.firstOf(sources),
