@@ -18,6 +18,9 @@
 #   KAFKA_TEST_PROXIED_BROKERS     KAFKA_TEST_PROXIED_BROKERS (a port reserved for toxiproxy, which
 #                                  tooling/services/toxiproxy.sh forwards to the upstream), so clients
 #                                  that learn the cluster's metadata through the proxy stay behind it
+#   KAFKA_TEST_PROXIED_SASL_UPSTREAM / _BROKERS   the same for a SASL_PLAINTEXT listener (the PLAIN
+#                                  and SCRAM-SHA-512 users above), behind the proxy `kafka-sasl`: the
+#                                  wire-fault tests need a password on the wire to check none leaks
 #   KAFKA_TEST_IAM_BROKERS         SASL_SSL listener with OAUTHBEARER checked by tooling/msk-iam-validator:
 #                                  MSK IAM tokens (SigV4-presigned kafka-cluster:Connect) whose signature
 #                                  verifies, for region KAFKA_TEST_IAM_REGION, unexpired; the session lasts
@@ -159,9 +162,9 @@ start_kafka() {
 
   local dir="$KAIREON_RUN_DIR/kafka"
   mkdir -p "$dir/data"
-  local p_plain p_sasl p_tls p_sasl_tls p_ctrl p_proxied p_proxy
+  local p_plain p_sasl p_tls p_sasl_tls p_ctrl p_proxied p_proxy p_proxied_sasl p_proxy_sasl
   p_plain="$(free_port)"; p_sasl="$(free_port)"; p_tls="$(free_port)"; p_sasl_tls="$(free_port)"; p_ctrl="$(free_port)"
-  p_proxied="$(free_port)"; p_proxy="$(free_port)"
+  p_proxied="$(free_port)"; p_proxy="$(free_port)"; p_proxied_sasl="$(free_port)"; p_proxy_sasl="$(free_port)"
   local p_iam p_iam_reauth
   p_iam="$(free_port)"; p_iam_reauth="$(free_port)"
   local tls_pass="kaireon-test-tls"
@@ -179,9 +182,9 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$p_ctrl
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxied,IAM://127.0.0.1:$p_iam,IAM_REAUTH://127.0.0.1:$p_iam_reauth,CONTROLLER://127.0.0.1:$p_ctrl
-advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxy,IAM://127.0.0.1:$p_iam,IAM_REAUTH://127.0.0.1:$p_iam_reauth
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,PROXIED:PLAINTEXT,IAM:SASL_SSL,IAM_REAUTH:SASL_SSL,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxied,PROXIED_SASL://127.0.0.1:$p_proxied_sasl,IAM://127.0.0.1:$p_iam,IAM_REAUTH://127.0.0.1:$p_iam_reauth,CONTROLLER://127.0.0.1:$p_ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxy,PROXIED_SASL://127.0.0.1:$p_proxy_sasl,IAM://127.0.0.1:$p_iam,IAM_REAUTH://127.0.0.1:$p_iam_reauth
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,PROXIED:PLAINTEXT,PROXIED_SASL:SASL_PLAINTEXT,IAM:SASL_SSL,IAM_REAUTH:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
@@ -191,6 +194,9 @@ listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.com
 listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$plain_user="$plain_pass";
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.proxied_sasl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.proxied_sasl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$plain_user="$plain_pass";
+listener.name.proxied_sasl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 # MSK IAM (what MSK's port 9098 is): OAUTHBEARER whose tokens tooling/msk-iam-validator checks. A
 # positive connections.max.reauth.ms makes the broker end a session when its token's lifetime does.
 listener.name.iam.sasl.enabled.mechanisms=OAUTHBEARER
@@ -292,6 +298,7 @@ L4J2
   export KAFKA_TEST_TLS_CA_FILE="$dir/ca.pem"
   export KAFKA_TEST_SASL_TLS_BROKERS="127.0.0.1:$p_sasl_tls"
   export KAFKA_TEST_PROXIED_UPSTREAM="127.0.0.1:$p_proxied" KAFKA_TEST_PROXIED_BROKERS="127.0.0.1:$p_proxy"
+  export KAFKA_TEST_PROXIED_SASL_UPSTREAM="127.0.0.1:$p_proxied_sasl" KAFKA_TEST_PROXIED_SASL_BROKERS="127.0.0.1:$p_proxy_sasl"
   export KAFKA_TEST_IAM_BROKERS="127.0.0.1:$p_iam" KAFKA_TEST_IAM_REAUTH_BROKERS="127.0.0.1:$p_iam_reauth"
   export KAFKA_TEST_IAM_REGION="$iam_region" KAFKA_TEST_IAM_REAUTH_MS="$iam_reauth_ms"
   export KAFKA_TEST_IAM_ACCESS_KEY_ID="$iam_key" KAFKA_TEST_IAM_SECRET_ACCESS_KEY="$iam_secret"

@@ -36,6 +36,8 @@ export interface KinesisPublisherOptions extends KinesisOptions {
 }
 
 interface OutgoingRecord {
+  /** The event itself: its send span links to its creation context. */
+  event: DomainEvent;
   data: Uint8Array;
   partitionKey: string;
 }
@@ -83,7 +85,11 @@ export class KinesisPublisher extends PublisherBase {
         }),
       );
     }
-    return this.batcher.add({ data, partitionKey });
+    return this.batcher.add({ event, data, partitionKey });
+  }
+
+  protected override destinationOf(): string {
+    return streamName(this.options.stream);
   }
 
   private putRecords(records: OutgoingRecord[]) {
