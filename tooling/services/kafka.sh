@@ -21,6 +21,17 @@
 #   KAFKA_TEST_PROXIED_SASL_UPSTREAM / _BROKERS   the same for a SASL_PLAINTEXT listener (the PLAIN
 #                                  and SCRAM-SHA-512 users above), behind the proxy `kafka-sasl`: the
 #                                  wire-fault tests need a password on the wire to check none leaks
+#   KAFKA_TEST_IAM_BROKERS         SASL_SSL listener with OAUTHBEARER checked by tooling/msk-iam-validator:
+#                                  MSK IAM tokens (SigV4-presigned kafka-cluster:Connect) whose signature
+#                                  verifies, for region KAFKA_TEST_IAM_REGION, unexpired; the session lasts
+#                                  the token's life (connections.max.reauth.ms 1 h), as on MSK
+#   KAFKA_TEST_IAM_REAUTH_BROKERS  the same, but the broker makes every session re-authenticate within
+#                                  KAFKA_TEST_IAM_REAUTH_MS (connections.max.reauth.ms)
+#   KAFKA_TEST_IAM_ACCESS_KEY_ID/_SECRET_ACCESS_KEY  the long-term key the validator knows (a test puts it
+#                                  in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the default chain); it also
+#                                  knows every <access key id>.json a test writes into
+#   KAFKA_TEST_IAM_CREDENTIALS_DIR ({secretAccessKey, sessionToken?, expiration?, principal?}: e.g. what
+#                                  moto's STS issued, written by the tests' STS recorder)
 #   KAFKA_TEST_CONTROL             a script: `stop` kills the broker (SIGKILL, a crash), `start` starts it
 #                                  again on the same ports and data dir and waits until it answers
 #                                  (tooling/services/kafka/control.sh, linked into the broker's folder)
@@ -115,6 +126,28 @@ _kafka_make_tls() {
   "${kt[@]}" -importcert -keystore "$dir/server.p12" -alias broker -file "$dir/server.pem" >/dev/null 2>&1
 }
 
+# The broker-side MSK IAM token validator (tooling/msk-iam-validator, Java + the AWS SDK for Java's
+# SigV4 signer), built with Maven once per source hash into $KAIREON_CACHE_DIR; its unit tests run in
+# that build. Prints the folder of its jar and the SDK jars it needs (for the broker's classpath).
+_kafka_iam_validator() {
+  local src="$ROOT/tooling/msk-iam-validator" hash
+  hash="$(cd "$src" && find pom.xml src -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)"
+  local dir="$KAIREON_CACHE_DIR/msk-iam-validator-$hash"
+  if [[ -f "$dir/.complete" ]]; then echo "$dir/lib"; return 0; fi
+  command -v javac >/dev/null || apt_install openjdk-17-jdk-headless
+  log "kafka: building the MSK IAM validator (tooling/msk-iam-validator) into $dir"
+  rm -rf "$dir" && mkdir -p "$dir/build" && cp -r "$src/pom.xml" "$src/src" "$dir/build/"
+  (cd "$dir/build" && mvn -q -B -Dstyle.color=never package) >"$dir/build.log" 2>&1 || {
+    tail -n 40 "$dir/build.log" >&2
+    log "kafka: the MSK IAM validator did not build (log above, $dir/build.log): it needs a JDK 17 (javac; apt-get install openjdk-17-jdk-headless) and Maven Central for the AWS SDK jars; fix tooling/msk-iam-validator if its compile or unit tests failed"
+    return 1
+  }
+  mkdir -p "$dir/lib" && cp "$dir/build/target/lib/"*.jar "$dir/build/target/msk-iam-validator-1.jar" "$dir/lib/"
+  rm -rf "$dir/build"
+  touch "$dir/.complete"
+  echo "$dir/lib"
+}
+
 start_kafka() {
   if [[ -n "${KAFKA_BROKERS:-}" ]]; then
     log "kafka: using KAFKA_BROKERS=$KAFKA_BROKERS"
@@ -124,24 +157,34 @@ start_kafka() {
   command -v mvn >/dev/null || apt_install maven
   local lib
   lib="$(_kafka_fetch_jars)" || return 1
+  local iam_lib
+  iam_lib="$(_kafka_iam_validator)" || return 1
 
   local dir="$KAIREON_RUN_DIR/kafka"
   mkdir -p "$dir/data"
   local p_plain p_sasl p_tls p_sasl_tls p_ctrl p_proxied p_proxy p_proxied_sasl p_proxy_sasl
   p_plain="$(free_port)"; p_sasl="$(free_port)"; p_tls="$(free_port)"; p_sasl_tls="$(free_port)"; p_ctrl="$(free_port)"
   p_proxied="$(free_port)"; p_proxy="$(free_port)"; p_proxied_sasl="$(free_port)"; p_proxy_sasl="$(free_port)"
+  local p_iam p_iam_reauth
+  p_iam="$(free_port)"; p_iam_reauth="$(free_port)"
   local tls_pass="kaireon-test-tls"
   _kafka_make_tls "$dir" "$tls_pass" || { log "kafka: keytool failed to make the TLS keystore"; return 1; }
 
   local plain_user=kaireon-plain plain_pass=plain-secret-4a1c scram_user=kaireon-scram scram_pass=scram-secret-9f2e
+  # The MSK IAM listeners: a made-up long-term key (AKIA + 16), fresh per run.
+  local iam_region=eu-west-1 iam_reauth_ms=15000 iam_key iam_secret
+  iam_key="AKIA$(node -e 'console.log(require("crypto").randomBytes(8).toString("hex").toUpperCase())')"
+  iam_secret="$(node -e 'console.log(require("crypto").randomBytes(30).toString("base64url").slice(0, 40))')"
+  mkdir -p "$dir/iam/credentials"
+  local iam_jaas="org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"kaireon-broker\" region=\"$iam_region\" accessKeyId=\"$iam_key\" secretAccessKey=\"$iam_secret\" credentialsDir=\"$dir/iam/credentials\";"
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$p_ctrl
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxied,PROXIED_SASL://127.0.0.1:$p_proxied_sasl,CONTROLLER://127.0.0.1:$p_ctrl
-advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxy,PROXIED_SASL://127.0.0.1:$p_proxy_sasl
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,PROXIED:PLAINTEXT,PROXIED_SASL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxied,PROXIED_SASL://127.0.0.1:$p_proxied_sasl,IAM://127.0.0.1:$p_iam,IAM_REAUTH://127.0.0.1:$p_iam_reauth,CONTROLLER://127.0.0.1:$p_ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxy,PROXIED_SASL://127.0.0.1:$p_proxy_sasl,IAM://127.0.0.1:$p_iam,IAM_REAUTH://127.0.0.1:$p_iam_reauth
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,PROXIED:PLAINTEXT,PROXIED_SASL:SASL_PLAINTEXT,IAM:SASL_SSL,IAM_REAUTH:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
@@ -154,6 +197,16 @@ listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.se
 listener.name.proxied_sasl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.proxied_sasl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$plain_user="$plain_pass";
 listener.name.proxied_sasl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# MSK IAM (what MSK's port 9098 is): OAUTHBEARER whose tokens tooling/msk-iam-validator checks. A
+# positive connections.max.reauth.ms makes the broker end a session when its token's lifetime does.
+listener.name.iam.sasl.enabled.mechanisms=OAUTHBEARER
+listener.name.iam.oauthbearer.sasl.jaas.config=$iam_jaas
+listener.name.iam.oauthbearer.sasl.server.callback.handler.class=events.kaireon.mskiam.MskIamValidatorCallbackHandler
+listener.name.iam.oauthbearer.connections.max.reauth.ms=3600000
+listener.name.iam_reauth.sasl.enabled.mechanisms=OAUTHBEARER
+listener.name.iam_reauth.oauthbearer.sasl.jaas.config=$iam_jaas
+listener.name.iam_reauth.oauthbearer.sasl.server.callback.handler.class=events.kaireon.mskiam.MskIamValidatorCallbackHandler
+listener.name.iam_reauth.oauthbearer.connections.max.reauth.ms=$iam_reauth_ms
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$dir/server.p12
 ssl.keystore.password=$tls_pass
@@ -186,6 +239,7 @@ PROPS
 log4j.rootLogger=WARN, stdout
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
+log4j.logger.events.kaireon.mskiam=INFO
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
 log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
 log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
@@ -201,6 +255,8 @@ logger.raft.name=kafka.server.KafkaRaftServer
 logger.raft.level=INFO
 logger.broker.name=kafka.server.BrokerServer
 logger.broker.level=INFO
+logger.mskiam.name=events.kaireon.mskiam
+logger.mskiam.level=INFO
 L4J2
 
   local java_opts="-Xms128m -Xmx512m -XX:+UseSerialGC -XX:ActiveProcessorCount=2 -Djava.awt.headless=true"
@@ -224,13 +280,14 @@ L4J2
   {
     printf 'KAFKA_JAVA_OPTS=%q\n' "$java_opts"
     printf 'KAFKA_LIB=%q\n' "$lib"
+    printf 'KAFKA_EXTRA_LIB=%q\n' "$iam_lib"
     printf 'KAFKA_CONFIGS_CP=%q\n' "${configs% *}"
     printf 'KAFKA_CONFIGS_MAIN=%q\n' "${configs##* }"
   } >"$dir/control.env"
   ln -sf "$ROOT/tooling/services/kafka/control.sh" "$dir/control.sh"
   ln -sf "$ROOT/tooling/services/kafka/configs.sh" "$dir/kafka-configs.sh"
   register_cleanup "$dir/control.sh terminate"
-  log "kafka: starting broker (PLAINTEXT 127.0.0.1:$p_plain, SASL 127.0.0.1:$p_sasl, TLS 127.0.0.1:$p_tls, SASL_SSL 127.0.0.1:$p_sasl_tls)"
+  log "kafka: starting broker (PLAINTEXT 127.0.0.1:$p_plain, SASL 127.0.0.1:$p_sasl, TLS 127.0.0.1:$p_tls, SASL_SSL 127.0.0.1:$p_sasl_tls, IAM 127.0.0.1:$p_iam)"
   "$dir/control.sh" start || { log "kafka: the broker did not start"; return 1; }
 
   export KAFKA_BROKERS="127.0.0.1:$p_plain"
@@ -242,6 +299,10 @@ L4J2
   export KAFKA_TEST_SASL_TLS_BROKERS="127.0.0.1:$p_sasl_tls"
   export KAFKA_TEST_PROXIED_UPSTREAM="127.0.0.1:$p_proxied" KAFKA_TEST_PROXIED_BROKERS="127.0.0.1:$p_proxy"
   export KAFKA_TEST_PROXIED_SASL_UPSTREAM="127.0.0.1:$p_proxied_sasl" KAFKA_TEST_PROXIED_SASL_BROKERS="127.0.0.1:$p_proxy_sasl"
+  export KAFKA_TEST_IAM_BROKERS="127.0.0.1:$p_iam" KAFKA_TEST_IAM_REAUTH_BROKERS="127.0.0.1:$p_iam_reauth"
+  export KAFKA_TEST_IAM_REGION="$iam_region" KAFKA_TEST_IAM_REAUTH_MS="$iam_reauth_ms"
+  export KAFKA_TEST_IAM_ACCESS_KEY_ID="$iam_key" KAFKA_TEST_IAM_SECRET_ACCESS_KEY="$iam_secret"
+  export KAFKA_TEST_IAM_CREDENTIALS_DIR="$dir/iam/credentials"
   export KAFKA_TEST_CONTROL="$dir/control.sh"
   export KAFKA_TEST_VERSION="$KAFKA_VERSION"
   export KAFKA_TEST_CONFIGS="$dir/kafka-configs.sh"

@@ -51,7 +51,9 @@ export function redactedCause(error: unknown, secrets: readonly string[], depth 
   if (error === null || error === undefined) return undefined;
   if (typeof error !== "object") return redactSecrets(String(error), secrets);
   const source = error as Error & Record<string, unknown>;
-  const copy = new Error(redactSecrets(String(source.message ?? ""), secrets)) as Error & Record<string, unknown>;
+  // @platformatic/kafka's ProtocolError says what the broker said in serverErrorMessage, not its message.
+  const said = typeof source.serverErrorMessage === "string" && source.serverErrorMessage ? `: ${source.serverErrorMessage}` : "";
+  const copy = new Error(redactSecrets(`${String(source.message ?? "")}${said}`, secrets)) as Error & Record<string, unknown>;
   copy.name = typeof source.name === "string" ? source.name : "Error";
   copy.stack = typeof source.stack === "string" ? redactSecrets(source.stack, secrets) : `${copy.name}: ${copy.message}`;
   for (const field of causeFields) {
@@ -59,7 +61,10 @@ export function redactedCause(error: unknown, secrets: readonly string[], depth 
     if (typeof value === "string") copy[field] = redactSecrets(value, secrets);
     else if (typeof value === "number" || typeof value === "boolean") copy[field] = value;
   }
-  const inner = source.originalError ?? source.cause;
+  // @platformatic/kafka's MultipleErrors (its retries) has no cause: its last attempt's error is it,
+  // and carries the broker's own reason (e.g. why an OAUTHBEARER token was refused).
+  const attempts = Array.isArray(source.errors) ? (source.errors as unknown[]) : [];
+  const inner = source.originalError ?? source.cause ?? attempts[attempts.length - 1];
   // Depth-bounded: a cause chain can be cyclic.
   if (inner !== undefined && inner !== error && depth < 8) {
     const next = EventsError.isInstance(inner) ? inner : redactedCause(inner, secrets, depth + 1);

@@ -75,19 +75,56 @@ export const DEFAULT_MIN_VALIDITY_MS = 10_000;
 export const DEFAULT_REFRESH_TIMEOUT_MS = 10_000;
 export const DEFAULT_ROLE_SESSION_NAME = "kaireon-events";
 
-let signerModule: Promise<typeof import("aws-msk-iam-sasl-signer-js")> | undefined;
+type SignerModules = [
+  typeof import("aws-msk-iam-sasl-signer-js"),
+  typeof import("aws-msk-iam-sasl-signer-js/dist/mskCredentialProvider.js"),
+];
+let signerModule: Promise<SignerModules> | undefined;
 /** The signer, imported on first use so SCRAM-mode apps never load the AWS SDK. */
 const loadSigner = () => {
-  signerModule ??= import("aws-msk-iam-sasl-signer-js");
+  // Its credential providers are not re-exported by its index; the version is pinned, so the path holds.
+  signerModule ??= Promise.all([import("aws-msk-iam-sasl-signer-js"), import("aws-msk-iam-sasl-signer-js/dist/mskCredentialProvider.js")]);
   return signerModule;
 };
 
+/** AWS credentials as the SDK's providers return them. */
+export interface MskAwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/**
+ * Signs a token with the signer and these credentials. The signer sets X-Amz-Expires to the
+ * credentials' remaining life when that is under 15 min — a fraction of a second included
+ * ("X-Amz-Expires=30.499"), which SigV4 does not allow (an integer) and the AWS SDK for Java's signer
+ * cannot produce, so a broker that verifies with it refuses the token. So the signer is shown the
+ * credentials without their expiry (X-Amz-Expires=900, as MSK's other signers write it) and the
+ * token's expiry is capped here at the credentials' — as the broker caps the session at it.
+ */
+export async function signMskToken(region: string, credentials: () => Promise<MskAwsCredentials>): Promise<MskSignedToken> {
+  const [signer] = await loadSigner();
+  let expiration: Date | undefined;
+  const signed = await signer.generateAuthTokenFromCredentialsProvider({
+    region,
+    awsCredentialsProvider: async () => {
+      const { expiration: until, ...rest } = await credentials();
+      expiration = until;
+      return rest;
+    },
+  });
+  return { token: signed.token, expiryTime: expiration ? Math.min(signed.expiryTime, expiration.getTime()) : signed.expiryTime };
+}
+
 /** The default generator: the signer, loaded on first use so SCRAM-mode apps never load the AWS SDK. */
 export const signerTokenGenerator: MskTokenGenerator = async ({ region, roleArn, roleSessionName }) => {
-  const signer = await loadSigner();
-  return roleArn
-    ? signer.generateAuthTokenFromRole({ region, awsRoleArn: roleArn, awsRoleSessionName: roleSessionName })
-    : signer.generateAuthToken({ region });
+  const [, providers] = await loadSigner();
+  // The signer's own credential sources (what generateAuthTokenFromRole / generateAuthToken use).
+  const credentials = roleArn
+    ? providers.getCredentialsFromRole(region, roleArn, roleSessionName)
+    : providers.getDefaultCredentials({ region });
+  return signMskToken(region, credentials);
 };
 
 export class MskIamTokenProvider {

@@ -8,7 +8,8 @@
 # terminate: SIGTERM, SIGKILL after 30 s (with-services.sh's cleanup). status: exit 0 while it runs.
 #
 # tooling/services/kafka.sh links it into the broker's run folder as control.sh; it reads that
-# folder's control.env (KAFKA_JAVA_OPTS, KAFKA_LIB) and server.properties (the listeners), so one
+# folder's control.env (KAFKA_JAVA_OPTS, KAFKA_LIB, KAFKA_EXTRA_LIB: the MSK IAM validator's jars)
+# and server.properties (the listeners), so one
 # checked-in file serves every broker and a listener added to server.properties is waited for. (It
 # lives in tooling/services/kafka/, not tooling/services/, whose *.sh with-services.sh sources.)
 set -u
@@ -51,7 +52,7 @@ case "${1:-}" in
     # The log keeps earlier runs: wait for one more "started" line than before.
     before=$(started_lines)
     # shellcheck disable=SC2086
-    setsid java $KAFKA_JAVA_OPTS -cp "$KAFKA_LIB/*" kafka.Kafka "$dir/server.properties" >>"$log" 2>&1 </dev/null &
+    setsid java $KAFKA_JAVA_OPTS -cp "$KAFKA_LIB/*${KAFKA_EXTRA_LIB:+:$KAFKA_EXTRA_LIB/*}" kafka.Kafka "$dir/server.properties" >>"$log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$pidfile"
     WAIT_UNTIL_PID=$pid wait_until "kafka (see $log)" 120 ready || {

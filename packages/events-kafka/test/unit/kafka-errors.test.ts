@@ -3,7 +3,7 @@
 
 import { inspect } from "node:util";
 import { ConnectionError, PublishError } from "@kaireon/events-core";
-import { AuthenticationError, MultipleErrors, NetworkError, TimeoutError, UserError } from "@platformatic/kafka";
+import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
 import { resolveKafkaOptions } from "../../src/index.js";
 import { toEventsError } from "../../src/kafka-errors.js";
@@ -122,6 +122,24 @@ describe("@platformatic/kafka errors become the same coded errors", () => {
     const error = toEventsError(new MultipleErrors("initProducerId failed 5 times.", [attempt, attempt]), options, "publish failed");
     expect(error.code).toBe("AUTH_FAILED");
     expect(error.message).toContain("SCRAM-SHA-512");
+    expect(inspect(error, { depth: 20, showHidden: true })).not.toContain("pw-SECRET");
+  });
+
+  it("keeps the broker's reason from the aggregate's last attempt as the cause (an IAM token's refusal)", () => {
+    const said = new ProtocolError(
+      "SASL_AUTHENTICATION_FAILED",
+      "MSK IAM token refused: the token expired at 2026-12-01T12:00:00Z; pw-SECRET",
+    );
+    const refused = new AuthenticationError("SASL authentication failed.", { cause: said });
+    const error = toEventsError(
+      new MultipleErrors("initProducerId failed 5 times.", [new Error("first"), refused]),
+      options,
+      "publish failed",
+    );
+    expect(error.code).toBe("AUTH_FAILED");
+    const chain: string[] = [];
+    for (let e = error.cause as { message?: string; cause?: unknown } | undefined; e; e = e.cause as never) chain.push(String(e.message));
+    expect(chain.join(" <- ")).toContain("MSK IAM token refused: the token expired at 2026-12-01T12:00:00Z");
     expect(inspect(error, { depth: 20, showHidden: true })).not.toContain("pw-SECRET");
   });
 

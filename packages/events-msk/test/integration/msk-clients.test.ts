@@ -1,6 +1,6 @@
 // MSK on each Kafka client (MSK_CLIENT): SCRAM-SHA-512 over TLS round trip and a refused password,
-// and IAM's OAUTHBEARER token function reaching a real TLS listener (which refuses it: no broker
-// outside MSK validates IAM tokens; the full SCRAM conformance runs in msk-scram-conformance.test.ts).
+// and IAM's OAUTHBEARER token function reaching a plain TLS listener (which refuses it; tokens verified
+// by a broker: the msk-iam-*.test.ts files; the full SCRAM conformance runs in msk-scram-conformance.test.ts).
 
 import { EventsError } from "@kaireon/events-core";
 import { ensureTopics, kafkaClients } from "@kaireon/events-kafka";

@@ -1,8 +1,8 @@
 // IAM mode on the wire, as far as a non-MSK broker lets it go. Real: the Apache Kafka broker's TLS
 // listener (tooling/services/kafka.sh) — kafkajs opens TLS, verifies the broker's certificate against
-// MSK_TLS_CA_FILE, and then starts SASL OAUTHBEARER. That listener has no SASL (and no broker outside
-// MSK validates MSK's IAM tokens), so the broker refuses the handshake: AUTH_FAILED with MSK's hint.
-// Not real (cannot be here): MSK validating the token and granting a session.
+// MSK_TLS_CA_FILE, and then starts SASL OAUTHBEARER. That listener has no SASL, so the broker refuses
+// the handshake: AUTH_FAILED with MSK's hint. Tokens verified and sessions granted: the IAM listener
+// (KAFKA_TEST_IAM_BROKERS), in msk-iam-conformance, -refused, -credentials-expiry and -reauth.
 
 import { readFileSync } from "node:fs";
 import { EventsError } from "@kaireon/events-core";

@@ -5,7 +5,7 @@
 // test/integration/msk-iam-role.test.ts.
 import { createHash, createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createMskIamTokenProvider } from "../../src/msk-iam-token.js";
+import { createMskIamTokenProvider, signMskToken } from "../../src/msk-iam-token.js";
 
 const ACCESS_KEY = "AKIAKAIREONTEST00001";
 const SECRET_KEY = "kaireon-test-secret-key/0123456789abcdefgh";
@@ -110,5 +110,24 @@ describe("the IAM auth token (real signer, static credentials)", () => {
       );
     expect(error?.code).toBe("AUTH_FAILED");
     expect(error?.message).toMatch(/^\[msk\] could not sign an IAM auth token: .*region us-east-1, with the default credential chain\)/);
+  });
+});
+
+describe("a token signed with credentials that expire within 15 min", () => {
+  it("has a whole-second X-Amz-Expires (SigV4's integer) and expires with the credentials", async () => {
+    const expiration = new Date(Date.now() + 30_500);
+    const signed = await signMskToken("eu-west-1", async () => ({ accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY, expiration }));
+    const url = decode(signed.token);
+    // The signer, shown the expiry, would write the remaining life with its milliseconds ("30.499").
+    expect(url.searchParams.get("X-Amz-Expires")).toBe("900");
+    expect(url.searchParams.get("X-Amz-Signature")).toBe(expectedSignature(url, SECRET_KEY));
+    expect(signed.expiryTime).toBe(expiration.getTime());
+  });
+
+  it("credentials without an expiry: the signer's 15 min", async () => {
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    const signed = await signMskToken("eu-west-1", async () => ({ accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }));
+    expect(signed.expiryTime).toBeGreaterThanOrEqual(before + 900_000);
+    expect(signed.expiryTime).toBeLessThanOrEqual(Date.now() + 900_000);
   });
 });
