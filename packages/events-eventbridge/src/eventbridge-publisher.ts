@@ -15,7 +15,8 @@ import {
   type Delivery,
   type DomainEvent,
   type EntryResult,
-  EventsError,
+  eventTooLargeError,
+  isRetryable,
   type Logger,
   PublishError,
   PublisherBase,
@@ -24,7 +25,7 @@ import {
   sendWithPartialRetry,
   ValidationError,
 } from "@kaireon/events-core/backend";
-import { entryError, eventBridgeClientConfig, RETRYABLE_ENTRY_CODES, requestError } from "./eventbridge-client.js";
+import { entryError, eventBridgeClientConfig, requestError } from "./eventbridge-client.js";
 import { entrySize, toPutEventsEntry } from "./eventbridge-entry.js";
 import { type EventBridgeOptions, eventBridgeOptions, isReservedSource } from "./eventbridge-options.js";
 
@@ -97,11 +98,14 @@ export class EventBridgePublisher extends PublisherBase {
     const size = entrySize(entry);
     if (size > this.options.maxEntryBytes) {
       return Promise.reject(
-        new PublishError({
+        eventTooLargeError({
           backend: BACKEND,
-          code: "EVENT_TOO_LARGE",
-          message: `[eventbridge] event ${event.id} is ${size} bytes as a PutEvents entry, over EVENTBRIDGE_MAX_ENTRY_BYTES=${this.options.maxEntryBytes} — make the payload smaller (or raise the limit up to ${1024 * 1024} where the account allows 1 MB events); nothing was sent`,
-          details: { size, limit: this.options.maxEntryBytes, sent: false },
+          eventId: event.id,
+          size,
+          measured: "as a PutEvents entry",
+          limit: this.options.maxEntryBytes,
+          limitName: "EVENTBRIDGE_MAX_ENTRY_BYTES",
+          hint: `(or raise the limit up to ${1024 * 1024} where the account allows 1 MB events)`,
         }),
       );
     }
@@ -115,7 +119,7 @@ export class EventBridgePublisher extends PublisherBase {
       maxAttempts,
       backoff: RETRY_BACKOFF,
       ...(this.sleep ? { sleep: this.sleep } : {}),
-      isRetryableError: (error) => EventsError.isInstance(error) && error.details?.retryable === true,
+      isRetryableError: isRetryable,
       onRetry: (count, attempt) => this.logger.debug("[eventbridge] retrying failed entries", { count, attempt }),
       attempt: async (entries, attemptNumber): Promise<EntryResult<Delivery>[]> => {
         let response: PutEventsCommandOutput;
@@ -130,11 +134,7 @@ export class EventBridgePublisher extends PublisherBase {
         return entries.map((_, i): EntryResult<Delivery> => {
           const result = results[i];
           if (result?.ErrorCode) {
-            return {
-              ok: false,
-              retryable: RETRYABLE_ENTRY_CODES.has(result.ErrorCode),
-              error: entryError(result.ErrorCode, result.ErrorMessage, attemptNumber, bus),
-            };
+            return { ok: false, error: entryError(result.ErrorCode, result.ErrorMessage, attemptNumber, bus) };
           }
           if (!result?.EventId) {
             return {
@@ -143,7 +143,7 @@ export class EventBridgePublisher extends PublisherBase {
               error: new PublishError({
                 backend: BACKEND,
                 message: `[eventbridge] PutEvents answered without an EventId or ErrorCode for this entry (FailedEntryCount=${String(response.FailedEntryCount)}); treated as not published`,
-                details: { sent: "unknown" },
+                sent: "unknown",
               }),
             };
           }

@@ -6,10 +6,12 @@
 
 import { DescribeStreamSummaryCommand, type KinesisClient, PutRecordsCommand, type PutRecordsResultEntry } from "@aws-sdk/client-kinesis";
 import {
+  AWS_RETRYABLE_CODES,
   type Batcher,
   type Delivery,
   type DomainEvent,
   type EntryResult,
+  eventTooLargeError,
   type Logger,
   PublishError,
   PublisherBase,
@@ -17,15 +19,7 @@ import {
   sendWithPartialRetry,
   serializeEvent,
 } from "@kaireon/events-core/backend";
-import {
-  BACKEND,
-  createKinesisClient,
-  kinesisPartitionKey,
-  RETRYABLE_RECORD_ERRORS,
-  streamName,
-  streamParams,
-  toEventsError,
-} from "./kinesis-client.js";
+import { BACKEND, createKinesisClient, kinesisPartitionKey, streamName, streamParams, toEventsError } from "./kinesis-client.js";
 import type { KinesisOptions } from "./kinesis-options.js";
 
 export interface KinesisPublisherOptions extends KinesisOptions {
@@ -75,11 +69,13 @@ export class KinesisPublisher extends PublisherBase {
     const size = data.byteLength + Buffer.byteLength(partitionKey);
     if (size > this.options.maxRecordBytes) {
       return Promise.reject(
-        new PublishError({
+        eventTooLargeError({
           backend: BACKEND,
-          code: "EVENT_TOO_LARGE",
-          message: `[kinesis] event ${event.id} is ${size} bytes (data + partition key), over KINESIS_MAX_RECORD_BYTES=${this.options.maxRecordBytes} — make the payload smaller; nothing was sent`,
-          details: { size, limit: this.options.maxRecordBytes },
+          eventId: event.id,
+          size,
+          measured: "data + partition key",
+          limit: this.options.maxRecordBytes,
+          limitName: "KINESIS_MAX_RECORD_BYTES",
         }),
       );
     }
@@ -112,7 +108,7 @@ export class KinesisPublisher extends PublisherBase {
         }
         return entries.map((entry): EntryResult<Delivery> => {
           if (!entry.ErrorCode) return { ok: true, value: { position: `${entry.ShardId}:${entry.SequenceNumber}` } };
-          const retryable = RETRYABLE_RECORD_ERRORS.has(entry.ErrorCode);
+          const retryable = AWS_RETRYABLE_CODES.has(entry.ErrorCode);
           const last = attemptNumber >= maxAttempts;
           const hint =
             retryable && last
@@ -122,11 +118,11 @@ export class KinesisPublisher extends PublisherBase {
                 : " — not retryable";
           return {
             ok: false,
-            retryable,
             error: new PublishError({
               backend: BACKEND,
               message: `[kinesis] ${streamName(stream)} rejected the record: ${entry.ErrorCode}: ${entry.ErrorMessage ?? ""}${hint}`,
               details: { errorCode: entry.ErrorCode, attempts: attemptNumber },
+              ...(retryable ? { retryable } : {}),
             }),
           };
         });

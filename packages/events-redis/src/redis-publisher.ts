@@ -11,8 +11,8 @@ import {
   type Batcher,
   ConnectionError,
   type Delivery,
-  type EventsError,
   type DomainEvent,
+  type EventsError,
   type ItemOutcome,
   type Logger,
   PublishError,
@@ -133,7 +133,7 @@ export class RedisPublisher extends PublisherBase {
         backend: BACKEND,
         code: "PUBLISH_TIMEOUT",
         message: `[redis] no reply from ${describeServer(this.options)} within REDIS_PUBLISH_TIMEOUT_MS (${this.options.publishTimeoutMs} ms); the event may or may not have been sent`,
-        details: { sent: "unknown" },
+        sent: "unknown",
       });
       return items.map(() => ({ ok: false, error }));
     }
@@ -268,7 +268,7 @@ export class RedisPublisher extends PublisherBase {
             new ConnectionError({
               backend: BACKEND,
               message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
-              details: { sent: false },
+              sent: false,
             }),
           ),
         Math.max(0, deadline - Date.now()),

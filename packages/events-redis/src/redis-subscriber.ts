@@ -13,6 +13,7 @@ import {
   EventsError,
   type Inbox,
   type Logger,
+  queueFullError,
   SubscriberBase,
   sleep,
   type TopicName,
@@ -92,10 +93,11 @@ class PubSubReader implements TransportSubscription {
       // without end. Beyond the bound they are dropped and reported (streams mode has no such limit).
       if (reader.queued >= MAX_QUEUED_MESSAGES) {
         inbox.report({
-          error: new EventsError({
-            code: "QUEUE_FULL",
+          error: queueFullError({
             backend: BACKEND,
-            message: `[redis] ${MAX_QUEUED_MESSAGES} messages are waiting for the handler; this one was dropped — make the handler faster or use REDIS_MODE=streams`,
+            limit: MAX_QUEUED_MESSAGES,
+            waitingFor: "handler",
+            fix: "make the handler faster or use REDIS_MODE=streams",
           }),
           raw: message,
           context: { source: channel },
