@@ -49,6 +49,7 @@ export {
   type ValidationIssue,
 } from "./errors.js";
 export { consoleLogger, silentLogger } from "./logger.js";
+export { type BackendOptions, backendOptions, type PublisherContext, type SubscriberContext } from "./options.js";
 export { type EntryResult, isRetryable, type PartialRetryOptions, sendWithPartialRetry } from "./partial-retry.js";
 export type {
   EventHandler,

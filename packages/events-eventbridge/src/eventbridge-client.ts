@@ -48,14 +48,6 @@ export function sqsClientConfig(
   return config;
 }
 
-/** @deprecated use AWS_RETRYABLE_CODES from `@kaireon/events-core/backend` (the one list every AWS backend reads). */
-export const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = AWS_RETRYABLE_CODES;
-
-/** @deprecated use `classifyAwsError(error).retryable` from `@kaireon/events-core/backend`. */
-export function isRetryableRequestError(error: unknown): boolean {
-  return classifyAwsError(error).retryable === true;
-}
-
 /** A thrown PutEvents failure as a coded error; names the bus, never a credential. */
 export function requestError(error: unknown, bus: string, backend = "eventbridge"): EventsError {
   const failure = classifyAwsError(error);

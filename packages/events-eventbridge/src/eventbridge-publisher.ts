@@ -17,9 +17,9 @@ import {
   type EntryResult,
   eventTooLargeError,
   isRetryable,
-  type Logger,
   PublishError,
   PublisherBase,
+  type PublisherContext,
   type ReadinessReport,
   redactUrl,
   sendWithPartialRetry,
@@ -27,7 +27,7 @@ import {
 } from "@kaireon/events-core/backend";
 import { entryError, eventBridgeClientConfig, requestError } from "./eventbridge-client.js";
 import { entrySize, toPutEventsEntry } from "./eventbridge-entry.js";
-import { type EventBridgeOptions, eventBridgeOptions, isReservedSource } from "./eventbridge-options.js";
+import { type EventBridgeConfig, type EventBridgeOptions, eventBridgeOptions, isReservedSource } from "./eventbridge-options.js";
 
 const BACKEND = "eventbridge";
 /** PutEvents takes at most 10 entries a call. */
@@ -35,14 +35,17 @@ export const MAX_ENTRIES_PER_CALL = 10;
 /** Backoff between attempts: full jitter, up to 100 ms · 2^n, never over 2 s. */
 export const RETRY_BACKOFF = { baseMs: 100, maxMs: 2_000 } as const;
 
-export interface EventBridgePublisherOptions extends Partial<EventBridgeOptions> {
-  /** Envelope source of events built by publish() (EVENT_SOURCE through the loader). */
-  eventSource?: string;
-  logger?: Logger;
+export interface EventBridgePublisherContext extends PublisherContext {
   /** Bring your own client (custom credentials, middleware); it is not destroyed on close(). */
   client?: EventBridgeClient;
   /** Backoff sleep (tests). */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** The options; the rest is the deprecated one-argument form of the context. */
+export interface EventBridgePublisherOptions extends EventBridgeConfig, Omit<EventBridgePublisherContext, "source"> {
+  /** @deprecated pass `{ source }` as the second argument (the context): the CloudEvents source of events publish() builds. */
+  eventSource?: string;
 }
 
 interface Pending {
@@ -58,9 +61,10 @@ export class EventBridgePublisher extends PublisherBase {
   private readonly batcher: Batcher<Pending, Delivery>;
   private readonly sleep: ((ms: number) => Promise<void>) | undefined;
 
-  constructor(options: EventBridgePublisherOptions = {}) {
-    const { eventSource, logger, client, sleep, ...rest } = options;
-    super({ backend: BACKEND, ...(eventSource ? { source: eventSource } : {}), ...(logger ? { logger } : {}) });
+  constructor(config: EventBridgePublisherOptions = {}, context: EventBridgePublisherContext = {}) {
+    const { eventSource, logger: legacyLogger, client: legacyClient, sleep: legacySleep, ...rest } = config;
+    const { source = eventSource, logger = legacyLogger, client = legacyClient, sleep = legacySleep } = context;
+    super({ backend: BACKEND, ...(source ? { source } : {}), ...(logger ? { logger } : {}) });
     this.options = eventBridgeOptions(rest);
     this.sleep = sleep;
     this.ownsClient = client === undefined;
@@ -84,7 +88,7 @@ export class EventBridgePublisher extends PublisherBase {
   }
 
   protected deliver(event: DomainEvent): Promise<Delivery> {
-    const entry = toPutEventsEntry(event, this.options.bus, this.options.source);
+    const entry = toPutEventsEntry(event, this.options.bus, this.options.entrySource);
     const source = entry.Source ?? "";
     if (isReservedSource(source)) {
       return Promise.reject(
@@ -180,6 +184,9 @@ export class EventBridgePublisher extends PublisherBase {
   }
 }
 
-export function createEventBridgePublisher(options: EventBridgePublisherOptions = {}): EventBridgePublisher {
-  return new EventBridgePublisher(options);
+export function createEventBridgePublisher(
+  options: EventBridgePublisherOptions = {},
+  context: EventBridgePublisherContext = {},
+): EventBridgePublisher {
+  return new EventBridgePublisher(options, context);
 }

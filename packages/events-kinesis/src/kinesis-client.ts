@@ -3,15 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { KinesisClient, type KinesisClientConfig } from "@aws-sdk/client-kinesis";
-import {
-  AWS_RETRYABLE_CODES,
-  authFailedError,
-  ConnectionError,
-  classifyAwsError,
-  EventsError,
-  PublishError,
-  redactUrl,
-} from "@kaireon/events-core/backend";
+import { authFailedError, ConnectionError, classifyAwsError, EventsError, PublishError, redactUrl } from "@kaireon/events-core/backend";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { DEFAULT_KINESIS_REQUEST_TIMEOUT_MS, KINESIS_LIMITS, type KinesisOptions } from "./kinesis-options.js";
 
@@ -70,9 +62,6 @@ export function kinesisPartitionKey(key: string): string {
   if (characters <= KINESIS_LIMITS.maxPartitionKeyLength) return key;
   return `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;
 }
-
-/** @deprecated use AWS_RETRYABLE_CODES from `@kaireon/events-core/backend` (the one list every AWS backend reads). */
-export const RETRYABLE_RECORD_ERRORS: ReadonlySet<string> = AWS_RETRYABLE_CODES;
 
 /** Turns an SDK/network error into a coded EventsError whose message says what to check. */
 export function toEventsError(error: unknown, stream: string, endpoint?: string): EventsError {

@@ -12,22 +12,23 @@ import {
   type DomainEvent,
   type EntryResult,
   eventTooLargeError,
-  type Logger,
   PublishError,
   PublisherBase,
+  type PublisherContext,
   type ReadinessReport,
   sendWithPartialRetry,
   serializeEvent,
 } from "@kaireon/events-core/backend";
 import { BACKEND, createKinesisClient, kinesisPartitionKey, streamName, streamParams, toEventsError } from "./kinesis-client.js";
-import type { KinesisOptions } from "./kinesis-options.js";
+import { type KinesisConfig, type KinesisOptions, kinesisOptions } from "./kinesis-options.js";
 
-export interface KinesisPublisherOptions extends KinesisOptions {
+export interface KinesisPublisherContext extends PublisherContext {
   /** Use this client instead of building one (tests, custom middleware). It is not destroyed on close. */
   client?: KinesisClient;
-  source?: string;
-  logger?: Logger;
 }
+
+/** The options; `client`, `source` and `logger` here are the deprecated one-argument form of the context. */
+export type KinesisPublisherOptions = KinesisConfig & KinesisPublisherContext;
 
 interface OutgoingRecord {
   data: Uint8Array;
@@ -40,14 +41,16 @@ export class KinesisPublisher extends PublisherBase {
   private readonly batcher: Batcher<OutgoingRecord, Delivery>;
   private readonly encoder = new TextEncoder();
 
-  constructor(private readonly options: KinesisPublisherOptions) {
-    super({
-      backend: BACKEND,
-      ...(options.source ? { source: options.source } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
-    });
-    this.ownsClient = options.client === undefined;
-    this.client = options.client ?? createKinesisClient(options);
+  private readonly options: KinesisOptions;
+
+  constructor(config: KinesisPublisherOptions, context: KinesisPublisherContext = {}) {
+    const { client: legacyClient, source: legacySource, logger: legacyLogger, ...given } = config;
+    const { client = legacyClient, source = legacySource, logger = legacyLogger } = context;
+    super({ backend: BACKEND, ...(source ? { source } : {}), ...(logger ? { logger } : {}) });
+    const options = kinesisOptions(given);
+    this.options = options;
+    this.ownsClient = client === undefined;
+    this.client = client ?? createKinesisClient(options);
     const strict = options.ordering === "strict";
     this.batcher = this.useBatcher<OutgoingRecord, Delivery>({
       backend: BACKEND,
@@ -152,6 +155,6 @@ export class KinesisPublisher extends PublisherBase {
   }
 }
 
-export function createKinesisPublisher(options: KinesisPublisherOptions): KinesisPublisher {
-  return new KinesisPublisher(options);
+export function createKinesisPublisher(options: KinesisPublisherOptions, context: KinesisPublisherContext = {}): KinesisPublisher {
+  return new KinesisPublisher(options, context);
 }

@@ -14,9 +14,9 @@ import {
   type DomainEvent,
   type EventsError,
   type ItemOutcome,
-  type Logger,
   PublishError,
   PublisherBase,
+  type PublisherContext,
   type ReadinessReport,
   serializeEvent,
 } from "@kaireon/events-core/backend";
@@ -32,10 +32,8 @@ interface Outgoing {
   at: number;
 }
 
-export interface RedisPublisherContext {
-  source?: string;
-  logger?: Logger;
-}
+/** Core's PublisherContext: the CloudEvents source and the logger. */
+export type RedisPublisherContext = PublisherContext;
 
 // Two pipelines in flight: the next one fills while the previous one is on the wire. One connection
 // writes them in order, so events of one key (of any key) keep publish order.

@@ -15,6 +15,7 @@ import {
   type Logger,
   queueFullError,
   SubscriberBase,
+  type SubscriberContext,
   sleep,
   type TopicName,
   type TransportSubscription,
@@ -24,9 +25,8 @@ import { BACKEND, createClient, keyOf, safeText, toEventsError } from "./redis-c
 import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
 import { groupStartId } from "./redis-stream-ids.js";
 
-export interface RedisSubscriberContext {
-  logger?: Logger;
-}
+/** Core's SubscriberContext: the logger. */
+export type RedisSubscriberContext = SubscriberContext;
 
 export class RedisSubscriber extends SubscriberBase {
   private readonly options: RedisOptions;

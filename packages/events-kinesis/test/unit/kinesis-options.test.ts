@@ -4,9 +4,24 @@ import { ListShardsCommand } from "@aws-sdk/client-kinesis";
 import { ConfigError } from "@kaireon/events-core";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { describe, expect, it } from "vitest";
-import { backend, createKinesisClient, KINESIS_LIMITS, kinesisOptionsFromEnv, kinesisPartitionKey, streamParams } from "../../src/index.js";
+import {
+  backend,
+  createKinesisClient,
+  KINESIS_LIMITS,
+  kinesisOptions,
+  kinesisOptionsFromEnv,
+  kinesisPartitionKey,
+  streamParams,
+} from "../../src/index.js";
 
 describe("kinesis options", () => {
+  it("code and the environment get the same defaults, from the one schema", () => {
+    expect(kinesisOptions({ stream: "s" })).toEqual(kinesisOptionsFromEnv({ KINESIS_STREAM: "s" }));
+    expect(kinesisOptions({ stream: "s", ordering: "strict", lingerMs: undefined })).toEqual(
+      kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_ORDERING: "strict" }),
+    );
+  });
+
   it("a missing KINESIS_STREAM is a ConfigError naming the variable", () => {
     const error = (() => {
       try {

@@ -2,7 +2,7 @@
 // password never echoed. Nothing running is needed.
 import { ConfigError, EventsError, loadPublisher, silentLogger } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
-import { backend, groupStartId, parseRedisEnv, redisOptionsFromEnv, resolveRedisConfig } from "../../src/index.js";
+import { backend, groupStartId, parseRedisEnv, redisOptions, redisOptionsFromEnv, resolveRedisConfig } from "../../src/index.js";
 
 describe("redis options", () => {
   it("REDIS_URL unset disables the stream (fromEnv → undefined) and says how to turn it on", () => {
@@ -122,5 +122,12 @@ describe("streams: where a new group starts", () => {
     expect(groupStartId(at)).toBe(`${at.getTime() - 1}-18446744073709551615`);
     expect(groupStartId(new Date(0))).toBe("0");
     expect(() => groupStartId(new Date(Number.NaN))).toThrow(RangeError);
+  });
+
+  it("code and the environment get the same defaults, from the one schema", () => {
+    const url = "redis://127.0.0.1:6379";
+    expect(redisOptions(url)).toEqual(parseRedisEnv({ REDIS_URL: url }));
+    expect(redisOptions(url, { mode: "streams", maxPending: undefined })).toEqual(parseRedisEnv({ REDIS_URL: url, REDIS_MODE: "streams" }));
+    expect(() => redisOptions("")).toThrow(/REDIS_URL/);
   });
 });
