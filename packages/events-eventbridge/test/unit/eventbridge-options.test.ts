@@ -1,16 +1,9 @@
-import { ConfigError, EventsError } from "@kaireon/events-core";
+import { ConfigError } from "@kaireon/events-core";
+import { configErrorOf } from "@kaireon/events-testkit";
 import { describe, expect, it } from "vitest";
 import { backend, eventBridgeOptions, eventBridgeOptionsFromEnv } from "../../src/index.js";
 
-function configError(env: Record<string, string>): EventsError {
-  try {
-    eventBridgeOptionsFromEnv(env);
-  } catch (error) {
-    if (EventsError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const configError = (env: Record<string, string>) => configErrorOf(() => eventBridgeOptionsFromEnv(env));
 
 describe("eventBridgeOptionsFromEnv", () => {
   it("has defaults: bus `default`, Source from the envelope, 256 KB entries", () => {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer, type Socket } from "node:net";
 import { ListShardsCommand } from "@aws-sdk/client-kinesis";
 import { ConfigError } from "@kaireon/events-core";
+import { configErrorOf } from "@kaireon/events-testkit";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { describe, expect, it } from "vitest";
 import {
@@ -23,15 +24,9 @@ describe("kinesis options", () => {
   });
 
   it("a missing KINESIS_STREAM is a ConfigError naming the variable", () => {
-    const error = (() => {
-      try {
-        kinesisOptionsFromEnv({});
-      } catch (e) {
-        return e;
-      }
-    })();
+    const error = configErrorOf(() => kinesisOptionsFromEnv({}));
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toContain("KINESIS_STREAM");
+    expect(error.message).toContain("KINESIS_STREAM");
     expect(() => backend.fromEnv({ EVENT_PUBLISHER: "kinesis" })).toThrow(/KINESIS_STREAM/);
   });
 
