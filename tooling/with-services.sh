@@ -34,30 +34,9 @@ trap 'exit 130' INT TERM
 
 log() { echo "[services] $*" >&2; }
 
-# free_port: prints a TCP port nothing listens on right now.
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-
-# wait_until <description> <seconds> <command...>: retries the command until it succeeds.
-wait_until() {
-  local what=$1 seconds=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      log "$what did not become ready within ${seconds}s"
-      return 1
-    fi
-    sleep 0.2
-  done
-}
-
-# stop_pid <pid>: TERM, then KILL after 10 s.
-stop_pid() {
-  local pid=$1
-  kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
-  kill -9 "$pid" 2>/dev/null || true
-}
+# free_port, wait_until, stop_pid: for the service scripts.
+# shellcheck source=tooling/helpers.sh
+source "$ROOT/tooling/helpers.sh"
 
 # apt_install <package...>: installs Debian packages when missing (root, or sudo).
 apt_install() {

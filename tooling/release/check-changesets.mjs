@@ -6,11 +6,16 @@
 //
 // Source = src/, the package's published `files` other than dist/, and the published fields of
 // package.json (dependencies, peerDependencies, exports, engines, bin). Tests, benches, READMEs
-// and scripts need no changeset. Also fails on a changeset naming an unknown or private package.
+// and scripts need no changeset. Also fails on a changeset naming an unknown or private package, and
+// on one changesets cannot read (read by its own reader, @changesets/read, as `changeset version` does).
+//
+// Why not `changeset status`: it compares one base branch for every package (`--since`, by default
+// config.json's baseBranch, which a clean clone of main at its tip diffs against itself), counts any
+// file of a package (tests, README), reads only the changesets added since that base, and fails only
+// when there is no changeset at all — not "this changed package has none".
 //   node tooling/release/check-changesets.mjs
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import readChangesets from "@changesets/read";
 import { root, workspacePackages } from "./workspace.mjs";
 
 const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
@@ -26,21 +31,19 @@ if (git("rev-parse", "--is-shallow-repository") === "true") {
   process.exit(1);
 }
 
-// Pending changesets: the package names in each front matter.
-const changesetDir = join(root, ".changeset");
+// Pending changesets: the packages each names. A malformed front matter or an unknown bump type is
+// changesets' own error, with its message.
 const pending = new Map(); // package name -> [changeset files]
-for (const file of readdirSync(changesetDir).filter((f) => f.endsWith(".md") && f !== "README.md")) {
-  const text = readFileSync(join(changesetDir, file), "utf8");
-  const front = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text);
-  if (!front) {
-    problems.push(`.changeset/${file}: no front matter`);
-    continue;
-  }
-  for (const line of front[1].split(/\r?\n/).filter((l) => l.trim())) {
-    const m = /^\s*["']?([^"':]+)["']?\s*:\s*(major|minor|patch|none)\s*$/.exec(line);
-    if (!m) problems.push(`.changeset/${file}: cannot read "${line}"`);
-    else pending.set(m[1], [...(pending.get(m[1]) ?? []), file]);
-  }
+let changesets;
+try {
+  changesets = await readChangesets(root);
+} catch (error) {
+  console.error(`check-changesets: changesets cannot read a pending changeset:\n${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+}
+for (const { id, releases } of changesets) {
+  if (releases.length === 0) problems.push(`.changeset/${id}.md names no package`);
+  for (const { name } of releases) pending.set(name, [...(pending.get(name) ?? []), `${id}.md`]);
 }
 
 const packages = workspacePackages();

@@ -4,9 +4,10 @@
 # changeset publish) to a throwaway Verdaccio on 127.0.0.1; then, in scratch projects outside the
 # workspace, the commands of the root README's "Install a single backend" section run verbatim —
 # once with npm, once with pnpm: install @kaireon/events-core and @kaireon/events-redis, publish an
-# event to the real Redis with EVENT_PUBLISHER=redis (a plain RESP subscriber reads it back), then
-# EVENT_PUBLISHER=kafka must fail with BACKEND_NOT_INSTALLED naming @kaireon/events-kafka, and
-# node_modules must hold neither kafkajs nor any AWS SDK package.
+# event to the real Redis with EVENT_PUBLISHER=redis (`redis-cli SUBSCRIBE`, Redis's own client, reads
+# it back), then EVENT_PUBLISHER=kafka must fail with BACKEND_NOT_INSTALLED naming
+# @kaireon/events-kafka, and the package manager's own listing of the app (`npm ls --all`,
+# `pnpm list --depth Infinity`) must hold neither kafkajs nor any AWS SDK package.
 #
 #   bash tooling/with-services.sh bash tooling/release/consumer-test.sh    (KAIREON_SERVICES=redis)
 #   pnpm test:consumer                                                     (the same)
@@ -44,13 +45,17 @@ if [[ "$mode" == full ]]; then
     echo "consumer-test: FAILED — REDIS_URL is not set: run through tooling/with-services.sh (KAIREON_SERVICES=redis)." >&2
     exit 1
   fi
+  command -v redis-cli >/dev/null 2>&1 || {
+    echo "consumer-test: FAILED — no redis-cli: run through tooling/with-services.sh (KAIREON_SERVICES=redis installs it), or apt-get install redis-tools." >&2
+    exit 1
+  }
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kaireon-consumer.XXXXXX")"
 cleanup() {
   local status=$?
   stop_verdaccio
-  [[ -n "${listener_pid:-}" ]] && kill "$listener_pid" 2>/dev/null
+  [[ -n "${listener_pid:-}" ]] && stop_pid "$listener_pid"
   rm -rf "$WORK"
   exit "$status"
 }
@@ -126,6 +131,24 @@ export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=f
 
 run_in() { (cd "$1" && bash -c "$2"); }
 
+# The first message's payload in a `redis-cli --raw SUBSCRIBE` transcript: after a "message" line
+# come the channel and the payload, one line each (the event is one line of JSON).
+first_message() { awk '$0 == "message" { getline; getline; print; exit }' "$1" 2>/dev/null; }
+has_message() { [[ -n "$(first_message "$1")" ]]; }
+
+# installed <pm> <app>: "name@version" of every package the package manager installed in the app,
+# one a line, from its own listing (npm's flat tree or pnpm's store, each read by its own tool).
+installed() {
+  local listing
+  if [[ "$1" == npm ]]; then
+    listing="$(cd "$2" && npm ls --all --parseable --long)" || return 1
+  else
+    listing="$(cd "$2" && pnpm list --depth Infinity --parseable --long)" || return 1
+  fi
+  # Lines are <path>:<name>@<version>[:…]; the first is the app itself.
+  tail -n +2 <<<"$listing" | cut -d: -f2 | sort -u
+}
+
 for pm in npm pnpm; do
   app="$WORK/app-$pm"
   mkdir -p "$app"
@@ -145,25 +168,30 @@ for pm in npm pnpm; do
 
   if [[ "$mode" == full ]]; then
     channel="interaction.recorded.v1"
-    node "$RELEASE_ROOT/tooling/release/redis-listen.mjs" "$channel" 20000 >"$WORK/$pm-listen.out" 2>&1 &
+    redis-cli -u "$REDIS_URL" --raw SUBSCRIBE "$channel" >"$WORK/$pm-listen.out" 2>"$WORK/$pm-listen.err" &
     listener_pid=$!
-    for _ in $(seq 1 100); do grep -q '^ready$' "$WORK/$pm-listen.out" 2>/dev/null && break; sleep 0.1; done
+    WAIT_UNTIL_PID=$listener_pid wait_until "redis-cli SUBSCRIBE $channel" 20 grep -qx subscribe "$WORK/$pm-listen.out" || {
+      cat "$WORK/$pm-listen.err"
+      fail "$pm: redis-cli could not subscribe to $channel"
+      continue
+    }
     if out="$(run_in "$app" "$redis_line" 2>&1)" && [[ "$out" =~ ^published\ ([0-9a-f-]{36})$ ]]; then
       id="${BASH_REMATCH[1]}"
-      if wait "$listener_pid" && node -e '
-        const [raw, id] = [require("fs").readFileSync(process.argv[1], "utf8").split("\n")[1], process.argv[2]];
-        const e = JSON.parse(raw);
+      if WAIT_UNTIL_PID=$listener_pid wait_until "event $id on $channel" 20 has_message "$WORK/$pm-listen.out" &&
+        first_message "$WORK/$pm-listen.out" | node -e '
+        const e = JSON.parse(require("fs").readFileSync(0, "utf8")), id = process.argv[1];
         if (e.id !== id || e.type !== "interaction.recorded.v1" || e.data.customerId !== "c-42" || e.specversion !== "1.0") process.exit(1);
-      ' "$WORK/$pm-listen.out" "$id"; then
-        pass "$pm: EVENT_PUBLISHER=redis published $id; a plain SUBSCRIBE on $channel read it back"
+      ' "$id"; then
+        pass "$pm: EVENT_PUBLISHER=redis published $id; redis-cli SUBSCRIBE on $channel read it back"
       else
-        cat "$WORK/$pm-listen.out"
-        fail "$pm: the plain subscriber did not read event $id back"
+        cat "$WORK/$pm-listen.out" "$WORK/$pm-listen.err"
+        fail "$pm: redis-cli SUBSCRIBE did not read event $id back"
       fi
     else
       echo "$out"
       fail "$pm: $redis_line"
     fi
+    stop_pid "$listener_pid"
     listener_pid=""
   else
     out="$(run_in "$app" "$redis_line" 2>&1 || true)"
@@ -185,12 +213,16 @@ for pm in npm pnpm; do
     fail "$pm: EVENT_PUBLISHER=kafka did not name @kaireon/events-kafka"
   fi
 
-  if listing="$(node "$RELEASE_ROOT/tooling/release/list-installed.mjs" "$app" 2>&1)"; then
-    pass "$pm: node_modules: $(head -n 1 <<<"$listing") $(tail -n 1 <<<"$listing")"
+  # What a Redis-only app must not carry: the Kafka client or any AWS SDK package.
+  if ! listing="$(installed "$pm" "$app" 2>"$WORK/$pm-ls.err")"; then
+    cat "$WORK/$pm-ls.err"
+    fail "$pm: the package manager's listing of $app failed"
+  elif unwanted="$(grep -E '^(kafkajs|@aws-sdk/|@smithy/)' <<<"$listing")"; then
+    fail "$pm: installed but not wanted: $(paste -sd ' ' <<<"$unwanted")"
   else
-    fail "$pm: node_modules: $listing"
+    pass "$pm: $(wc -l <<<"$listing") packages, $(du -sh "$app/node_modules" | cut -f1) in node_modules; none of kafkajs, @aws-sdk/*, @smithy/*"
   fi
-  sed -n 2p <<<"$listing" | fold -s -w 140 | sed 's/^/       /'
+  paste -sd ' ' <<<"$listing" | fold -s -w 140 | sed 's/^/       /'
 done
 
 stop_verdaccio

@@ -6,6 +6,9 @@ VERDACCIO_VERSION="6.8.0" # the last release whose engines allow Node 20
 KAIREON_CACHE_DIR="${KAIREON_CACHE_DIR:-$HOME/.cache/kaireon-events}"
 
 rlog() { echo "[release] $*" >&2; }
+log() { rlog "$@"; }
+# shellcheck source=tooling/helpers.sh
+source "$RELEASE_ROOT/tooling/helpers.sh"
 
 # release_clone <dir>: a clean clone of the committed HEAD with the pending changesets applied
 # (`pnpm version-packages`), installed and built: what `pnpm release` would publish.
@@ -40,7 +43,7 @@ start_verdaccio() {
     (cd "$prefix" && npm install --no-fund --no-audit --omit=dev --loglevel=error >/dev/null)
   fi
   local port
-  port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  port="$(free_port)"
   mkdir -p "$work/storage"
   cat >"$work/verdaccio.yaml" <<YAML
 storage: $work/storage
@@ -69,15 +72,10 @@ YAML
     >"$work/verdaccio.out" 2>&1 &
   VERDACCIO_PID=$!
   REGISTRY_URL="http://127.0.0.1:$port/"
-  local deadline=$((SECONDS + 60))
-  until curl -sf "${REGISTRY_URL}-/ping" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)) || ! kill -0 "$VERDACCIO_PID" 2>/dev/null; then
-      rlog "verdaccio did not answer on $REGISTRY_URL"
-      tail -n 20 "$work/verdaccio.out" "$work/verdaccio.log" >&2 2>/dev/null || true
-      return 1
-    fi
-    sleep 0.2
-  done
+  WAIT_UNTIL_PID=$VERDACCIO_PID wait_until "verdaccio on $REGISTRY_URL" 60 curl -sf "${REGISTRY_URL}-/ping" || {
+    tail -n 20 "$work/verdaccio.out" "$work/verdaccio.log" >&2 2>/dev/null || true
+    return 1
+  }
   local password token
   password="$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')"
   token="$(curl -sf -X PUT -H 'content-type: application/json' -d "{\"name\":\"kaireon-ci\",\"password\":\"$password\"}" \
@@ -94,7 +92,5 @@ YAML
 # stop_verdaccio: TERM by PID, KILL after 10 s.
 stop_verdaccio() {
   [[ -n "${VERDACCIO_PID:-}" ]] || return 0
-  kill "$VERDACCIO_PID" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do kill -0 "$VERDACCIO_PID" 2>/dev/null || return 0; sleep 0.2; done
-  kill -9 "$VERDACCIO_PID" 2>/dev/null || true
+  stop_pid "$VERDACCIO_PID"
 }

@@ -2,6 +2,7 @@
 // a peer range such as "workspace:>=0.1.0 <1.0.0", changesets rewrites it to "workspace:>=1.0.0"
 // — no upper bound, so the dependent would claim to work with every future major. This puts the
 // bound back: "workspace:>=X.Y.Z <(X+1).0.0". Ranges that have an upper bound are left alone.
+// tooling/release/peer-ranges.test.mjs shows changesets still does this, and that this undoes it.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { workspacePackages } from "./workspace.mjs";

@@ -1,7 +1,9 @@
 # A real single-node Apache Kafka in KRaft mode (combined broker + controller) for the integration
 # tests, with no Docker: the broker jars come from Maven Central through a throwaway pom (cached in
 # $KAIREON_CACHE_DIR), storage is formatted with kafka.tools.StorageTool --standalone, and kafka.Kafka
-# runs on Java 17 on 127.0.0.1 free ports. Sourced by tooling/with-services.sh.
+# runs on Java 17 on 127.0.0.1 free ports. Sourced by tooling/with-services.sh. (Apache's binary
+# distribution, the kafka_2.13-<v>.tgz, is on none of the registries the project reaches — Maven
+# Central serves the jars but not the tgz — so the broker runs from the jars.)
 #
 # Exports:
 #   KAFKA_BROKERS                  PLAINTEXT listener, host:port
@@ -18,10 +20,12 @@
 #                                  that learn the cluster's metadata through the proxy stay behind it
 #   KAFKA_TEST_CONTROL             a script: `stop` kills the broker (SIGKILL, a crash), `start` starts it
 #                                  again on the same ports and data dir and waits until it answers
+#                                  (tooling/services/kafka/control.sh, linked into the broker's folder)
 #   KAFKA_TEST_VERSION             the Kafka version running
 #   KAFKA_TEST_CONFIGS             a script that is Kafka's kafka-configs tool for that version (args as
 #                                  kafka-configs.sh: --bootstrap-server … --alter --entity-type users …),
 #                                  e.g. to add, rotate or delete SCRAM users while the broker runs
+#                                  (tooling/services/kafka/configs.sh, linked likewise)
 # When KAFKA_BROKERS is already set, that broker is used and nothing is started (the KAFKA_TEST_*
 # variables of the extra listeners are then the caller's business).
 #
@@ -201,50 +205,19 @@ L4J2
     return 1
   }
 
-  # The control script: the fault test crashes and restarts the broker on the same ports and data.
-  cat >"$dir/control.sh" <<CTL
-#!/usr/bin/env bash
-# stop: SIGKILL the broker (a crash). start: start it again and wait until it accepts connections.
-set -u
-pidfile="$dir/kafka.pid"
-alive() { [[ -f "\$pidfile" ]] && kill -0 "\$(cat "\$pidfile")" 2>/dev/null; }
-case "\${1:-}" in
-  start)
-    alive && exit 0
-    # The log keeps earlier runs: wait for one more "started" line than before.
-    before=\$(grep -c "Kafka Server started" "$dir/kafka.log" 2>/dev/null || true)
-    setsid java $java_opts -cp "$lib/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 </dev/null &
-    echo \$! >"\$pidfile"
-    for _ in \$(seq 1 600); do
-      alive || { echo "kafka exited; see $dir/kafka.log" >&2; tail -n 30 "$dir/kafka.log" >&2; exit 1; }
-      now=\$(grep -c "Kafka Server started" "$dir/kafka.log" 2>/dev/null || true)
-      if (( \${now:-0} > \${before:-0} )) && (exec 3<>/dev/tcp/127.0.0.1/$p_plain) 2>/dev/null \\
-        && (exec 3<>/dev/tcp/127.0.0.1/$p_sasl_tls) 2>/dev/null; then exit 0; fi
-      sleep 0.2
-    done
-    echo "kafka did not start within 120 s" >&2; exit 1 ;;
-  stop)
-    alive || exit 0
-    pid=\$(cat "\$pidfile"); kill -9 "\$pid" 2>/dev/null
-    for _ in \$(seq 1 100); do kill -0 "\$pid" 2>/dev/null || exit 0; sleep 0.1; done; exit 1 ;;
-  terminate)
-    alive || exit 0
-    pid=\$(cat "\$pidfile"); kill "\$pid" 2>/dev/null
-    for _ in \$(seq 1 150); do kill -0 "\$pid" 2>/dev/null || exit 0; sleep 0.2; done
-    kill -9 "\$pid" 2>/dev/null; exit 0 ;;
-  status) alive ;;
-  *) echo "usage: \$0 start|stop|terminate|status" >&2; exit 2 ;;
-esac
-CTL
-  chmod +x "$dir/control.sh"
+  # The control script (start/stop/terminate, tooling/services/kafka/control.sh) and kafka-configs
+  # (tooling/services/kafka/configs.sh) are checked-in files linked into this folder: they find the
+  # broker through the folder they are called from, and what they need in its control.env.
   local configs
   configs="$(_kafka_configs_classpath "$lib")" || return 1
-  cat >"$dir/kafka-configs.sh" <<CFG
-#!/usr/bin/env bash
-# Kafka $KAFKA_VERSION's kafka-configs tool (see tooling/services/kafka.sh: KAFKA_TEST_CONFIGS).
-exec java -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true -Dlog4j.configuration=file:$dir/log4j.properties -cp "${configs% *}" ${configs##* } "\$@"
-CFG
-  chmod +x "$dir/kafka-configs.sh"
+  {
+    printf 'KAFKA_JAVA_OPTS=%q\n' "$java_opts"
+    printf 'KAFKA_LIB=%q\n' "$lib"
+    printf 'KAFKA_CONFIGS_CP=%q\n' "${configs% *}"
+    printf 'KAFKA_CONFIGS_MAIN=%q\n' "${configs##* }"
+  } >"$dir/control.env"
+  ln -sf "$ROOT/tooling/services/kafka/control.sh" "$dir/control.sh"
+  ln -sf "$ROOT/tooling/services/kafka/configs.sh" "$dir/kafka-configs.sh"
   register_cleanup "$dir/control.sh terminate"
   log "kafka: starting broker (PLAINTEXT 127.0.0.1:$p_plain, SASL 127.0.0.1:$p_sasl, TLS 127.0.0.1:$p_tls, SASL_SSL 127.0.0.1:$p_sasl_tls)"
   "$dir/control.sh" start || { log "kafka: the broker did not start"; return 1; }
