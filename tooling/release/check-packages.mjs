@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { root, workspacePackages } from "./workspace.mjs";
 
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -55,18 +56,8 @@ function checkBackendStructure(packages) {
 // promise) that two or more workspace packages (the root included) use is `catalog:` in every one of
 // them; every `catalog:` names an entry; every entry is used. The packed manifest is checked below
 // for a leftover `catalog:` (pnpm writes the version when it packs).
-function readCatalog(text) {
-  const block = /^catalog:\n((?:[ \t]+.*\n?|\s*#.*\n?|\n)*)/m.exec(text)?.[1] ?? "";
-  const entries = new Map();
-  for (const line of block.split("\n")) {
-    const m = /^ {2}["']?([^"':\s]+)["']?:\s*["']?([^"'\s#]+)["']?/.exec(line);
-    if (m) entries.set(m[1], m[2]);
-  }
-  return entries;
-}
-
 function checkCatalog(packages) {
-  const catalog = readCatalog(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8"));
+  const catalog = new Map(Object.entries(parse(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8"))?.catalog ?? {}));
   if (catalog.size === 0) fail("pnpm-workspace.yaml", "has no catalog: entries (shared dependency versions are pinned there)");
   const rootManifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const manifests = [
