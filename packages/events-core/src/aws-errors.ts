@@ -53,7 +53,7 @@ interface AwsLikeError {
 }
 
 /** A Node network code (`E…`) on the error or up to three causes deep (an AggregateError's first). */
-export function awsNetworkCode(error: unknown): string | undefined {
+function awsNetworkCode(error: unknown): string | undefined {
   let e = error as AwsLikeError | undefined;
   for (let depth = 0; e && depth < 4; depth++) {
     if (typeof e.code === "string" && /^E[A-Z]+$/.test(e.code)) return e.code;

@@ -8,7 +8,6 @@ export {
   AWS_RETRYABLE_CODES,
   type AwsFailure,
   type AwsFailureKind,
-  awsNetworkCode,
   classifyAwsError,
 } from "./aws-errors.js";
 export { type BackendContext, type BackendDescriptor, type BackendModule, defineBackend } from "./backend.js";
