@@ -171,6 +171,11 @@ num.io.threads=2
 background.threads=2
 log.retention.hours=24
 PROPS
+  # KAFKA_TEST_REAUTH_MS (a private broker only): the SASL_SSL listener caps SCRAM sessions at that many
+  # ms (KIP-368), so a client must re-authenticate or be cut off — what MSK IAM's session limit does.
+  if [[ -n "${KAFKA_TEST_REAUTH_MS:-}" ]]; then
+    echo "listener.name.sasl_ssl.scram-sha-512.connections.max.reauth.ms=$KAFKA_TEST_REAUTH_MS" >>"$dir/server.properties"
+  fi
   cat >"$dir/log4j.properties" <<'L4J'
 log4j.rootLogger=WARN, stdout
 log4j.logger.kafka.server.KafkaRaftServer=INFO

@@ -2,8 +2,11 @@
 // demo servers started one after the other in this same run — events disabled (rows only), and events
 // enabled (row + outbox entry in one transaction) with the relay on a worker thread (the default), on
 // the server's event loop, and in its own process — all draining to the backend. Prints requests/s
-// and p50/p99 of each, the ratios to the events-disabled run (overall and per round), and checks
-// that every event of the run was relayed.
+// and p50/p99 of each, the server's CPU per request, the ratios to the events-disabled run (overall
+// and per round), checks that every event of the run was relayed, and the end-to-end latency of the
+// events (event time → received) as an independent subscriber of the backend sees them: ioredis
+// itself on Redis (SUBSCRIBE, or XREAD on Redis Streams), core's subscriber on any other broker. The
+// in-memory backend's bus lives inside the server: no outside subscriber can see it, so n/a there.
 //
 //   pnpm --filter @kaireon/demo bench                      # backend: REDIS_URL when set, else in-memory
 //   BENCH_SECONDS=20 BENCH_CONNECTIONS=32 BENCH_MODES=off,thread pnpm --filter @kaireon/demo bench
@@ -13,12 +16,14 @@
 // BENCH_ROUNDS (4), BENCH_MODES (off,thread,inline,separate).
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadSubscriber, silentLogger, topicNames } from "@kaireon/events-core";
 import autocannon from "autocannon";
+import { Redis } from "ioredis";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, "..", "dist", "main.js");
@@ -33,6 +38,105 @@ const freePort = () =>
       s.close(() => resolve(port));
     });
   });
+
+/** utime + stime of a process and all its threads, in µs (Linux /proc; undefined elsewhere). */
+function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+const clockTicks = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
+
+const quantile = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : Number.NaN;
+
+/**
+ * An independent subscriber of the backend the server publishes to: records, for every event whose
+ * event time falls in the measured window, now − event time. Started before the warm-up, so it is
+ * connected and subscribed before the first event of the window.
+ */
+async function startProbe(env) {
+  const samples = [];
+  let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
+  let received = 0;
+  const record = (json) => {
+    const now = Date.now();
+    received++;
+    const time = Date.parse(JSON.parse(json).time);
+    if (time >= window.from && time <= window.to) samples.push(now - time);
+  };
+  const backend = env.EVENT_PUBLISHER;
+  let close;
+  let how;
+  if (backend === "memory") return undefined;
+  if (backend === "redis") {
+    const prefix = env.REDIS_CHANNEL_PREFIX ?? "";
+    const keys = topicNames.map((t) => `${prefix}${t}`);
+    const redis = new Redis(env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    if ((env.REDIS_MODE ?? "").trim().toLowerCase() === "streams") {
+      how = "ioredis XREAD";
+      let last = keys.map(() => "$");
+      let open = true;
+      const loop = (async () => {
+        while (open) {
+          const reply = await redis.xread("COUNT", 1000, "BLOCK", 200, "STREAMS", ...keys, ...last).catch(() => null);
+          for (const [key, entries] of reply ?? []) {
+            const i = keys.indexOf(key);
+            for (const [id, fields] of entries) {
+              last[i] = id;
+              const at = fields.indexOf("event");
+              if (at >= 0) record(fields[at + 1]);
+            }
+          }
+          last = [...last];
+        }
+      })();
+      close = async () => {
+        open = false;
+        await loop;
+        redis.disconnect();
+      };
+    } else {
+      how = "ioredis SUBSCRIBE";
+      redis.on("message", (_channel, message) => record(message));
+      await redis.subscribe(...keys);
+      close = async () => redis.disconnect();
+    }
+  } else {
+    how = `${backend} subscriber (core)`;
+    const subscriber = await loadSubscriber(env, { logger: silentLogger, resolveFrom: import.meta.url });
+    const subscription = await subscriber.subscribe(topicNames, (event) => record(JSON.stringify({ time: event.time })), {
+      group: `kaireon-bench-probe-${process.pid}-${Date.now()}`,
+    });
+    close = async () => {
+      await subscription.close();
+      await subscriber.close();
+    };
+  }
+  return {
+    how,
+    measure(from, to) {
+      window = { from, to };
+    },
+    stats() {
+      const sorted = [...samples].sort((a, b) => a - b);
+      return {
+        how,
+        received,
+        samples: sorted.length,
+        p50: quantile(sorted, 0.5),
+        p99: quantile(sorted, 0.99),
+        max: sorted.at(-1) ?? Number.NaN,
+      };
+    },
+    close,
+  };
+}
 
 async function startServer(extraEnv) {
   const port = await freePort();
@@ -51,7 +155,7 @@ async function startServer(extraEnv) {
   const relayChild =
     extraEnv.DEMO_RELAY === "separate"
       ? spawn(process.execPath, [join(here, "..", "dist", "relay-main.js")], {
-          env: { ...env, OUTBOX_POLL_INTERVAL_MS: "20" },
+          env,
           stdio: ["ignore", "pipe", "inherit"],
         })
       : undefined;
@@ -75,6 +179,9 @@ async function startServer(extraEnv) {
   }
   return {
     url,
+    env,
+    /** CPU the server (and its relay process) have used so far, µs. */
+    cpu: () => (cpuMicros(child.pid) ?? Number.NaN) + (relayChild ? (cpuMicros(relayChild.pid) ?? Number.NaN) : 0),
     health: () => fetch(`${url}/health`).then((r) => r.json()),
     relayOutput: () => relayOutput,
     async stop() {
@@ -182,10 +289,16 @@ function load(url, duration) {
 
 async function run(label, env) {
   const server = await startServer(env);
+  const probe = env.DEMO_EVENTS === "false" ? undefined : await startProbe(server.env);
   let stopped = false;
   try {
     const warmupTotal = (await load(server.url, 3)).requests.total; // warm-up: JIT, SQLite pages, broker connection
+    const cpuBefore = server.cpu();
+    const from = Date.now();
+    probe?.measure(from, Number.POSITIVE_INFINITY);
     const result = await load(server.url, seconds);
+    probe?.measure(from, Date.now());
+    const cpuPerRequest = (server.cpu() - cpuBefore) / result.requests.total;
     const non2xx = result.non2xx + result.errors + result.timeouts;
     let relayed = "n/a";
     if (env.DEMO_RELAY === "separate") {
@@ -204,19 +317,28 @@ async function run(label, env) {
       const h = await server.health();
       relayed = `relay sent ${h.relay?.sent} in ${h.relay?.batches} batches, backlog ${h.relay?.backlog}, retried ${h.relay?.retried}, dead ${h.relay?.dead}; publisher ${JSON.stringify(h.publisher)}`;
     }
+    // The probe sees the last events of the window once the relay has drained them (above).
+    const e2e = probe?.stats();
     return {
       label,
       rps: result.requests.average,
       p99: result.latency.p99,
       p50: result.latency.p50,
       total: result.requests.total,
+      cpuPerRequest,
       non2xx,
       relayed,
+      e2e,
     };
   } finally {
+    await probe?.close();
     if (!stopped) await server.stop();
   }
 }
+
+const fmt = (v) => (Number.isFinite(v) ? (v < 10 ? v.toFixed(1) : v.toFixed(0)) : "n/a");
+const e2eText = (e) =>
+  e ? `e2e (${e.how}) p50 ${fmt(e.p50)} ms p99 ${fmt(e.p99)} ms max ${fmt(e.max)} ms over ${e.samples} events` : "e2e n/a (in-process bus)";
 
 console.log(
   `respond-load: ${tool}, ${seconds}s per run, ${connections} connections, backend ${backendEnv.EVENT_PUBLISHER ?? process.env.EVENT_PUBLISHER}, store ${process.env.DATABASE_URL ? "postgres" : "sqlite"}`,
@@ -241,7 +363,8 @@ for (let round = 1; round <= rounds; round++) {
     const r = await run(label, env);
     results[key].push(r);
     console.log(
-      `round ${round} ${r.label.padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${r.total} requests, ${r.non2xx} not 2xx)${r.relayed !== "n/a" ? `  after run: ${r.relayed}` : ""}`,
+      `round ${round} ${r.label.padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  server CPU ${fmt(r.cpuPerRequest)} µs/request  (${r.total} requests, ${r.non2xx} not 2xx)` +
+        `${key === "off" ? "" : `  ${e2eText(r.e2e)}`}${r.relayed !== "n/a" ? `  after run: ${r.relayed}` : ""}`,
     );
   }
 }
@@ -249,7 +372,18 @@ const sum = (list, f) => list.reduce((a, r) => a + f(r), 0);
 const rps = (key) => sum(results[key], (r) => r.rps) / results[key].length;
 const p99 = (key) => Math.max(...results[key].map((r) => r.p99));
 for (const [key, label] of modes) {
-  console.log(`${label.padEnd(16)} ${rps(key).toFixed(0).padStart(6)} req/s (mean), p99 ${p99(key)} ms (worst round)`);
+  const cpu = sum(results[key], (r) => r.cpuPerRequest) / results[key].length;
+  const e2e = results[key].map((r) => r.e2e).filter(Boolean);
+  const worst = (f) => Math.max(...e2e.map(f));
+  const latency =
+    key === "off"
+      ? ""
+      : e2e.length
+        ? `; e2e latency p50 ${e2e.map((e) => fmt(e.p50)).join("/")} ms, p99 ${e2e.map((e) => fmt(e.p99)).join("/")} ms (rounds), worst p99 ${fmt(worst((e) => e.p99))} ms ${worst((e) => e.p99) <= 5 ? "≤ 5 ms target met" : "> 5 ms target NOT met"}, max ${fmt(worst((e) => e.max))} ms`
+        : "; e2e latency n/a (in-process bus)";
+  console.log(
+    `${label.padEnd(16)} ${rps(key).toFixed(0).padStart(6)} req/s (mean), p99 ${p99(key)} ms (worst round), server CPU ${fmt(cpu)} µs/request${latency}`,
+  );
 }
 for (const [key, label] of modes.slice(1)) {
   const ratio = rps(key) / rps("off");

@@ -32,8 +32,10 @@ export interface AppDeps {
   closing?: AbortSignal;
   /** The live page's stream connections (bounded queues); the container reads their stats for /health. */
   liveStreams?: LiveStreams;
-  /** DEMO_LIVE_TOKEN: when set, /live, /live/stream and the full /health need it. */
+  /** DEMO_LIVE_TOKEN: when set, /live, /live/stream, /live/status and the full /health need it. */
   liveToken?: string | undefined;
+  /** The server's own outbox figures (backlog, oldest pending age), whichever process relays it. */
+  outboxStats?: () => Promise<unknown>;
 }
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
@@ -198,6 +200,25 @@ export function createApp(deps: AppDeps) {
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "no-store");
     return c.html(livePage);
+  });
+  // The live page's figures, polled: the /health report (backend, readiness, relay, publisher
+  // counters, stored counts) with the outbox's backlog and the view's lag and rates.
+  app.get("/live/status", async (c) => {
+    const live = deps.liveView;
+    if (!live) return c.json({ error: "NOT_FOUND", message: "the live view is off (DEMO_LIVE_VIEW=false)" }, 404);
+    const [extra, outbox] = await Promise.all([
+      deps.health?.().catch((error: unknown) => ({ healthError: String(error) })) ?? {},
+      deps.outboxStats?.().catch((error: unknown) => `outbox.stats() failed: ${(error as Error)?.message ?? String(error)}`),
+    ]);
+    const report = { store: store.kind, events: eventsEnabled, ...extra, live: liveStreams.stats() };
+    c.header("Cache-Control", "no-store");
+    return c.json({
+      ready: isReady(report),
+      ...report,
+      outbox,
+      view: { origin: live.origin, counts: { ...live.counts }, lag: live.lag(), rates: live.rates() },
+      at: new Date().toISOString(),
+    });
   });
   app.get("/live/stream", (c) => {
     const live = deps.liveView;

@@ -10,7 +10,7 @@ import { consoleLogger, type Env, type Logger, loadSubscriber, MemoryBus, type P
 import { createApp } from "./app.js";
 import { backendEnv, type DemoOptions, readDemoOptions } from "./config.js";
 import { openStore } from "./database.js";
-import { healthReport } from "./health.js";
+import { HEALTH_TIMEOUT_MS, healthReport, within } from "./health.js";
 import { LiveStreams } from "./live-stream.js";
 import { LiveView } from "./live-view.js";
 import { isPublisherDisabled, leaveCheckpointsToRelay, startRelay } from "./relay.js";
@@ -42,6 +42,16 @@ export interface Container {
   /** The address the server listens on, e.g. http://127.0.0.1:3000 */
   readonly url: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Whether the backend keeps its events, so the live view can start from the earliest retained one
+ * (and its totals match the store's counts). Redis pub/sub, EventBridge's queue and the in-memory
+ * bus keep none from before the view subscribed.
+ */
+export function keepsEvents(env: Env, backend: string): boolean {
+  if (backend === "redis") return (env.REDIS_MODE ?? "").trim().toLowerCase() === "streams";
+  return backend === "kafka" || backend === "msk" || backend === "kinesis";
 }
 
 /** Starts the demo from `env`. A start-up error is thrown with the environment's secrets masked. */
@@ -116,7 +126,11 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       try {
         const subscriber = await loadSubscriber(eventEnv, { logger, memoryBus, resolveFrom: import.meta.url });
         const tail = containerOptions.tail ?? (options.DEMO_TAIL ? (line: string) => process.stdout.write(`${line}\n`) : undefined);
-        const view = new LiveView(subscriber, { ...(tail ? { tail } : {}), onError: (m) => logger.warn(m) });
+        const view = new LiveView(subscriber, {
+          ...(tail ? { tail } : {}),
+          onError: (m) => logger.warn(m),
+          replay: keepsEvents(eventEnv, subscriber.backend),
+        });
         liveView = view;
         cleanups.push(() => view.close());
         await view.start().catch((error: Error) => {
@@ -153,6 +167,7 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       closing: closing.signal,
       liveStreams,
       liveToken: options.DEMO_LIVE_TOKEN,
+      outboxStats: async () => redactDeep(await within(() => outbox.stats(), HEALTH_TIMEOUT_MS, "outbox.stats()"), secrets),
       health: async () =>
         redactDeep(
           await healthReport({

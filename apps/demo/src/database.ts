@@ -73,15 +73,20 @@ export interface RelayConnection {
  * A connection of its own to the outbox at `location`, for a relay: no demo tables, nothing migrated
  * here (the relay's start() migrates when asked). `create`: a SQLite file that may not exist yet is
  * made (relay-main may start before the server); a relay thread's file always exists.
+ * `watchCommitsMs`: SQLite only — wake the relay when another process commits (relay-main, which no
+ * enqueue of the server can wake; PostgreSQL's NOTIFY does that job there).
  */
-export function connectOutbox(location: DatabaseLocation, { create = false } = {}): RelayConnection {
+export function connectOutbox(
+  location: DatabaseLocation,
+  { create = false, watchCommitsMs }: { create?: boolean; watchCommitsMs?: number } = {},
+): RelayConnection {
   if (location.kind === "postgres") {
     const pool = newPool(location.url);
     return { outbox: createPostgresOutbox({ pool, table: OUTBOX_TABLE }), close: () => pool.end() };
   }
   const db = connectSqlite(location.file, { create });
   return {
-    outbox: createSqliteOutbox({ db, table: OUTBOX_TABLE }),
+    outbox: createSqliteOutbox({ db, table: OUTBOX_TABLE, ...(watchCommitsMs === undefined ? {} : { watchCommitsMs }) }),
     close: async () => {
       db.close();
     },

@@ -32,7 +32,7 @@ export interface HealthSources {
   requested: string;
   relayMode: "thread" | "inline" | "separate";
   /** The backend, and the readiness of the publisher on this thread; without `ready` the relay's publisher is elsewhere. */
-  publisher: Pick<Publisher, "backend"> & Partial<Pick<Publisher, "ready">>;
+  publisher: Pick<Publisher, "backend"> & Partial<Pick<Publisher, "ready" | "metrics">>;
   relay?: Pick<OutboxRelay, "metrics"> | undefined;
   relayThread?: Pick<RelayThread, "status"> | undefined;
   store: Pick<DemoStore, "counts">;
@@ -77,6 +77,12 @@ export async function healthReport(sources: HealthSources, timeoutMs = HEALTH_TI
     backend: publisher.backend,
     requested: sources.requested,
     publisher: thread ? thread.publisher : ready,
+    // Pending and failures by code of the relay's publisher; absent in DEMO_RELAY=separate (its own process).
+    ...(thread?.publisherMetrics
+      ? { publisherMetrics: thread.publisherMetrics }
+      : publisher.metrics
+        ? { publisherMetrics: publisher.metrics() }
+        : {}),
     relay: notRunning || (relay ? metrics : thread ? thread.relay : "separate process"),
     relayMode: sources.relayMode,
     counts,

@@ -16,7 +16,7 @@ try {
   // This process's one reading of the environment; it may start before the server, so it creates
   // the SQLite file and migrates the outbox if need be.
   const setup = await readRelaySetup(process.env);
-  const { publisher, relay, stop } = await runRelay(setup, logger, { prepare: true });
+  const { publisher, relay, stop } = await runRelay(setup, logger, { prepare: true, separate: true });
   if (publisher.backend === "memory") {
     logger.warn("[demo] relay: EVENT_PUBLISHER is memory — events go to this process only; set a real backend to see them elsewhere");
   }

@@ -12,7 +12,7 @@
 // This file is both sides: `RelayThread` (server) and, when loaded as a worker, the worker's loop.
 
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { consoleLogger, type Env, type Logger } from "@kaireon/events-core";
+import { consoleLogger, type Env, type Logger, type PublisherMetrics } from "@kaireon/events-core";
 import type { OutboxMetrics, OutboxStore } from "@kaireon/events-outbox";
 import { HEALTH_TIMEOUT_MS, within } from "./health.js";
 import { isPublisherDisabled, runRelay } from "./relay.js";
@@ -28,7 +28,7 @@ type FromWorker =
   | { type: "ready" }
   | { type: "failed"; message: string }
   | { type: "disabled"; message: string }
-  | { type: "metrics"; id: number; metrics: OutboxMetrics | string; publisher: unknown }
+  | { type: "metrics"; id: number; metrics: OutboxMetrics | string; publisher: unknown; publisherMetrics?: PublisherMetrics }
   | { type: "stopped"; metrics: OutboxMetrics | undefined };
 
 export interface RelayThreadOptions {
@@ -49,12 +49,16 @@ export interface RelayThreadStatus {
   /** The relay's metrics, or why there are none. */
   relay: OutboxMetrics | string;
   publisher: unknown;
+  /** The worker's publisher's counters (pending, failures by code); absent when it did not answer. */
+  publisherMetrics?: PublisherMetrics | undefined;
 }
+
+type ThreadReply = { metrics: OutboxMetrics | string; publisher: unknown; publisherMetrics?: PublisherMetrics | undefined };
 
 /** The server's handle on the relay worker; restarts it (after a pause) if it dies. */
 export class RelayThread {
   private worker!: Worker;
-  private readonly pending = new Map<number, (reply: { metrics: OutboxMetrics | string; publisher: unknown }) => void>();
+  private readonly pending = new Map<number, (reply: ThreadReply) => void>();
   private nextId = 0;
   /** The one status request in flight: concurrent callers share it, so `pending` holds at most one reply. */
   private statusRequest: Promise<RelayThreadStatus> | undefined;
@@ -195,7 +199,7 @@ export class RelayThread {
     const ms = this.options.statusTimeoutMs ?? HEALTH_TIMEOUT_MS;
     const id = this.nextId++;
     let timer: NodeJS.Timeout | undefined;
-    const reply = await new Promise<{ metrics: OutboxMetrics | string; publisher: unknown }>((resolve) => {
+    const reply = await new Promise<ThreadReply>((resolve) => {
       this.pending.set(id, resolve);
       timer = setTimeout(() => {
         const timeout = `timeout: the relay thread did not answer within ${ms} ms`;
@@ -206,7 +210,7 @@ export class RelayThread {
       clearTimeout(timer);
       this.pending.delete(id);
     });
-    return { relay: reply.metrics, publisher: reply.publisher };
+    return { relay: reply.metrics, publisher: reply.publisher, publisherMetrics: reply.publisherMetrics };
   }
 
   /** Lets the relay finish its batch, closes its publisher and connection, ends the thread. */
@@ -238,7 +242,13 @@ async function runWorker(setup: RelaySetup): Promise<void> {
           within(() => relay.metrics(), WORKER_HEALTH_TIMEOUT_MS, "relay.metrics()"),
           within(() => publisher.ready(), WORKER_HEALTH_TIMEOUT_MS, "publisher.ready()"),
         ]);
-        send({ type: "metrics", id: m.id, metrics: redactDeep(metrics, secrets), publisher: redactDeep(ready, secrets) });
+        send({
+          type: "metrics",
+          id: m.id,
+          metrics: redactDeep(metrics, secrets),
+          publisher: redactDeep(ready, secrets),
+          publisherMetrics: publisher.metrics(),
+        });
       } else if (m.type === "stop") {
         send({ type: "stopped", metrics: await stop() });
         port.close();

@@ -89,21 +89,28 @@ export interface StandaloneRelay {
 }
 
 /**
+ * How often relay-main looks for the server's commits on SQLite (PRAGMA data_version, a counter in
+ * shared memory): an idle relay in its own process sends a new row within about this long.
+ */
+export const SEPARATE_WATCH_MS = 2;
+
+/**
  * Connects to the outbox and creates the publisher `setup` describes, starts the relay and (SQLite)
  * the checkpoints. `prepare` (relay-main, which may start first): create the SQLite file if needed
- * and migrate the outbox; a relay thread's server did both already.
+ * and migrate the outbox; a relay thread's server did both already. `separate` (relay-main): nothing
+ * in this process enqueues, so on SQLite the relay watches for other processes' commits.
  */
-export async function runRelay(setup: RelaySetup, logger: Logger, { prepare = false } = {}): Promise<StandaloneRelay> {
+export async function runRelay(setup: RelaySetup, logger: Logger, { prepare = false, separate = false } = {}): Promise<StandaloneRelay> {
   const log = redactingLogger(logger, setup.secrets);
-  return openRelay(setup, log, prepare).catch((error: unknown) => {
+  return openRelay(setup, log, prepare, separate).catch((error: unknown) => {
     throw redactError(error, setup.secrets);
   });
 }
 
-async function openRelay(setup: RelaySetup, logger: Logger, prepare: boolean): Promise<StandaloneRelay> {
+async function openRelay(setup: RelaySetup, logger: Logger, prepare: boolean, separate: boolean): Promise<StandaloneRelay> {
   const publisher = await createPublisher(setup.publisher, { logger });
   try {
-    const connection = connectOutbox(setup.database, { create: prepare });
+    const connection = connectOutbox(setup.database, { create: prepare, ...(separate ? { watchCommitsMs: SEPARATE_WATCH_MS } : {}) });
     try {
       const relay = await startRelay(connection.outbox, publisher, setup.tuning, logger, { migrate: prepare });
       const stopCheckpoints = startCheckpoints(connection.outbox);

@@ -1,11 +1,17 @@
-// Publisher throughput against the raw client, on the same broker in the same run:
-//   publisher  — N concurrent publishEvent() calls (the Batcher gathers them into sendBatch calls)
-//   raw batch  — kafkajs sendBatch of the same pre-serialized messages, same batch size, same producer
-//                settings (idempotent, acks=all, maxInFlightRequests 1), one batch after the other
+// Publisher throughput against the raw clients, on the same broker in the same run:
+//   publisher(kafkajs), publisher(platformatic) — N concurrent publishEvent() calls (the Batcher
+//                gathers them into sendBatch calls) with KAFKA_CLIENT=kafkajs / platformatic
+//   raw kafkajs sendBatch — the same pre-serialized messages, same batch size, same producer settings
+//                (idempotent, acks=all, maxInFlightRequests 1), one batch after the other
+//   raw platformatic send — the same with @platformatic/kafka's idempotent producer send()
 //   naive      — one awaited kafkajs send() per event (what a straightforward integration does)
-// Targets: publisher ≥ 0.9 × raw batch, ≥ 5 × naive. Needs KAFKA_BROKERS (tooling/with-services.sh).
-//   BENCH_EVENTS (default 120000), BENCH_NAIVE_EVENTS (default 2000), KAFKA_BATCH_SIZE (default 500)
+// CPU µs/event is process.cpuUsage() (user + system) over each timed run: the paths run one at a
+// time, so it is that path's cost in this process (GC included). Targets: publisher(platformatic) ≥
+// 2.0 × raw kafkajs sendBatch and ≥ 0.9 × raw platformatic send. Needs KAFKA_BROKERS
+// (tooling/with-services.sh). BENCH_EVENTS (default 120000), BENCH_ROUNDS (default 6),
+// BENCH_NAIVE_EVENTS (default 2000), KAFKA_BATCH_SIZE (default 500).
 import { CLOUDEVENTS_CONTENT_TYPE, createEvent, serializeEvent, silentLogger } from "@kaireon/events-core";
+import { compatibilityPartitioner, Producer, stringSerializers } from "@platformatic/kafka";
 import { Kafka, logLevel } from "kafkajs";
 import { createKafkaPublisher, ensureTopics, resolveKafkaOptions } from "../dist/index.js";
 
@@ -15,6 +21,7 @@ if (!brokers) {
   process.exit(1);
 }
 const N = Number(process.env.BENCH_EVENTS ?? 120_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const NAIVE = Number(process.env.BENCH_NAIVE_EVENTS ?? 2_000);
 const batchSize = Number(process.env.KAFKA_BATCH_SIZE ?? 500);
 const topicPrefix = `bench-${Date.now().toString(36)}.`;
@@ -40,72 +47,100 @@ const toMessage = (e) => ({ key: e.partitionkey, value: serializeEvent(e), heade
 const kafka = new Kafka({ brokers, clientId: "kaireon-bench-raw", logLevel: logLevel.NOTHING });
 const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await raw.connect();
-const publisher = createKafkaPublisher(options, { logger: silentLogger });
+const plt = new Producer({
+  clientId: "kaireon-bench-raw-platformatic",
+  bootstrapBrokers: brokers,
+  idempotent: true,
+  acks: -1,
+  partitioner: compatibilityPartitioner,
+  serializers: stringSerializers,
+});
+const publishers = {
+  kafkajs: createKafkaPublisher({ ...options, client: "kafkajs" }, { logger: silentLogger }),
+  platformatic: createKafkaPublisher({ ...options, client: "platformatic" }, { logger: silentLogger }),
+};
 
-async function runPublisher(events) {
+/** events/s and CPU µs/event of one timed run. */
+async function timed(n, run) {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await Promise.all(events.map((e) => publisher.publishEvent(e)));
-  return events.length / ((performance.now() - t0) / 1000);
+  await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { rate: n / seconds, cpu: (cpu.user + cpu.system) / n };
 }
-async function runRawBatch(messages) {
-  const t0 = performance.now();
-  for (let i = 0; i < messages.length; i += batchSize) {
-    await raw.sendBatch({ acks: -1, topicMessages: [{ topic, messages: messages.slice(i, i + batchSize) }] });
-  }
-  return messages.length / ((performance.now() - t0) / 1000);
-}
-async function runNaive(messages) {
-  const t0 = performance.now();
-  for (const m of messages) await raw.send({ topic, acks: -1, messages: [m] });
-  return messages.length / ((performance.now() - t0) / 1000);
-}
-
-// Warm both paths (JIT, kafkajs buffers) with a full round each before measuring.
-await runPublisher(makeEvents(20_000, "warm"));
-await runRawBatch(makeEvents(20_000, "warm-raw").map(toMessage));
+const paths = {
+  "publisher(kafkajs)": { events: true, run: (events) => Promise.all(events.map((e) => publishers.kafkajs.publishEvent(e))) },
+  "publisher(platformatic)": { events: true, run: (events) => Promise.all(events.map((e) => publishers.platformatic.publishEvent(e))) },
+  "raw kafkajs sendBatch": {
+    events: false,
+    run: async (messages) => {
+      for (let i = 0; i < messages.length; i += batchSize)
+        await raw.sendBatch({ acks: -1, topicMessages: [{ topic, messages: messages.slice(i, i + batchSize) }] });
+    },
+  },
+  "raw platformatic send": {
+    events: false,
+    run: async (messages) => {
+      for (let i = 0; i < messages.length; i += batchSize) await plt.send({ messages: messages.slice(i, i + batchSize) });
+    },
+  },
+};
+const names = Object.keys(paths);
+const withTopic = (m) => ({ ...m, topic });
 
 // Each timed run gets its own data, built just before it, and starts from a collected heap (node is
-// started with --expose-gc): otherwise whichever side runs second in a round finds the other side's
-// garbage, and the first side pays for promoting both sides' fresh data. Six rounds, first side
-// alternating, so each side goes first equally often. Each side's figure is its total events over
-// its total time.
+// started with --expose-gc): otherwise whichever path runs after another finds its garbage. The
+// order rotates every round, so each path runs first (and last) equally often. Each path's figure
+// is its total events over its total time.
 const collect = () => globalThis.gc?.();
-const timedPublisher = (round) => {
-  const events = makeEvents(N / ROUNDS, `p${round}`);
+async function measure(name, n, label) {
+  const path = paths[name];
+  const events = makeEvents(n, label);
+  const input = path.events ? events : events.map(toMessage).map(withTopic); // pre-serialized: raw does no JSON work
   collect();
-  return runPublisher(events);
-};
-const timedRaw = (round) => {
-  const messages = makeEvents(N / ROUNDS, `r${round}`).map(toMessage); // pre-serialized: raw does no JSON work
-  collect();
-  return runRawBatch(messages);
-};
-const ROUNDS = 6;
+  return timed(n, () => path.run(input));
+}
+
+// Warm every path (JIT, client buffers, connections) with a round each before measuring.
+for (const name of names) await measure(name, 20_000, `warm-${name}`);
+
+const perRound = Math.round(N / ROUNDS);
 const rounds = [];
 for (let round = 0; round < ROUNDS; round++) {
-  if (round % 2 === 0) {
-    const publisherRate = await timedPublisher(round);
-    rounds.push({ publisher: publisherRate, raw: await timedRaw(round) });
-  } else {
-    const rawRate = await timedRaw(round);
-    rounds.push({ publisher: await timedPublisher(round), raw: rawRate });
-  }
+  const order = names.map((_, i) => names[(i + round) % names.length]);
+  const result = {};
+  for (const name of order) result[name] = await measure(name, perRound, `${round}-${name}`);
+  rounds.push({ order, result });
 }
-const naive = await runNaive(makeEvents(NAIVE, "naive").map(toMessage));
-// Harmonic mean of equal-sized rounds = total events / total time.
-const overall = (k) => rounds.length / rounds.reduce((sum, r) => sum + 1 / r[k], 0);
-const pub = overall("publisher");
-const rawAll = overall("raw");
+const naive = await timed(NAIVE, async () => {
+  for (const m of makeEvents(NAIVE, "naive").map(toMessage)) await raw.send({ topic, acks: -1, messages: [m] });
+});
+
+// Harmonic mean of equal-sized rounds = total events / total time; CPU is the plain mean.
+const overall = (name) => rounds.length / rounds.reduce((sum, r) => sum + 1 / r.result[name].rate, 0);
+const cpuOf = (name) => rounds.reduce((sum, r) => sum + r.result[name].cpu, 0) / rounds.length;
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 console.log(
-  `kafka bench: ${N} events per side (${ROUNDS} rounds of ${Math.round(N / ROUNDS)}), batch size ${batchSize}, broker ${brokers.join(",")}`,
+  `kafka bench: ${perRound * ROUNDS} events per path (${ROUNDS} rounds of ${perRound}), batch size ${batchSize}, broker ${brokers.join(",")}, node ${process.version}`,
 );
 for (const [i, r] of rounds.entries())
-  console.log(`  round ${i + 1}: publisher ${fmt(r.publisher)} ev/s, raw sendBatch ${fmt(r.raw)} ev/s`);
-console.log(`  publisher        ${fmt(pub)} events/s`);
-console.log(`  raw sendBatch    ${fmt(rawAll)} events/s`);
-console.log(`  naive send       ${fmt(naive)} events/s (${NAIVE} events, one awaited send each)`);
-console.log(`  publisher / raw sendBatch = ${(pub / rawAll).toFixed(2)} (target ≥ 0.90)`);
-console.log(`  publisher / naive         = ${(pub / naive).toFixed(1)}× (target ≥ 5×)`);
-await publisher.close();
-await raw.disconnect();
+  console.log(
+    `  round ${i + 1}: ${r.order.map((name) => `${name} ${fmt(r.result[name].rate)} ev/s ${r.result[name].cpu.toFixed(1)} µs`).join(" | ")}`,
+  );
+for (const name of names)
+  console.log(`  ${name.padEnd(24)} ${fmt(overall(name)).padStart(9)} events/s  ${cpuOf(name).toFixed(1)} CPU µs/event`);
+console.log(
+  `  ${"naive kafkajs send".padEnd(24)} ${fmt(naive.rate).padStart(9)} events/s  ${naive.cpu.toFixed(1)} CPU µs/event (${NAIVE} events, one awaited send each)`,
+);
+console.log(
+  `publisher(platformatic) / raw kafkajs sendBatch = ${(overall("publisher(platformatic)") / overall("raw kafkajs sendBatch")).toFixed(2)}`,
+);
+console.log(
+  `publisher(platformatic) / raw platformatic send = ${(overall("publisher(platformatic)") / overall("raw platformatic send")).toFixed(2)}`,
+);
+console.log(
+  `  publisher(kafkajs) / raw kafkajs sendBatch = ${(overall("publisher(kafkajs)") / overall("raw kafkajs sendBatch")).toFixed(2)} (target ≥ 0.90)`,
+);
+console.log(`  publisher(platformatic) / naive          = ${(overall("publisher(platformatic)") / naive.rate).toFixed(1)}× (target ≥ 5×)`);
+await Promise.all([publishers.kafkajs.close(), publishers.platformatic.close(), plt.close(), raw.disconnect()]);

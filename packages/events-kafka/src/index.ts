@@ -6,11 +6,12 @@ import { kafkaOptionsFromEnv } from "./kafka-options.js";
 import { createKafkaPublisher } from "./kafka-publisher.js";
 import { createKafkaSubscriber } from "./kafka-subscriber.js";
 
-export type { KafkaCompression, KafkaSasl } from "./kafka-client.js";
+export { DEFAULT_KAFKA_CLIENT, type KafkaClientName, type KafkaCompression, type KafkaSasl, kafkaClients } from "./kafka-client.js";
 export {
   compressions,
   type KafkaErrorHints,
   type KafkaOptions,
+  kafkaClientVariable,
   kafkaEnvSchema,
   kafkaOptionsFromEnv,
   resolveKafkaOptions,

@@ -1,10 +1,20 @@
-// The one seam over kafkajs. Everything else in the package talks to these small interfaces, so a
-// different client (kafkajs has had no release since February 2023) can replace it in this file alone.
+// The client seam. Everything else in the package talks to these small interfaces; createKafkaClient
+// picks the implementation: kafkajs (below) or @platformatic/kafka (kafka-client-platformatic.ts).
 
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "@kaireon/events-core/backend";
 import { backoffDelay, redactSecrets, sleep } from "@kaireon/events-core/backend";
 import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
+import { createPlatformaticClient } from "./kafka-client-platformatic.js";
+
+/** The Kafka client libraries behind the seam (KAFKA_CLIENT / MSK_CLIENT). */
+export const kafkaClients = ["platformatic", "kafkajs"] as const;
+export type KafkaClientName = (typeof kafkaClients)[number];
+/**
+ * The client when none is chosen: @platformatic/kafka, which passes the whole suite on every listener
+ * and re-authenticates capped SASL sessions by itself (the package README has the figures).
+ */
+export const DEFAULT_KAFKA_CLIENT: KafkaClientName = "platformatic";
 
 /** SASL as the client needs it: the env mechanisms, or an OAUTHBEARER token provider (MSK IAM). */
 export type KafkaSasl =
@@ -14,6 +24,8 @@ export type KafkaSasl =
 export type KafkaCompression = "none" | "gzip";
 
 export interface KafkaConnection {
+  /** Which client library speaks to the brokers; DEFAULT_KAFKA_CLIENT when unset. */
+  client?: KafkaClientName;
   brokers: string[];
   clientId: string;
   /** `true` for TLS with the system CAs, or Node TLS options (e.g. `{ ca: [pem] }`). */
@@ -120,6 +132,12 @@ function logCreator(logger: Logger, secrets: string[]) {
 }
 
 export function createKafkaClient(connection: KafkaConnection, logger: Logger): KafkaClient {
+  return (connection.client ?? DEFAULT_KAFKA_CLIENT) === "platformatic"
+    ? createPlatformaticClient(connection, logger)
+    : createKafkajsClient(connection, logger);
+}
+
+function createKafkajsClient(connection: KafkaConnection, logger: Logger): KafkaClient {
   // kafkajs retries with exponential backoff (factor 0.2, multiplier 2) up to maxRetryTime; these
   // numbers keep its own retries within roughly retryBudgetMs, so a dead broker surfaces as an error.
   const maxRetryTime = Math.max(500, Math.min(5000, Math.floor(connection.retryBudgetMs / 4)));
@@ -274,25 +292,34 @@ async function retryRetriable<T>(budgetMs: number, fn: () => Promise<T>): Promis
   }
 }
 
-/** What the rest of the package needs to know about a client error, without importing kafkajs. */
+/** What the rest of the package needs to know about a client error, without importing a client. */
 export function classifyClientError(error: unknown): "auth" | "connection" | "other" {
   const seen = new Set<unknown>();
-  let e: unknown = error;
+  const queue: unknown[] = [error];
   let connection = false;
-  while (e && typeof e === "object" && !seen.has(e)) {
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (!e || typeof e !== "object" || seen.has(e)) continue;
     seen.add(e);
-    const { name, type, code } = e as { name?: string; type?: string; code?: string };
+    const { name, type, code, apiId } = e as { name?: string; type?: string; code?: string; apiId?: string };
     if (name === "KafkaJSSASLAuthenticationError" || type === "SASL_AUTHENTICATION_FAILED" || type === "ILLEGAL_SASL_STATE") return "auth";
+    // @platformatic/kafka: AuthenticationError, or the broker's SASL error code.
+    if (code === "PLT_KFK_AUTHENTICATION" || apiId === "SASL_AUTHENTICATION_FAILED" || apiId === "ILLEGAL_SASL_STATE") return "auth";
     if (
       name === "KafkaJSConnectionError" ||
       name === "KafkaJSConnectionClosedError" ||
       name === "KafkaJSBrokerNotFound" ||
       name === "KafkaJSRequestTimeoutError" ||
+      code === "PLT_KFK_NETWORK" ||
+      code === "PLT_KFK_TIMEOUT" ||
       code === "ECONNREFUSED" ||
       code === "ECONNRESET"
     )
       connection = true;
-    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+    const { originalError, cause, errors } = e as { originalError?: unknown; cause?: unknown; errors?: unknown };
+    queue.push(originalError ?? cause);
+    // @platformatic/kafka's MultipleErrors (an AggregateError) carries the attempts' errors.
+    if (Array.isArray(errors)) queue.push(...errors);
   }
   return connection ? "connection" : "other";
 }

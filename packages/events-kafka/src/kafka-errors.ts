@@ -68,12 +68,38 @@ export function redactedCause(error: unknown, secrets: readonly string[], depth 
   return copy;
 }
 
+/**
+ * The message with what it hides: @platformatic/kafka reports "Producing messages failed." or
+ * "produce failed 3 times." and keeps the reasons in `errors` (an AggregateError) and `cause`.
+ */
+function clientErrorMessage(error: unknown): string {
+  const top = (error as Error)?.message ?? String(error);
+  const inner: string[] = [];
+  const seen = new Set<unknown>([error]);
+  const queue: unknown[] = [];
+  const push = (e: unknown) => {
+    const { errors, cause } = (e ?? {}) as { errors?: unknown; cause?: unknown };
+    if (Array.isArray(errors)) queue.push(...errors);
+    if (cause) queue.push(cause);
+  };
+  push(error);
+  while (queue.length > 0 && inner.length < 4) {
+    const e = queue.shift();
+    if (!e || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
+    const message = (e as Error).message;
+    if (typeof message === "string" && message && message !== top && !inner.includes(message)) inner.push(message);
+    push(e);
+  }
+  return inner.length === 0 ? top : `${top} (${inner.join("; ")})`;
+}
+
 export function toEventsError(error: unknown, options: KafkaOptions, what: string): EventsError {
   const coded = codedError(error);
   if (coded) return coded;
   const backend = options.backend ?? "kafka";
   const secrets = options.sasl && "password" in options.sasl ? [options.sasl.password] : [];
-  const reason = redactSecrets((error as Error)?.message ?? String(error), secrets);
+  const reason = redactSecrets(clientErrorMessage(error), secrets);
   const cause = redactedCause(error, secrets);
   const brokers = options.brokers.join(",");
   const hints = errorHints(options);

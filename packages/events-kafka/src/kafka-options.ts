@@ -4,7 +4,14 @@
 
 import { type Env, envBoolean, envInt, envList, envString, type Logger, parseEnv, readConfigFile } from "@kaireon/events-core/backend";
 import { z } from "zod";
-import type { KafkaCompression, KafkaConnection, KafkaSasl } from "./kafka-client.js";
+import {
+  DEFAULT_KAFKA_CLIENT,
+  type KafkaClientName,
+  type KafkaCompression,
+  type KafkaConnection,
+  type KafkaSasl,
+  kafkaClients,
+} from "./kafka-client.js";
 
 export const saslMechanisms = ["plain", "scram-sha-256", "scram-sha-512"] as const;
 export const compressions = ["none", "gzip"] as const;
@@ -60,9 +67,27 @@ const compression = z
     return z.NEVER;
   });
 
+/**
+ * The schema of KAFKA_CLIENT (and MSK_CLIENT): which client library. Unset is `fallback`, or
+ * undefined without one (the caller applies its own default later).
+ */
+export function kafkaClientVariable(fallback?: KafkaClientName) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx): KafkaClientName | undefined => {
+      const v = (value ?? "").trim().toLowerCase() || fallback;
+      if (v === undefined) return undefined;
+      if ((kafkaClients as readonly string[]).includes(v)) return v as KafkaClientName;
+      ctx.addIssue({ code: "custom", message: `must be one of ${kafkaClients.join(", ")} (or unset)` });
+      return z.NEVER;
+    });
+}
+
 export const kafkaEnvSchema = z
   .object({
     KAFKA_BROKERS: envList({ required: true, hint: "set it to the comma-separated host:port list of your brokers, e.g. localhost:9092" }),
+    KAFKA_CLIENT: kafkaClientVariable(DEFAULT_KAFKA_CLIENT),
     KAFKA_CLIENT_ID: envString(),
     KAFKA_TLS_ENABLED: envBoolean(false),
     KAFKA_TLS_CA_FILE: envString(),
@@ -98,6 +123,7 @@ export const kafkaEnvSchema = z
       ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME as string, password: env.KAFKA_SASL_PASSWORD as string }
       : undefined;
     const options: KafkaOptions = {
+      client: env.KAFKA_CLIENT ?? DEFAULT_KAFKA_CLIENT,
       brokers: env.KAFKA_BROKERS,
       clientId: env.KAFKA_CLIENT_ID ?? "kaireon-platform",
       topicPrefix: env.KAFKA_TOPIC_PREFIX ?? "",

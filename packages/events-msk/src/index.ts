@@ -23,6 +23,7 @@ export {
   signerTokenGenerator,
 } from "./msk-iam-token.js";
 export {
+  DEFAULT_MSK_CLIENT,
   DEFAULT_MSK_CONSUMER_GROUP_ID,
   DEFAULT_MSK_REGION,
   type MskAuthMode,

@@ -8,7 +8,7 @@
 import { EventsError, type Logger, readConfigFile } from "@kaireon/events-core/backend";
 import { type KafkaErrorHints, type KafkaOptions, resolveKafkaOptions } from "@kaireon/events-kafka";
 import { MskIamTokenProvider, type MskIamTokenProviderOptions } from "./msk-iam-token.js";
-import type { MskOptions } from "./msk-options.js";
+import { DEFAULT_MSK_CLIENT, type MskOptions } from "./msk-options.js";
 
 export const MSK_CLIENT_ID = "kaireon-platform";
 
@@ -39,6 +39,8 @@ export function toKafkaOptions(options: MskOptions, deps: MskKafkaDeps = {}): { 
     : undefined;
   const base = {
     clientId: MSK_CLIENT_ID,
+    // Options built in code without `client` get MSK's default too, not the Kafka package's.
+    client: options.client ?? DEFAULT_MSK_CLIENT,
     ...deps.kafka,
     backend: "msk",
     hints: mskErrorHints(options),

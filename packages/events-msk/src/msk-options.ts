@@ -2,12 +2,14 @@
 // so every error names the variable and says the fix, and never echoes a value (passwords).
 
 import { type Env, envBoolean, envList, envString, parseEnv } from "@kaireon/events-core/backend";
+import { type KafkaClientName, kafkaClientVariable } from "@kaireon/events-kafka";
 import { z } from "zod";
 
 export const mskAuthModes = ["iam_role", "sasl_scram"] as const;
 export type MskAuthMode = (typeof mskAuthModes)[number];
 
 export const DEFAULT_MSK_REGION = "us-east-1";
+export const DEFAULT_MSK_CLIENT: KafkaClientName = "kafkajs";
 export const DEFAULT_MSK_CONSUMER_GROUP_ID = "kaireon-consumers";
 
 // Partition `aws`, `aws-cn`, `aws-us-gov`…; the role name may carry a path (role/teams/publisher).
@@ -16,6 +18,10 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 export const mskEnvSchema = z
   .object({
+    // Its own variable, not KAFKA_CLIENT: MSK reads only MSK_*, and an app on both backends can switch
+    // each alone. kafkajs until IAM sessions on @platformatic/kafka are proven against a broker that
+    // validates MSK's IAM tokens (README: "The Kafka client").
+    MSK_CLIENT: kafkaClientVariable(),
     MSK_BROKERS: envList({
       required: true,
       hint: "set it to the cluster's bootstrap brokers, e.g. b-1.mycluster.kafka.us-east-1.amazonaws.com:9098 (IAM) or :9096 (SCRAM)",
@@ -86,6 +92,8 @@ export const mskEnvSchema = z
     consumerGroupId: env.MSK_CONSUMER_GROUP_ID ?? DEFAULT_MSK_CONSUMER_GROUP_ID,
     topicPrefix: env.MSK_TOPIC_PREFIX?.trim() ?? "",
     tls: { enabled: env.MSK_TLS_ENABLED, ...(env.MSK_TLS_CA_FILE ? { caFile: env.MSK_TLS_CA_FILE } : {}) },
+    // Only when set: unset, toKafkaOptions applies DEFAULT_MSK_CLIENT (also to options built in code).
+    ...((env.MSK_CLIENT ? { client: env.MSK_CLIENT } : {}) as { client?: KafkaClientName }),
   }));
 
 export type MskOptions = z.output<typeof mskEnvSchema>;

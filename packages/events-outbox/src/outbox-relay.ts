@@ -43,9 +43,12 @@ export interface OutboxRelayOptions {
   /** Retry delay: random(0, min(maxMs, baseMs·2^(attempt-1))). Default 500 ms … 5 min. */
   backoff?: BackoffOptions;
   /**
-   * After a batch that was not full, how long a wake-up (a new row) waits before the next claim, so
-   * rows arriving together go out in one batch: fewer round trips and database writes per event
-   * under load, at most this much added latency. Default 0 (claim at once).
+   * How long a busy relay waits for company before its next claim; an idle relay claims a new row at
+   * once. Busy: rows were committed while its last batch was in flight, i.e. they arrive faster than
+   * it sends. Then it waits this long, so the rows of a busy period go out in fewer batches — fewer
+   * round trips and database writes per event — for at most this much more latency. Once a batch
+   * goes out with no row committed meanwhile, the relay is idle again. Default 0 (claim at once: the
+   * batch in flight is then the only linger).
    */
   lingerMs?: number;
   /** Longest sleep between checks when no wake-up arrives. Default 1000 ms. */
@@ -67,8 +70,9 @@ export interface OutboxRelayOptions {
 
 /**
  * What the relay is doing now. `in-flight`: a batch is claimed and being published; `waiting`: for a
- * wake-up, a due retry or the poll interval; `lingering`: letting rows that arrive together join one
- * batch; `backing-off`: after a database error or a publisher that did not send.
+ * wake-up, a due retry or the poll interval; `lingering`: rows keep arriving faster than it sends, so
+ * it lets more of them join the next batch; `backing-off`: after a database error or a publisher that
+ * did not send.
  */
 export type OutboxRelayState = "stopped" | "starting" | "running" | "in-flight" | "waiting" | "lingering" | "backing-off" | "stopping";
 
@@ -148,6 +152,8 @@ class Relay implements OutboxRelay {
   private loop: Promise<void> | undefined;
   /** A wake-up arrived since the loop last looked: do not sleep. */
   private woken = false;
+  /** A wake-up arrived while the batch was claimed or in flight: rows come faster than they are sent. */
+  private wokenInFlight = false;
   /** Aborts the current sleep (idle, back-off); stop() also aborts the linger. */
   private sleeper: AbortController | undefined;
   private lingerer: AbortController | undefined;
@@ -205,6 +211,7 @@ class Relay implements OutboxRelay {
 
   notify(): void {
     this.woken = true;
+    if (this.batchInFlight) this.wokenInFlight = true;
     this.sleeper?.abort();
   }
 
@@ -214,6 +221,7 @@ class Relay implements OutboxRelay {
       .then(async () => {
         await this.sender.checkPublisher();
         this.batchInFlight = true;
+        this.wokenInFlight = false;
         try {
           return await this.sender.sendOne();
         } finally {
@@ -302,14 +310,28 @@ class Relay implements OutboxRelay {
         continue;
       }
       if (handled >= this.batchSize) continue;
+      const busy = handled > 0 && this.wokenInFlight && this.lingerMs > 0 && (await this.rowsWaiting());
       await this.idle(handled);
-      if (this.lingerMs > 0 && !this.stopping) {
-        // Woken by a new row (or the poll): let its company arrive before claiming. Further
-        // wake-ups do not cut this short; stop() does.
+      if (busy && !this.stopping) {
+        // Rows were committed while the last batch was out: more are likely on their way, so let
+        // them join the next claim. Further wake-ups do not cut this short; stop() does.
         this.lingerer = new AbortController();
         await this.pause("lingering", this.lingerMs, this.lingerer);
         this.lingerer = undefined;
       }
+    }
+  }
+
+  /**
+   * A wake-up during the batch may be a second one for a row the batch already took (a PostgreSQL
+   * NOTIFY arriving after the enqueue's own wake-up, a relay thread's delayed one): only rows that are
+   * due now make the relay busy.
+   */
+  private async rowsWaiting(): Promise<boolean> {
+    try {
+      return (await this.store.nextDueInMs()) === 0;
+    } catch {
+      return false; // the next tick reports the database error
     }
   }
 

@@ -104,11 +104,13 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
                   SELECT 1 FROM ${t} o LEFT JOIN heads h ON h.partition_key = o.partition_key
                   WHERE o.status = 'pending' AND o.next_attempt_at <= (SELECT at FROM now) AND (h.seq IS NULL OR o.seq < h.seq)
                 ) AS ready,
-                (SELECT greatest(0, extract(epoch FROM min(next_attempt_at) - (SELECT at FROM now)) * 1000) FROM heads) AS due`,
+                (SELECT extract(epoch FROM min(next_attempt_at) - (SELECT at FROM now)) * 1000 FROM heads) AS due`,
       );
       const r = rows[0] ?? {};
       if (r.ready) return 0;
-      return r.due === null || r.due === undefined ? undefined : Math.ceil(Number(r.due));
+      // min() over no heads is NULL: nothing pending. (greatest(0, NULL) in SQL would be 0 — "due now" —
+      // and an idle relay would claim every CONTENDED_WAIT_MS instead of sleeping until a wake-up.)
+      return r.due === null || r.due === undefined ? undefined : Math.max(0, Math.ceil(Number(r.due)));
     },
 
     async pruneSent(olderThanMs, limit) {

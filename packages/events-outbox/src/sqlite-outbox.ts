@@ -7,6 +7,7 @@
 // writer, so rows commit in `seq` order and the cursor never skips a row committed later. One relay
 // per database file: a second one would send the same rows.
 
+import { ConfigError } from "@kaireon/events-core/backend";
 import { checkTableName, EnqueueListeners, toRows } from "./outbox-rows.js";
 import type { EventOrEvents, OutboxStats, OutboxStore } from "./outbox-store.js";
 import { SqliteClaimer } from "./sqlite-outbox-claim.js";
@@ -22,6 +23,14 @@ export interface SqliteOutboxOptions {
   table?: string;
   /** Clock for tests. */
   now?: () => number;
+  /**
+   * For a relay in another process than the app (same file, its own connection), which no enqueue of
+   * the app can wake: check SQLite's `PRAGMA data_version` every this many ms and wake the relay when
+   * another connection has committed, so an idle relay sends a new row within about this much
+   * instead of at its next poll. Each check reads a counter from shared memory (no disk I/O). Off
+   * when unset; the app's own relay needs none (enqueue wakes it).
+   */
+  watchCommitsMs?: number;
 }
 
 export interface SqliteOutbox extends OutboxStore {
@@ -50,6 +59,13 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     return statements;
   };
   const claimer = new SqliteClaimer(db, stmts, now);
+  const watchMs = options.watchCommitsMs;
+  if (watchMs !== undefined && (!Number.isInteger(watchMs) || watchMs < 1)) {
+    throw new ConfigError({
+      backend: "outbox",
+      message: `[outbox] createSqliteOutbox option "watchCommitsMs" is ${watchMs} — use a whole number of milliseconds ≥ 1, or leave it unset`,
+    });
+  }
 
   return {
     kind: "sqlite",
@@ -147,5 +163,32 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     onEnqueue(listener) {
       return listeners.add(listener);
     },
+
+    ...(watchMs === undefined
+      ? {}
+      : {
+          async listen(wake: () => void, onError: (error: unknown) => void) {
+            const version = db.prepare("PRAGMA data_version");
+            const read = () => (version.get() as { data_version: number }).data_version;
+            let last = read();
+            let failing = false;
+            const timer = setInterval(() => {
+              try {
+                const current = read();
+                failing = false;
+                if (current !== last) {
+                  last = current;
+                  wake();
+                }
+              } catch (error) {
+                // Closing, or busy: the relay's poll still runs; say so once, not every tick.
+                if (!failing) onError(error);
+                failing = true;
+              }
+            }, watchMs);
+            timer.unref();
+            return async () => clearInterval(timer);
+          },
+        }),
   };
 }

@@ -1,12 +1,16 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The live page in a real browser: Debian's chromium, driven headless by playwright-core (no browser
 // download; tooling/services/chromium.sh installs the package). The demo
 // runs on the embedded default; the traffic generator drives journeys; the page's counts must rise,
-// and the terminal tail must print the same events.
+// and the terminal tail must print the same events. Screenshots of the page at desktop and phone
+// widths go to apps/demo/test-artifacts/ (gitignored), for a person to look at.
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { silentLogger } from "@kaireon/events-core";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { MemoryBus, silentLogger } from "@kaireon/events-core";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Container, startDemo } from "../../src/container.js";
@@ -114,5 +118,113 @@ it("with DEMO_LIVE_TOKEN: the page opened with ?token= streams (its EventSource 
     await page.close();
     await guarded.stop();
     rmSync(guardedDir, { recursive: true, force: true });
+  }
+});
+
+const artifacts = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "test-artifacts");
+
+it("the live page: chart, lag and backlog figures update, filters narrow the list, an event opens; desktop and phone screenshots", async () => {
+  // Its own demo and bus: the broker is made to fail for a while, so the outbox backlog shows.
+  const bus = new MemoryBus(10_000);
+  const dir = mkdtempSync(join(tmpdir(), "kaireon-demo-browser-page-"));
+  const live = await startDemo(
+    { PORT: "0", DEMO_DATA_DIR: dir, OUTBOX_RETRY_BASE_MS: "50", OUTBOX_RETRY_MAX_MS: "300", OUTBOX_MAX_ATTEMPTS: "1000" },
+    { logger: silentLogger, tail: () => {}, memoryBus: bus },
+  );
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const text = (selector: string) => page.locator(selector).textContent({ timeout: 2000 });
+  try {
+    await page.goto(`${live.url}/live`);
+    await expect.poll(() => text("#status"), { timeout: 15_000 }).toBe("live");
+    await expect.poll(() => text("#backlog"), { timeout: 15_000 }).toBe("0");
+    expect(await text("#lag-p50")).toBe("–");
+    expect(await text("#origin")).toMatch(/^live since /);
+
+    // The broker is down: the backlog and the oldest pending age rise, the failures show their code.
+    bus.setOutage(true);
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${live.url}/api/v1/respond`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ tenantId: "t-out", customerId: `c${i}`, offerId: "o1", channelId: "web", interactionType: "click" }),
+      });
+      expect(res.status).toBe(201);
+    }
+    await expect.poll(() => text("#backlog"), { timeout: 15_000 }).toBe("5");
+    await expect.poll(() => text("#oldest"), { timeout: 15_000 }).toMatch(/\d+(\.\d)? (ms|s)$/);
+    await expect.poll(() => text("#failures"), { timeout: 15_000 }).toMatch(/CONNECTION_FAILED \d+/);
+    bus.setOutage(false);
+    await expect.poll(() => text("#backlog"), { timeout: 30_000 }).toBe("0");
+    await expect.poll(() => text("#oldest"), { timeout: 15_000 }).toBe("none");
+
+    const report = await runTraffic({
+      url: live.url,
+      journeys: 40,
+      durationMs: 60_000,
+      tenants: 3,
+      customers: 30,
+      concurrency: 4,
+      seed: 3,
+      thinkMs: 0,
+    });
+    expect(report.failures).toBe(0);
+    const stored = await live.store.counts();
+    await expect.poll(() => countOf(page, "decision.made.v1"), { timeout: 20_000 }).toBe(stored.decisions);
+    // The lag figures hold values now, and the chart has drawn lines that leave the baseline.
+    await expect.poll(() => text("#lag-p50"), { timeout: 15_000 }).toMatch(/^\d+(\.\d)? (ms|s)$/);
+    expect(await text("#lag-p99")).toMatch(/^\d+(\.\d)? (ms|s)$/);
+    const drawn = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll("#rate-chart path.series")].map((p) => ({
+          topic: p.getAttribute("data-topic"),
+          height: (p as SVGGraphicsElement).getBBox().height,
+        })),
+      );
+    await expect.poll(async () => (await drawn()).filter((p) => p.height > 0).length, { timeout: 15_000 }).toBe(2);
+    expect(Number(await text("#rate-now"))).toBeGreaterThan(0);
+
+    // Filters narrow the list; each shown event matches them.
+    const shown = () => page.evaluate(() => [...document.querySelectorAll("#events li")].map((li) => ({ ...(li as HTMLElement).dataset })));
+    const all = await shown();
+    expect(all.length).toBeGreaterThan(10);
+    await page.selectOption("#f-topic", "decision.made.v1");
+    await expect.poll(async () => (await shown()).every((e) => e.topic === "decision.made.v1")).toBe(true);
+    const decisions = await shown();
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(decisions.length).toBeLessThan(all.length);
+    await page.selectOption("#f-tenant", "tenant-2");
+    await expect.poll(async () => (await shown()).every((e) => e.topic === "decision.made.v1" && e.tenant === "tenant-2")).toBe(true);
+    expect((await shown()).length).toBeLessThanOrEqual(decisions.length);
+    await page.selectOption("#f-topic", "");
+    await page.selectOption("#f-tenant", "");
+    await page.selectOption("#f-type", "impression");
+    await expect.poll(async () => (await shown()).every((e) => e.interaction === "impression")).toBe(true);
+    expect((await shown()).length).toBeGreaterThan(0);
+
+    // Clicking an event opens its whole CloudEvent.
+    const first = page.locator("#events li").first();
+    const id = await first.getAttribute("data-id");
+    await first.click();
+    await expect.poll(() => page.locator("#detail").isVisible()).toBe(true);
+    const cloudEvent = JSON.parse((await text("#detail-json")) ?? "{}");
+    expect(cloudEvent).toMatchObject({ specversion: "1.0", id, type: "interaction.recorded.v1", data: { interactionType: "impression" } });
+    expect(typeof cloudEvent.source).toBe("string");
+
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, "live-desktop-detail.png"), fullPage: true });
+    await page.click("#detail-close");
+    await page.selectOption("#f-type", "");
+    await page.screenshot({ path: join(artifacts, "live-desktop.png"), fullPage: true });
+    // Phone width: nothing wider than the screen, and the event still opens.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: join(artifacts, "live-phone.png"), fullPage: true });
+    await page.locator("#events li").first().click();
+    await expect.poll(() => page.locator("#detail").isVisible()).toBe(true);
+    await page.screenshot({ path: join(artifacts, "live-phone-detail.png") });
+  } finally {
+    await page.close();
+    await live.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

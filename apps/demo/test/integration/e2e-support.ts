@@ -27,7 +27,13 @@ export interface RunningDemo {
 /** Starts dist/main.js (or `script`, e.g. relay-main.js, which is ready when it prints `ready`). */
 export async function spawnDemo(
   env: Record<string, string>,
-  { script = "main.js", dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-e2e-")), ready = /listening on (http:\/\/\S+)/ } = {},
+  {
+    script = "main.js",
+    dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-e2e-")),
+    ready = /listening on (http:\/\/\S+)/,
+    /** Leave dataDir in place at stop(), for a later run on the same store. */
+    keepData = false,
+  } = {},
 ): Promise<RunningDemo> {
   const child: ChildProcess = spawn(process.execPath, [join(dist, script)], {
     // DATABASE_URL blank: the SQLite file under dataDir, even when the services exported a PostgreSQL.
@@ -62,15 +68,16 @@ export async function spawnDemo(
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       const code = await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
   };
 }
 
-/** Follows /live/stream and collects every event it carries. */
+/** Follows /live/stream and collects every event it carries, and the totals it last reported. */
 export function followLiveStream(url: string) {
   const events: DomainEvent[] = [];
+  const totals: { counts: Record<string, number>; origin?: { mode: string; since?: string } } = { counts: {} };
   const controller = new AbortController();
   const ready = (async () => {
     const res = await fetch(`${url}/live/stream`, { signal: controller.signal });
@@ -96,9 +103,16 @@ export function followLiveStream(url: string) {
               .filter((l) => l.startsWith("data:"))
               .map((l) => l.slice(5).trimStart())
               .join("\n");
-            if (type === "snapshot") snapshot();
+            if (type === "snapshot") {
+              const s = JSON.parse(data);
+              totals.counts = s.counts;
+              totals.origin = s.origin;
+              snapshot();
+            }
             if (type === "event") {
-              const e = JSON.parse(data).event;
+              const message = JSON.parse(data);
+              totals.counts = message.counts;
+              const e = message.event;
               events.push({ id: e.id, type: e.type, time: e.time, data: e.data } as DomainEvent);
             }
           }
@@ -109,7 +123,7 @@ export function followLiveStream(url: string) {
     })();
     await gotSnapshot;
   })();
-  return { events, ready, close: () => controller.abort() };
+  return { events, totals, ready, close: () => controller.abort() };
 }
 
 /** An independent subscriber of the configured backend (what an analytics worker would run). */

@@ -184,9 +184,9 @@ describe("connections", () => {
 });
 
 describe("DEMO_LIVE_TOKEN", () => {
-  it("with a token set, /live and /live/stream need it; a wrong one is refused", async () => {
+  it("with a token set, /live, /live/stream and /live/status need it; a wrong one is refused", async () => {
     harness = await startApp({ liveToken: TOKEN });
-    for (const path of ["/live", "/live/stream"]) {
+    for (const path of ["/live", "/live/stream", "/live/status"]) {
       const none = await fetch(`${harness.url}${path}`);
       expect(none.status).toBe(401);
       expect(none.headers.get("www-authenticate")).toMatch(/^Bearer/);
@@ -211,6 +211,14 @@ describe("DEMO_LIVE_TOKEN", () => {
     const byQuery = await fetch(`${harness.url}/live/stream?token=${encodeURIComponent(TOKEN)}`);
     expect(byQuery.status).toBe(200);
     await byQuery.body!.cancel();
+    // The page's figures, polled with the bearer token.
+    const status = await fetch(`${harness.url}/live/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({
+      ready: true,
+      backend: "memory",
+      view: { origin: { mode: "live" }, lag: { samples: 0 }, rates: { perTopic: { "decision.made.v1": expect.any(Array) } } },
+    });
   });
 
   it("with a token set, /health without it shows readiness only; with it, the full report", async () => {

@@ -7,9 +7,25 @@ import { promisify } from "node:util";
 import { silentLogger } from "@kaireon/events-core";
 import { requireService } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
-import { ensureTopics, type KafkaOptions, resolveKafkaOptions } from "../../src/index.js";
+import { ensureTopics, type KafkaClientName, type KafkaOptions, kafkaClients, resolveKafkaOptions } from "../../src/index.js";
 
 export type Listener = "plaintext" | "sasl-plain" | "sasl-scram-sha-512" | "tls" | "sasl-ssl-scram-sha-512";
+
+/**
+ * The clients the integration files run with: both, or those KAFKA_TEST_CLIENTS names
+ * (`KAFKA_TEST_CLIENTS=platformatic` while working on one).
+ */
+export function testClients(): KafkaClientName[] {
+  const wanted = (process.env.KAFKA_TEST_CLIENTS ?? "")
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (wanted.length === 0) return [...kafkaClients];
+  for (const c of wanted)
+    if (!(kafkaClients as readonly string[]).includes(c))
+      throw new Error(`KAFKA_TEST_CLIENTS: ${c} is not one of ${kafkaClients.join(", ")}`);
+  return wanted as KafkaClientName[];
+}
 
 function need(name: string): string {
   const value = process.env[name];
@@ -20,7 +36,7 @@ function need(name: string): string {
 
 export async function brokerOptions(listener: Listener, topicPrefix: string, extra: Partial<KafkaOptions> = {}): Promise<KafkaOptions> {
   const plaintext = await requireService({ variable: "KAFKA_BROKERS", name: "Apache Kafka broker" });
-  const base = { topicPrefix, clientId: `kaireon-test-${listener}`, ...extra };
+  const base = { topicPrefix, clientId: `kaireon-test-${listener}-${extra.client ?? "default"}`, ...extra };
   switch (listener) {
     case "plaintext":
       return resolveKafkaOptions({ brokers: plaintext.split(","), ...base });

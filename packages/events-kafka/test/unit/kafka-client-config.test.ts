@@ -26,7 +26,7 @@ beforeEach(() => {
 
 describe("the kafkajs configuration", () => {
   it("passes reauthenticationThresholdMs as kafkajs' reauthenticationThreshold (publisher and subscriber)", async () => {
-    const options = resolveKafkaOptions({ brokers: ["b:9096"], reauthenticationThresholdMs: 60_000 });
+    const options = resolveKafkaOptions({ client: "kafkajs", brokers: ["b:9096"], reauthenticationThresholdMs: 60_000 });
     const publisher = createKafkaPublisher(options, quiet);
     const subscriber = createKafkaSubscriber(options, quiet);
     expect(configs).toHaveLength(2);
@@ -35,7 +35,7 @@ describe("the kafkajs configuration", () => {
   });
 
   it("leaves kafkajs' own default when unset", async () => {
-    const publisher = createKafkaPublisher(resolveKafkaOptions({ brokers: ["b:9092"] }), quiet);
+    const publisher = createKafkaPublisher(resolveKafkaOptions({ client: "kafkajs", brokers: ["b:9092"] }), quiet);
     expect(configs.at(-1)).not.toHaveProperty("reauthenticationThreshold");
     await publisher.close();
   });

@@ -3,6 +3,7 @@
 
 import { inspect } from "node:util";
 import { ConnectionError, PublishError } from "@kaireon/events-core";
+import { AuthenticationError, MultipleErrors, NetworkError, TimeoutError, UserError } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
 import { resolveKafkaOptions } from "../../src/index.js";
 import { toEventsError } from "../../src/kafka-errors.js";
@@ -109,5 +110,33 @@ describe("kafkajs errors become coded errors", () => {
       name: "KafkaJSSASLAuthenticationError",
       type: "SASL_AUTHENTICATION_FAILED",
     });
+  });
+});
+
+// The library's own error classes, shaped as it throws them after its retries (MultipleErrors, an
+// AggregateError, over the attempts); the real paths run in the integration files with KAFKA_CLIENT=platformatic.
+describe("@platformatic/kafka errors become the same coded errors", () => {
+  it("a refused SASL password inside the retries' MultipleErrors → AUTH_FAILED, without the password", () => {
+    const refused = new AuthenticationError("SASL authentication failed.", { cause: new Error("bad creds pw-SECRET") });
+    const attempt = new NetworkError("Connection to b:9096 failed.", { cause: refused });
+    const error = toEventsError(new MultipleErrors("initProducerId failed 5 times.", [attempt, attempt]), options, "publish failed");
+    expect(error.code).toBe("AUTH_FAILED");
+    expect(error.message).toContain("SCRAM-SHA-512");
+    expect(inspect(error, { depth: 20, showHidden: true })).not.toContain("pw-SECRET");
+  });
+
+  it("a network error → CONNECTION_FAILED, with the reasons the aggregate hides", () => {
+    const attempt = new NetworkError("Connection to b:9096 failed.", {
+      cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    });
+    const error = toEventsError(new MultipleErrors("produce failed 3 times.", [attempt]), options, "publish failed");
+    expect(error.code).toBe("CONNECTION_FAILED");
+    expect(error.message).toContain("produce failed 3 times.");
+    expect(error.message).toContain("ECONNREFUSED");
+  });
+
+  it("a timeout → CONNECTION_FAILED; anything else stays a PublishError", () => {
+    expect(toEventsError(new TimeoutError("Request timed out."), options, "x").code).toBe("CONNECTION_FAILED");
+    expect(toEventsError(new UserError("Failed to serialize a message."), options, "x")).toBeInstanceOf(PublishError);
   });
 });

@@ -2,7 +2,7 @@
 
 import { EventsError } from "@kaireon/events-core";
 import { describe, expect, it } from "vitest";
-import { backend, type KafkaOptions, kafkaOptionsFromEnv } from "../../src/index.js";
+import { backend, DEFAULT_KAFKA_CLIENT, type KafkaOptions, kafkaOptionsFromEnv } from "../../src/index.js";
 
 function configError(env: Record<string, string>): EventsError {
   try {
@@ -34,6 +34,16 @@ describe("kafka options from the environment", () => {
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.message).toContain("KAFKA_BROKERS");
     expect(error.message).toMatch(/^\[kafka\]/);
+  });
+
+  it("KAFKA_CLIENT picks the client library; unset is the default; a wrong one is a ConfigError listing both", () => {
+    expect(kafkaOptionsFromEnv({ KAFKA_BROKERS: "a:9092" }).client).toBe(DEFAULT_KAFKA_CLIENT);
+    expect(kafkaOptionsFromEnv({ KAFKA_BROKERS: "a:9092", KAFKA_CLIENT: "kafkajs" }).client).toBe("kafkajs");
+    expect(kafkaOptionsFromEnv({ KAFKA_BROKERS: "a:9092", KAFKA_CLIENT: " Platformatic " }).client).toBe("platformatic");
+    const error = configError({ KAFKA_BROKERS: "a:9092", KAFKA_CLIENT: "rdkafka" });
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toContain("KAFKA_CLIENT");
+    for (const c of ["platformatic", "kafkajs"]) expect(error.message).toContain(c);
   });
 
   it("lists the valid SASL mechanisms for a wrong one", () => {

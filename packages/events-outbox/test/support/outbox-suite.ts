@@ -157,6 +157,15 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(await h.rows()).toEqual([]);
     });
 
+    it("nextDueInMs: undefined when nothing is pending (an idle relay sleeps), 0 while a row can go", async () => {
+      expect(await h.store.nextDueInMs()).toBeUndefined();
+      await h.transaction([{ enqueue: makeEvent() }]);
+      expect(await h.store.nextDueInMs()).toBe(0);
+      const r = relay();
+      expect(await r.runOnce()).toBe(1);
+      expect(await h.store.nextDueInMs()).toBeUndefined();
+    });
+
     it("wakes on enqueue instead of waiting for the poll interval", async () => {
       const r = relay({ pollIntervalMs: 600_000 });
       await r.start();
@@ -167,20 +176,39 @@ export function describeOutboxStore(name: string, open: () => Promise<StoreHarne
       expect(delivered[0]?.id).toBe(event.id);
     });
 
-    it("lingerMs: rows committed within the linger after a wake-up go out in one batch", async () => {
-      // A linger far longer than the five commits take, even on a loaded machine.
-      const r = relay({ pollIntervalMs: 600_000, lingerMs: 2_000 });
+    it("lingerMs: an idle relay sends each new row at once, however long the linger", async () => {
+      // A linger far longer than any deadline below: a relay that waited it would fail them all.
+      const r = relay({ pollIntervalMs: 600_000, lingerMs: 60_000 });
       await r.start();
       await new Promise((res) => setTimeout(res, 100)); // the relay is asleep now
-      const events = Array.from({ length: 5 }, (_, i) => makeEvent(`c-${i}`));
-      for (const event of events) {
-        await h.transaction([{ enqueue: event }]);
-        await new Promise((res) => setTimeout(res, 20));
+      for (let i = 1; i <= 3; i++) {
+        await h.transaction([{ enqueue: makeEvent(`c-${i}`) }]);
+        await until(`lone event ${i}, without the linger`, () => delivered.length === i, 20_000);
+        await new Promise((res) => setTimeout(res, 50)); // idle again
       }
-      await until("5 events", () => delivered.length === 5, 10_000);
-      // Without the linger the first commit's wake-up claims it alone: two batches or more.
-      expect((await r.metrics()).batches).toBe(1);
-      expect(delivered.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+      expect((await r.metrics()).batches).toBe(3);
+    });
+
+    it("lingerMs: rows committed while a batch is out go together in the next one", async () => {
+      const gated = new GatedPublisher(publisher);
+      const r = relay({ publisher: gated.asPublisher(), pollIntervalMs: 600_000, lingerMs: 100 });
+      await r.start();
+      await new Promise((res) => setTimeout(res, 100));
+      gated.hold();
+      await h.transaction([{ enqueue: makeEvent("c-0") }]);
+      await until("the first batch in flight", () => gated.calls === 1, 20_000);
+      const burst = Array.from({ length: 5 }, (_, i) => makeEvent(`c-${i + 1}`));
+      for (const event of burst) await h.transaction([{ enqueue: event }]);
+      gated.release();
+      await until("6 events", () => delivered.length === 6, 20_000);
+      // The row caught in flight, then the five committed meanwhile as one batch.
+      expect((await r.metrics()).batches).toBe(2);
+      expect(
+        delivered
+          .slice(1)
+          .map((e) => e.id)
+          .sort(),
+      ).toEqual(burst.map((e) => e.id).sort());
     });
 
     it("broker outage: 10,000 events enqueued while it is down are all delivered after it returns", async () => {

@@ -1,0 +1,58 @@
+// A relay in another process than the app on one SQLite file (here: another connection, which is
+// what SQLite sees of another process): with watchCommitsMs it is woken by the app's commits through
+// PRAGMA data_version, so an idle relay sends a new row at once instead of at its next poll.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MemoryBus, MemoryPublisher, silentLogger } from "@kaireon/events-core";
+import Database from "better-sqlite3";
+import { afterEach, expect, it } from "vitest";
+import { createOutboxRelay, createSqliteOutbox, type OutboxRelay } from "../../src/index.js";
+import { makeEvent, recordBus, until } from "../support/outbox-suite.js";
+
+let dir: string | undefined;
+let relay: OutboxRelay | undefined;
+const dbs: Database.Database[] = [];
+afterEach(async () => {
+  await relay?.stop();
+  for (const db of dbs.splice(0)) db.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function open(file: string) {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  dbs.push(db);
+  return db;
+}
+
+it("watchCommitsMs: another connection's commit wakes an idle relay long before its poll", async () => {
+  dir = mkdtempSync(join(tmpdir(), "kaireon-outbox-watch-"));
+  const file = join(dir, "app.sqlite");
+  const appDb = open(file);
+  const app = createSqliteOutbox({ db: appDb });
+  await app.migrate();
+  const relayStore = createSqliteOutbox({ db: open(file), watchCommitsMs: 2 });
+  const bus = new MemoryBus(0);
+  const delivered = recordBus(bus);
+  // A poll and a linger far longer than the deadline below: only the watch can wake it in time.
+  relay = createOutboxRelay({
+    store: relayStore,
+    publisher: new MemoryPublisher({ bus, logger: silentLogger }),
+    logger: silentLogger,
+    pollIntervalMs: 600_000,
+    lingerMs: 60_000,
+    retention: false,
+  });
+  await relay.start();
+  await until("the relay asleep", async () => (await relay!.metrics()).state === "waiting", 10_000);
+  for (let i = 1; i <= 3; i++) {
+    appDb.transaction(() => app.enqueue(appDb, makeEvent(`k-${i}`)))();
+    await until(`event ${i}`, () => delivered.length === i, 20_000);
+  }
+});
+
+it("watchCommitsMs must be a whole number of ms ≥ 1", () => {
+  expect(() => createSqliteOutbox({ db: {} as never, watchCommitsMs: 0 })).toThrow(/watchCommitsMs/);
+  expect(() => createSqliteOutbox({ db: {} as never, watchCommitsMs: 1.5 })).toThrow(/watchCommitsMs/);
+});
