@@ -1,18 +1,10 @@
 // The KAFKA_* variables: defaults, every documented error, and no secret in any message.
 
-import { EventsError } from "@kaireon/events-core";
+import { configErrorOf } from "@kaireon/events-testkit";
 import { describe, expect, it } from "vitest";
 import { backend, DEFAULT_KAFKA_CLIENT, type KafkaOptions, kafkaOptionsFromEnv, resolveKafkaOptions } from "../../src/index.js";
 
-function configError(env: Record<string, string>): EventsError {
-  try {
-    kafkaOptionsFromEnv(env);
-  } catch (error) {
-    if (EventsError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const configError = (env: Record<string, string>) => configErrorOf(() => kafkaOptionsFromEnv(env));
 
 describe("kafka options from the environment", () => {
   it("applies the spec's defaults", () => {
