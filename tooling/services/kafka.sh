@@ -18,6 +18,9 @@
 #   KAFKA_TEST_PROXIED_BROKERS     KAFKA_TEST_PROXIED_BROKERS (a port reserved for toxiproxy, which
 #                                  tooling/services/toxiproxy.sh forwards to the upstream), so clients
 #                                  that learn the cluster's metadata through the proxy stay behind it
+#   KAFKA_TEST_PROXIED_SASL_UPSTREAM / _BROKERS   the same for a SASL_PLAINTEXT listener (the PLAIN
+#                                  and SCRAM-SHA-512 users above), behind the proxy `kafka-sasl`: the
+#                                  wire-fault tests need a password on the wire to check none leaks
 #   KAFKA_TEST_CONTROL             a script: `stop` kills the broker (SIGKILL, a crash), `start` starts it
 #                                  again on the same ports and data dir and waits until it answers
 #                                  (tooling/services/kafka/control.sh, linked into the broker's folder)
@@ -124,9 +127,9 @@ start_kafka() {
 
   local dir="$KAIREON_RUN_DIR/kafka"
   mkdir -p "$dir/data"
-  local p_plain p_sasl p_tls p_sasl_tls p_ctrl p_proxied p_proxy
+  local p_plain p_sasl p_tls p_sasl_tls p_ctrl p_proxied p_proxy p_proxied_sasl p_proxy_sasl
   p_plain="$(free_port)"; p_sasl="$(free_port)"; p_tls="$(free_port)"; p_sasl_tls="$(free_port)"; p_ctrl="$(free_port)"
-  p_proxied="$(free_port)"; p_proxy="$(free_port)"
+  p_proxied="$(free_port)"; p_proxy="$(free_port)"; p_proxied_sasl="$(free_port)"; p_proxy_sasl="$(free_port)"
   local tls_pass="kaireon-test-tls"
   _kafka_make_tls "$dir" "$tls_pass" || { log "kafka: keytool failed to make the TLS keystore"; return 1; }
 
@@ -136,9 +139,9 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$p_ctrl
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxied,CONTROLLER://127.0.0.1:$p_ctrl
-advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxy
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,PROXIED:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxied,PROXIED_SASL://127.0.0.1:$p_proxied_sasl,CONTROLLER://127.0.0.1:$p_ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$p_plain,SASL_PLAINTEXT://127.0.0.1:$p_sasl,SSL://127.0.0.1:$p_tls,SASL_SSL://127.0.0.1:$p_sasl_tls,PROXIED://127.0.0.1:$p_proxy,PROXIED_SASL://127.0.0.1:$p_proxy_sasl
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,PROXIED:PLAINTEXT,PROXIED_SASL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
@@ -148,6 +151,9 @@ listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.com
 listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$plain_user="$plain_pass";
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.proxied_sasl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.proxied_sasl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$plain_user="$plain_pass";
+listener.name.proxied_sasl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$dir/server.p12
 ssl.keystore.password=$tls_pass
@@ -235,6 +241,7 @@ L4J2
   export KAFKA_TEST_TLS_CA_FILE="$dir/ca.pem"
   export KAFKA_TEST_SASL_TLS_BROKERS="127.0.0.1:$p_sasl_tls"
   export KAFKA_TEST_PROXIED_UPSTREAM="127.0.0.1:$p_proxied" KAFKA_TEST_PROXIED_BROKERS="127.0.0.1:$p_proxy"
+  export KAFKA_TEST_PROXIED_SASL_UPSTREAM="127.0.0.1:$p_proxied_sasl" KAFKA_TEST_PROXIED_SASL_BROKERS="127.0.0.1:$p_proxy_sasl"
   export KAFKA_TEST_CONTROL="$dir/control.sh"
   export KAFKA_TEST_VERSION="$KAFKA_VERSION"
   export KAFKA_TEST_CONFIGS="$dir/kafka-configs.sh"

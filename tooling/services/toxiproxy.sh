@@ -8,6 +8,7 @@
 # Exports:
 #   TOXIPROXY_URL               the HTTP API, http://127.0.0.1:<port>
 #   KAFKA_TEST_PROXIED_BROKERS  (from kafka.sh) now forwarded through the proxy named `kafka`
+#   KAFKA_TEST_PROXIED_SASL_BROKERS  (from kafka.sh) the same through `kafka-sasl`
 # A TOXIPROXY_URL that is already set means "use that server" (e.g. testcontainers' or compose's).
 TOXIPROXY_VERSION="${TOXIPROXY_VERSION:-2.12.0}"
 
@@ -58,5 +59,12 @@ start_toxiproxy() {
       return 1
     }
     log "toxiproxy: kafka proxy $KAFKA_TEST_PROXIED_BROKERS → $KAFKA_TEST_PROXIED_UPSTREAM"
+  fi
+  if [[ -n "${KAFKA_TEST_PROXIED_SASL_UPSTREAM:-}" && -n "${KAFKA_TEST_PROXIED_SASL_BROKERS:-}" ]]; then
+    _toxiproxy_create kafka-sasl "$KAFKA_TEST_PROXIED_SASL_BROKERS" "$KAFKA_TEST_PROXIED_SASL_UPSTREAM" || {
+      log "toxiproxy: could not create the kafka-sasl proxy $KAFKA_TEST_PROXIED_SASL_BROKERS → $KAFKA_TEST_PROXIED_SASL_UPSTREAM"
+      return 1
+    }
+    log "toxiproxy: kafka-sasl proxy $KAFKA_TEST_PROXIED_SASL_BROKERS → $KAFKA_TEST_PROXIED_SASL_UPSTREAM"
   fi
 }

@@ -16,6 +16,7 @@ import type { LiveView } from "./live-view.js";
 import { DEFAULT_DECISION_FLOW, rankOffers } from "./ranking.js";
 import { behaviourEventBodySchema, recommendBodySchema, respondBodySchema } from "./schemas.js";
 import type { DemoStore } from "./store.js";
+import { requestSpans } from "./telemetry.js";
 
 export interface AppDeps {
   store: DemoStore;
@@ -36,6 +37,8 @@ export interface AppDeps {
   liveToken?: string | undefined;
   /** The server's own outbox figures (backlog, oldest pending age), whichever process relays it. */
   outboxStats?: () => Promise<unknown>;
+  /** The OpenTelemetry metrics in Prometheus text format, for /metrics (undefined: OTEL_SDK_DISABLED). */
+  prometheusText?: (() => Promise<string>) | undefined;
 }
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
@@ -91,6 +94,7 @@ export function createApp(deps: AppDeps) {
   const { store, eventsEnabled, source, logger } = deps;
   const app = new Hono();
 
+  app.use("/api/*", requestSpans());
   app.use(
     "/api/*",
     bodyLimit({
@@ -135,6 +139,13 @@ export function createApp(deps: AppDeps) {
       });
     }
     return c.json({ status: "ok", ready, ...report });
+  });
+
+  app.get("/metrics", async (c) => {
+    if (!deps.prometheusText) {
+      return c.text("# metrics are off: OTEL_SDK_DISABLED=true\n", 503, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    }
+    return c.text(await deps.prometheusText(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
   app.post("/api/v1/respond", validated(respondBodySchema), async (c) => {

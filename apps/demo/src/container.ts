@@ -18,6 +18,7 @@ import { createPublisher, readPublisherSetup, readRelayTuning } from "./relay-se
 import { RelayThread } from "./relay-thread.js";
 import { demoSecrets, redactDeep, redactError, redactingLogger } from "./secrets.js";
 import type { DemoStore } from "./store.js";
+import type { Telemetry } from "./telemetry.js";
 
 /** How long shutdown waits for open connections (in-flight requests, ending live streams) before it closes them. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -28,6 +29,8 @@ export interface ContainerOptions {
   tail?: (line: string) => void;
   /** The in-process bus of EVENT_PUBLISHER=memory (tests pass one to simulate an outage). */
   memoryBus?: MemoryBus;
+  /** OpenTelemetry started by main.ts from the OTEL_* variables: /metrics serves its Prometheus reader. */
+  telemetry?: Telemetry | undefined;
 }
 
 export interface Container {
@@ -168,6 +171,7 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       liveStreams,
       liveToken: options.DEMO_LIVE_TOKEN,
       outboxStats: async () => redactDeep(await within(() => outbox.stats(), HEALTH_TIMEOUT_MS, "outbox.stats()"), secrets),
+      prometheusText: containerOptions.telemetry?.prometheusText,
       health: async () =>
         redactDeep(
           await healthReport({

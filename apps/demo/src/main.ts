@@ -3,10 +3,13 @@
 
 import { startDemo } from "./container.js";
 import { demoSecrets, redactText } from "./secrets.js";
+import { startTelemetry } from "./telemetry.js";
 
 const secrets = demoSecrets(process.env);
+// Before anything creates an event: the SDK registers the providers the libraries look up.
+const telemetry = await startTelemetry(process.env, { prometheus: true });
 
-const container = await startDemo(process.env).catch((error: Error) => {
+const container = await startDemo(process.env, { telemetry }).catch((error: Error) => {
   console.error(redactText(error?.message ?? String(error), secrets));
   process.exit(1);
 });
@@ -24,15 +27,18 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       process.exit(1);
     }
     console.info(`[demo] ${signal}: stopping (no new requests, draining the relay, closing the publisher)`);
-    container.stop().then(
-      () => {
-        console.info("[demo] stopped");
-        process.exit(0);
-      },
-      (error: Error) => {
-        console.error(`[demo] stop failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
+    container
+      .stop()
+      .then(() => telemetry?.shutdown())
+      .then(
+        () => {
+          console.info("[demo] stopped");
+          process.exit(0);
+        },
+        (error: Error) => {
+          console.error(`[demo] stop failed: ${error.message}`);
+          process.exit(1);
+        },
+      );
   });
 }

@@ -9,12 +9,14 @@ import { stopOnSignals } from "@kaireon/events-outbox";
 import { describeLocation, runRelay } from "./relay.js";
 import { readRelaySetup } from "./relay-setup.js";
 import { demoSecrets, redactingLogger, redactText } from "./secrets.js";
+import { startTelemetry } from "./telemetry.js";
 
 const logger = redactingLogger(consoleLogger, demoSecrets(process.env));
 
 try {
   // This process's one reading of the environment; it may start before the server, so it creates
   // the SQLite file and migrates the outbox if need be.
+  const telemetry = await startTelemetry(process.env, { prometheus: false });
   const setup = await readRelaySetup(process.env);
   const { publisher, relay, stop } = await runRelay(setup, logger, { prepare: true, separate: true });
   if (publisher.backend === "memory") {
@@ -25,6 +27,7 @@ try {
     logger,
     afterStop: async () => {
       const metrics = await stop();
+      await telemetry?.shutdown();
       logger.info(`[demo] relay: stopped ${JSON.stringify(metrics ?? {})}`);
       process.exit(0);
     },

@@ -18,6 +18,7 @@ import { HEALTH_TIMEOUT_MS, within } from "./health.js";
 import { isPublisherDisabled, runRelay } from "./relay.js";
 import type { RelaySetup } from "./relay-setup.js";
 import { redactDeep, redactText } from "./secrets.js";
+import { startTelemetry } from "./telemetry.js";
 
 const WAKE_EVERY_MS = 2;
 /** The worker's own bound on relay.metrics() and publisher.ready(), under the server's, so its reply arrives in time. */
@@ -233,6 +234,8 @@ async function runWorker(setup: RelaySetup): Promise<void> {
   if (!port) return;
   const send = (m: FromWorker) => port.postMessage(m);
   const { secrets } = setup;
+  // The thread's own SDK (OTLP only): spans and metrics of the relay's sends; /metrics is the server thread's.
+  const telemetry = await startTelemetry(process.env, { prometheus: false }).catch(() => undefined);
   try {
     const { publisher, relay, stop } = await runRelay(setup, consoleLogger);
     port.on("message", async (m: ToWorker) => {
@@ -250,7 +253,9 @@ async function runWorker(setup: RelaySetup): Promise<void> {
           publisherMetrics: publisher.metrics(),
         });
       } else if (m.type === "stop") {
-        send({ type: "stopped", metrics: await stop() });
+        const metrics = await stop();
+        await telemetry?.shutdown();
+        send({ type: "stopped", metrics });
         port.close();
       }
     });

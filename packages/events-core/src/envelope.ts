@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { type CompiledTopic, lazyCompiled } from "./compiled.js";
 import { ValidationError, type ValidationIssue } from "./errors.js";
+import { creationTraceparent } from "./telemetry.js";
 import { isTopicName, type TopicData, type TopicName, topicNames, topicSchemas } from "./topics.js";
 import { toJson, trusted, ValidEnvelope } from "./trusted.js";
 import { uuidv7 } from "./uuid.js";
@@ -25,7 +26,10 @@ export interface EventEnvelope<T extends TopicName = TopicName> {
   tenantid: string;
   /** `tenantId:customerId`; backends that can order use it as the key. */
   partitionkey: string;
-  /** W3C trace context, when a trace is active. */
+  /**
+   * W3C trace context of the event's creation (the CloudEvents distributed-tracing extension): the
+   * `create <topic>` span when createEvent ran inside an active trace. Set once, never changed.
+   */
   traceparent?: string;
   data: TopicData<T>;
 }
@@ -36,7 +40,7 @@ export type DomainEvent = { [K in TopicName]: EventEnvelope<K> }[TopicName];
 export interface CreateEventOptions {
   /** Publishing service; default `kaireon-platform` (or EVENT_SOURCE through the loader). */
   source?: string;
-  /** W3C traceparent header value. */
+  /** W3C traceparent header value: a creation context of your own (then no `create` span is made). */
   traceparent?: string;
   /** Override the id (UUIDv7). Only for re-creating a known event; normally leave it out. */
   id?: string;
@@ -103,7 +107,9 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
   event.subject = payload.customerId;
   event.tenantid = payload.tenantId;
   event.partitionkey = `${payload.tenantId}:${payload.customerId}`;
-  if (traceparent !== undefined) event.traceparent = traceparent;
+  // The caller's own creation context is kept as given; else the create span's, inside a trace.
+  const creation = traceparent ?? creationTraceparent(topic, event.id);
+  if (creation !== undefined) event.traceparent = creation;
   event.data = payload;
   if (writer) ValidEnvelope.writeDataWith(event as unknown as ValidEnvelope, writer as (data: unknown) => string);
   return event;

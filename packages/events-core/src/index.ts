@@ -154,6 +154,14 @@ export {
   type TransportSubscription,
 } from "./subscriber-base.js";
 export {
+  DURATION_BUCKETS,
+  messagingSystem,
+  observeGauge,
+  spanContextOf,
+  type TraceContext,
+  telemetryHistogram,
+} from "./telemetry.js";
+export {
   type DecisionMadeV1,
   decisionMadeV1Schema,
   type InteractionRecordedV1,

@@ -74,4 +74,12 @@ export {
   type SubscriberBaseOptions,
   type TransportSubscription,
 } from "./subscriber-base.js";
+export {
+  DURATION_BUCKETS,
+  messagingSystem,
+  observeGauge,
+  spanContextOf,
+  type TraceContext,
+  telemetryHistogram,
+} from "./telemetry.js";
 export { isTopicName, type TopicData, type TopicName, topicNames } from "./topics.js";

@@ -10,6 +10,7 @@ import { publisherClosedError, toPublishError } from "./error-factories.js";
 import type { EventsError, PublishError } from "./errors.js";
 import { consoleLogger } from "./logger.js";
 import type { Logger, Publisher, PublisherMetrics, PublishResult, ReadinessReport } from "./ports.js";
+import { eventOfItem, startSend, telemetryRegistered, trackPending } from "./telemetry.js";
 import type { TopicData, TopicName } from "./topics.js";
 import { isTrusted } from "./trusted.js";
 
@@ -36,22 +37,59 @@ export abstract class PublisherBase implements Publisher {
   private readonly counts = { published: 0, failed: 0, disabled: 0 };
   private readonly failures: Record<string, number> = {};
   #batcher: Batcher<any, any> | undefined;
+  /** What the pending gauge reads, held by the publisher: the gauge holds it weakly, so it lives as long as the publisher. */
+  readonly #pendingSource: { readonly backend: string; pendingNow(): number };
+  readonly #untrack: () => void;
 
   constructor(options: PublisherBaseOptions) {
     this.backend = options.backend;
     this.logger = options.logger ?? consoleLogger;
     this.source = options.source ?? DEFAULT_SOURCE;
+    this.#pendingSource = { backend: this.backend, pendingNow: () => this.pendingCount() };
+    this.#untrack = trackPending(this.#pendingSource);
   }
 
   /** Send one valid event; resolve when the broker confirmed it. */
   protected abstract deliver(event: DomainEvent): Promise<Delivery>;
   abstract ready(): Promise<ReadinessReport>;
 
-  /** Creates the batcher this publisher gathers publishes with; flush, pending and close follow it. */
+  /**
+   * Creates the batcher this publisher gathers publishes with; flush, pending and close follow it.
+   * Each batch it sends is one `send` span (OpenTelemetry, when an SDK is registered), linked to its
+   * events — an item is the event itself or carries it as `item.event`.
+   */
   protected useBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R> {
-    const batcher = new Batcher<T, R>(options);
+    const send = options.send;
+    const batcher = new Batcher<T, R>({
+      ...options,
+      send: (items) => {
+        if (!telemetryRegistered()) return send(items);
+        const scope = startSend(this.backend, items.map(eventOfItem), (event) => this.destinationOf(event), true);
+        if (scope === undefined) return send(items);
+        return scope
+          .run(() => send(items))
+          .then(
+            (outcomes) => {
+              scope.end(outcomes.flatMap((o) => (o.ok ? [] : [o.error])));
+              return outcomes;
+            },
+            (error) => {
+              scope.end([], error);
+              throw error;
+            },
+          );
+      },
+    });
     this.#batcher = batcher;
     return batcher;
+  }
+
+  /**
+   * The broker-side name an event is sent to (`messaging.destination.name` of the send span): the
+   * topic by default; a backend whose topic, stream or key differs from the event type overrides it.
+   */
+  protected destinationOf(event: DomainEvent): string {
+    return event.type;
   }
 
   /** Wait for everything in flight. */
@@ -150,6 +188,7 @@ export abstract class PublisherBase implements Publisher {
       try {
         await this.drain();
       } finally {
+        this.#untrack();
         await this.shutdown();
       }
     })();
@@ -160,8 +199,34 @@ export abstract class PublisherBase implements Publisher {
     return { ...this.counts, pending: this.pendingCount(), failures: { ...this.failures } };
   }
 
-  /** deliver(), with a synchronous throw of the backend turned into this event's rejection. */
+  /**
+   * deliver(), with a synchronous throw of the backend turned into this event's rejection. A backend
+   * without a batcher sends each event in a request of its own: that request is the `send` span here
+   * (with a batcher, the batch is, see useBatcher).
+   */
   private attempt(event: DomainEvent): Promise<Delivery> {
+    const scope =
+      this.#batcher === undefined && telemetryRegistered()
+        ? startSend(this.backend, [event], (e) => this.destinationOf(e), false)
+        : undefined;
+    if (scope !== undefined) {
+      return scope
+        .run(() => this.deliverNow(event))
+        .then(
+          (delivery) => {
+            scope.end([]);
+            return delivery;
+          },
+          (error) => {
+            scope.end([], error);
+            throw error;
+          },
+        );
+    }
+    return this.deliverNow(event);
+  }
+
+  private deliverNow(event: DomainEvent): Promise<Delivery> {
     try {
       return this.deliver(event);
     } catch (error) {

@@ -13,6 +13,7 @@ import { ConfigError, EventsError, ValidationError } from "./errors.js";
 import { consoleLogger } from "./logger.js";
 import type { EventHandler, Logger, MessageContext, SubscribeOptions, Subscriber, Subscription, SubscriptionError } from "./ports.js";
 import { type BackoffOptions, backoffDelay, sleep } from "./retry.js";
+import { type ProcessScope, startProcess } from "./telemetry.js";
 import { isTopicName, type TopicName, topicNames } from "./topics.js";
 
 /**
@@ -251,7 +252,8 @@ class SubscriptionInbox implements Inbox {
       });
       return Promise.resolve("malformed");
     }
-    const run = this.run(event, context);
+    const scope = startProcess(this.backend, event, context.source, this.options.group);
+    const run = scope === undefined ? this.run(event, context) : this.traced(scope, event, context);
     this.active.add(run);
     void run.finally(() => this.active.delete(run));
     return run;
@@ -274,6 +276,18 @@ class SubscriptionInbox implements Inbox {
       this.logger.error(`[${this.backend}] onError threw: ${(error as Error)?.message ?? String(error)} — the subscription goes on`);
     } catch {
       // a logger that throws too: nothing left to tell
+    }
+  }
+
+  /** run() as the event's `process` span (OpenTelemetry): the handler's own spans are its children. */
+  private async traced(scope: ProcessScope, event: DomainEvent, context: MessageContext): Promise<DeliveryOutcome> {
+    let outcome: DeliveryOutcome = "failed";
+    try {
+      outcome = await scope.run(() => this.run(event, context));
+      return outcome;
+    } finally {
+      // Every attempt failed: the error class is the one onError got.
+      scope.end(outcome === "failed" ? "HANDLER_FAILED" : undefined);
     }
   }
 

@@ -116,6 +116,10 @@ export class EventBridgePublisher extends PublisherBase {
     return this.batcher.add({ event, entry, size });
   }
 
+  protected override destinationOf(): string {
+    return this.options.bus;
+  }
+
   /** One batch: PutEvents, then per-entry results; only retryable failed entries go again. */
   private putEvents(items: Pending[]) {
     const { bus, maxAttempts } = this.options;

@@ -65,6 +65,10 @@ export class KafkaPublisher extends PublisherBase {
     return this.batcher.add(event);
   }
 
+  protected override destinationOf(event: DomainEvent): string {
+    return this.options.topicPrefix + event.type;
+  }
+
   private connect(): Promise<ProducerPort> {
     if (this.released) return Promise.reject(this.closedError());
     if (this.producer) return Promise.resolve(this.producer);
@@ -106,8 +110,12 @@ export class KafkaPublisher extends PublisherBase {
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const event of items) {
       const topic = this.options.topicPrefix + event.type;
-      // kafkajs only reads headers, so events without a traceparent share one object.
-      const headers = event.traceparent ? { ...CONTENT_TYPE_HEADER, traceparent: event.traceparent } : CONTENT_TYPE_HEADER;
+      // The W3C header carries the envelope's creation context, for consumers (and the kafkajs
+      // instrumentation) that read the record header rather than the envelope. A fresh object per
+      // record: an instrumentation injects its own context into it, and a shared frozen one would throw.
+      const headers: Record<string, string> = event.traceparent
+        ? { ...CONTENT_TYPE_HEADER, traceparent: event.traceparent }
+        : { ...CONTENT_TYPE_HEADER };
       const record: OutgoingRecord = { key: event.partitionkey, value: serializeEvent(event), headers };
       const list = byTopic.get(topic);
       if (list) list.push(record);

@@ -31,6 +31,8 @@ export interface KinesisPublisherContext extends PublisherContext {
 export type KinesisPublisherOptions = KinesisConfig & KinesisPublisherContext;
 
 interface OutgoingRecord {
+  /** The event itself: its send span links to its creation context. */
+  event: DomainEvent;
   data: Uint8Array;
   partitionKey: string;
 }
@@ -82,7 +84,11 @@ export class KinesisPublisher extends PublisherBase {
         }),
       );
     }
-    return this.batcher.add({ data, partitionKey });
+    return this.batcher.add({ event, data, partitionKey });
+  }
+
+  protected override destinationOf(): string {
+    return streamName(this.options.stream);
   }
 
   private putRecords(records: OutgoingRecord[]) {

@@ -8,10 +8,13 @@ import {
   backoffDelay,
   ConfigError,
   type DomainEvent,
+  DURATION_BUCKETS,
   EventsError,
   type Logger,
+  messagingSystem,
   type Publisher,
   type PublishResult,
+  telemetryHistogram,
 } from "@kaireon/events-core/backend";
 import { fromPayload } from "./outbox-rows.js";
 import type { ClaimedRow, OutboxStore, RowOutcome } from "./outbox-store.js";
@@ -65,6 +68,13 @@ export interface BatchSenderOptions {
 }
 
 /** Sends claimed batches for one relay and keeps its counts. */
+/** OpenTelemetry (when the application registered an SDK): from the event's creation in the enqueuing transaction to the broker's ack. */
+const relayLag = telemetryHistogram("kaireon.outbox.relay.lag", {
+  unit: "s",
+  description: "Time from an event's creation in the enqueuing transaction to the broker's acknowledgement of the relay's send",
+  buckets: [...DURATION_BUCKETS, 30, 60, 300, 900, 3600],
+});
+
 export class BatchSender {
   readonly counts: BatchCounts = { sent: 0, retried: 0, dead: 0, batches: 0, pruned: 0, storeErrors: 0, notSent: 0 };
   /** The publisher is a disabled stream: it said so, or it accepted events without sending them. */
@@ -122,12 +132,20 @@ export class BatchSender {
       // closed (the Publisher contract): that says nothing about these events, so no attempt is
       // counted — the claim is abandoned below and the rows wait, untouched, for a working publisher.
       const results = await this.publishAll(events);
+      const lagAt = relayLag.enabled() ? Date.now() : undefined;
+      const lagAttributes = { "messaging.system": messagingSystem(publisher.backend), "kaireon.outbox.store": store.kind };
       let notSent = 0;
       slots.forEach((i, j) => {
         const row = rows[i] as ClaimedRow;
         const result = results[j];
         if (result?.status === "rejected") decided[i] = this.outcomeFor(row, result.reason);
-        else if (result?.value?.status === "published") decided[i] = { seq: row.seq, status: "sent" };
+        else if (result?.value?.status === "published") {
+          decided[i] = { seq: row.seq, status: "sent" };
+          if (lagAt !== undefined) {
+            const created = Date.parse((events[j] as DomainEvent).time);
+            if (Number.isFinite(created)) relayLag.record(Math.max(0, lagAt - created) / 1000, lagAttributes);
+          }
+        }
         // Accepted but not sent (a disabled stream) or no answer at all: no outcome, so the row stays
         // pending with no attempt counted.
         else notSent++;

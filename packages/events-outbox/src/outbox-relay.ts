@@ -11,6 +11,7 @@ import {
   ConfigError,
   consoleLogger,
   type Logger,
+  observeGauge,
   type Publisher,
   sleep,
 } from "@kaireon/events-core/backend";
@@ -255,11 +256,42 @@ class Relay implements OutboxRelay {
     return { ...stats, ...this.sender.counts, publisherDisabled: this.sender.publisherDisabled, running, state: this.state };
   }
 
+  /**
+   * The outbox gauges (OpenTelemetry, when the application registered an SDK): backlog, oldest
+   * pending age, dead rows. One stats() query serves the three gauges of one collection.
+   */
+  private observeStats(): Array<() => void> {
+    let recent: { at: number; stats: Promise<OutboxStats | undefined> } | undefined;
+    const stats = () => {
+      if (recent === undefined || Date.now() - recent.at > 1000) {
+        recent = { at: Date.now(), stats: this.store.stats().catch(() => undefined) };
+      }
+      return recent.stats;
+    };
+    const attributes = { "kaireon.outbox.store": this.store.kind };
+    const gauge = (name: string, unit: string, description: string, read: (s: OutboxStats) => number) =>
+      observeGauge(name, { unit, description }, async (record) => {
+        const s = await stats();
+        if (s) record(read(s), attributes);
+      });
+    return [
+      gauge(
+        "kaireon.outbox.backlog",
+        "{row}",
+        "Outbox rows waiting to be sent (pending, including those waiting for a retry)",
+        (s) => s.backlog,
+      ),
+      gauge("kaireon.outbox.oldest_pending.age", "s", "Age of the oldest pending outbox row", (s) => s.oldestPendingAgeMs / 1000),
+      gauge("kaireon.outbox.dead", "{row}", "Outbox rows parked as dead", (s) => s.deadRows),
+    ];
+  }
+
   private async begin(): Promise<void> {
     this.phase = "starting";
     await this.sender.checkPublisher();
     if (this.options.migrate !== false) await this.store.migrate();
     this.detach.push(this.store.onEnqueue(this.notify));
+    this.detach.push(...this.observeStats());
     if (this.store.listen) {
       const unlisten = await this.store.listen(this.notify, (error) =>
         this.logger.warn(`[outbox] LISTEN connection lost, polling until it is back: ${describeError(error)}`),

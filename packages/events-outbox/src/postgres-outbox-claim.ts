@@ -25,8 +25,8 @@ function pickSendable(rows: readonly ScanRow[], limit: number, blocked: Set<stri
 }
 
 /** Claims up to `limit` rows of table `t` in a transaction of its own, which the returned claim ends. */
-export async function claimPostgres(pool: PgPoolLike, t: string, limit: number): Promise<Claim> {
-  const client = await HeldClient.from(pool);
+export async function claimPostgres(pool: PgPoolLike, t: string, limit: number, timeoutMs = 0): Promise<Claim> {
+  const client = await HeldClient.from(pool, timeoutMs);
   try {
     await client.query("BEGIN");
     // 1. Which rows could be sent now: the oldest pending rows, in order, skipping keys whose head

@@ -4,7 +4,7 @@
 // meanwhile the relay polls.
 
 import { ConnectionError } from "@kaireon/events-core";
-import type { PgClientLike, PgPoolLike } from "./postgres-outbox-client.js";
+import { bounded, type PgClientLike, type PgPoolLike } from "./postgres-outbox-client.js";
 
 export interface ListenRetry {
   baseMs: number;
@@ -25,6 +25,8 @@ export class ListenSupervisor {
     private readonly retry: ListenRetry,
     private readonly wake: () => void,
     private readonly onError: (error: unknown) => void,
+    /** Bound on getting the connection and on LISTEN (queryTimeoutMs); 0: none. */
+    private readonly timeoutMs = 0,
   ) {}
 
   /** Resolves after the first attempt, listening or not (a failed one is retried in the background). */
@@ -45,7 +47,13 @@ export class ListenSupervisor {
   private async connect(): Promise<void> {
     let c: PgClientLike | undefined;
     try {
-      c = await this.pool.connect();
+      const connecting = this.pool.connect();
+      c = await this.within(connecting, "connecting", () =>
+        connecting.then(
+          (late) => this.drop(late),
+          () => {},
+        ),
+      );
       const mine = c;
       mine.on("notification", (message) => {
         if (message.channel === this.channel) this.wake();
@@ -54,7 +62,7 @@ export class ListenSupervisor {
         this.onError(error);
         this.drop(mine, error);
       });
-      await mine.query(`LISTEN ${this.channel}`);
+      await this.within(mine.query(`LISTEN ${this.channel}`), `LISTEN ${this.channel}`);
       if (this.state === "stopped") return this.drop(mine);
       this.client = mine;
       this.state = "listening";
@@ -74,6 +82,16 @@ export class ListenSupervisor {
       );
       this.schedule();
     }
+  }
+
+  /** `promise` within timeoutMs; past it, `late` lets go of what it may still bring. */
+  private within<T>(promise: Promise<T>, what: string, late?: () => void): Promise<T> {
+    if (this.timeoutMs <= 0) return promise;
+    return bounded(promise, this.timeoutMs, () => {
+      promise.catch(() => {});
+      late?.();
+      return new Error(`no answer from the database within ${this.timeoutMs} ms while ${what} (queryTimeoutMs)`);
+    });
   }
 
   private drop(c: PgClientLike, error?: Error): void {

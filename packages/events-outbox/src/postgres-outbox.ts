@@ -7,7 +7,7 @@ import { ConfigError } from "@kaireon/events-core";
 import { checkTableName, EnqueueListeners, toRows } from "./outbox-rows.js";
 import type { EventOrEvents, OutboxStats, OutboxStore } from "./outbox-store.js";
 import { claimPostgres } from "./postgres-outbox-claim.js";
-import type { PgPoolLike, PgQueryableLike } from "./postgres-outbox-client.js";
+import { boundedQuery, type PgPoolLike, type PgQueryableLike } from "./postgres-outbox-client.js";
 import { ListenSupervisor } from "./postgres-outbox-listen.js";
 import { migratePostgres } from "./postgres-outbox-schema.js";
 
@@ -23,6 +23,14 @@ export interface PostgresOutboxOptions {
    * `baseMs` up to `maxMs`, half of it random. Default 1 s … 30 s. The relay polls meanwhile.
    */
   listenRetry?: { baseMs?: number; maxMs?: number };
+  /**
+   * The longest the relay waits for the database: to get a connection, for one statement of a batch
+   * (claim, marking rows), for the LISTEN connection. Past it the session is dropped (a half-open
+   * connection would otherwise hold the relay for good), the tick fails and is retried; the batch's
+   * rows stay pending. Default 30 s. Not applied to migrate() (a migration may wait for another one)
+   * nor to enqueue (your client, your transaction).
+   */
+  queryTimeoutMs?: number;
 }
 
 export interface PostgresOutbox extends OutboxStore {
@@ -56,6 +64,8 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     baseMs: positiveMs("listenRetry.baseMs", options.listenRetry?.baseMs ?? 1000),
     maxMs: positiveMs("listenRetry.maxMs", options.listenRetry?.maxMs ?? 30_000),
   };
+  const timeoutMs = positiveMs("queryTimeoutMs", options.queryTimeoutMs ?? 30_000);
+  const query = (text: string, values?: unknown[]) => boundedQuery(pool, timeoutMs, text, values);
 
   // One statement: the rows and the NOTIFY (delivered by PostgreSQL only if the transaction commits;
   // identical notifications in one transaction are folded into one).
@@ -89,12 +99,12 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
       listeners.emit();
     },
 
-    claim: (limit) => claimPostgres(pool, t, limit),
+    claim: (limit) => claimPostgres(pool, t, limit, timeoutMs),
 
     async nextDueInMs() {
       // 0 when a row can be sent now; otherwise when the first waiting head is due. Rows queued behind
       // a waiting head of their key are due on paper but cannot go: counting them would spin the relay.
-      const { rows } = await pool.query(
+      const { rows } = await query(
         `WITH now AS (SELECT clock_timestamp() AS at),
          heads AS (
            SELECT DISTINCT ON (partition_key) partition_key, seq, next_attempt_at FROM ${t}
@@ -114,7 +124,7 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     },
 
     async pruneSent(olderThanMs, limit) {
-      const result = await pool.query(
+      const result = await query(
         `DELETE FROM ${t} WHERE seq IN (
            SELECT seq FROM ${t} WHERE status = 'sent' AND sent_at < clock_timestamp() - $1 * interval '1 millisecond' LIMIT $2)`,
         [olderThanMs, limit],
@@ -123,7 +133,7 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     },
 
     async stats(): Promise<OutboxStats> {
-      const { rows } = await pool.query(
+      const { rows } = await query(
         `SELECT (SELECT count(*) FROM ${t} WHERE status = 'pending') AS backlog,
                 (SELECT count(*) FROM ${t} WHERE status = 'dead') AS dead,
                 (SELECT extract(epoch FROM clock_timestamp() - min(created_at)) * 1000 FROM ${t} WHERE status = 'pending') AS age`,
@@ -139,10 +149,10 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     async requeueDead(eventIds) {
       const result =
         eventIds === undefined
-          ? await pool.query(
+          ? await query(
               `UPDATE ${t} SET status = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now() WHERE status = 'dead'`,
             )
-          : await pool.query(
+          : await query(
               `UPDATE ${t} SET status = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
                WHERE status = 'dead' AND event_id = ANY($1::uuid[])`,
               [eventIds],
@@ -151,7 +161,7 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): PostgresOu
     },
 
     async listen(wake, onError) {
-      const supervisor = new ListenSupervisor(pool, t, listenRetry, wake, onError);
+      const supervisor = new ListenSupervisor(pool, t, listenRetry, wake, onError, timeoutMs);
       await supervisor.start();
       return () => supervisor.stop();
     },

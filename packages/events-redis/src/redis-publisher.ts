@@ -26,6 +26,8 @@ import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis
 import { isNoScript, isScriptingRefused, PUBLISH_SCRIPT, scriptArgs, XADD_SCRIPT } from "./redis-scripts.js";
 
 interface Outgoing {
+  /** The event itself: its send span links to its creation context. */
+  event: DomainEvent;
   key: string;
   json: string;
   /** When it was accepted: a pipeline is given up when its newest entry's time is up. */
@@ -99,7 +101,11 @@ export class RedisPublisher extends PublisherBase {
   }
 
   private outgoing(event: DomainEvent, at: number): Outgoing {
-    return { key: keyOf(this.options, event.type), json: serializeEvent(event), at };
+    return { event, key: keyOf(this.options, event.type), json: serializeEvent(event), at };
+  }
+
+  protected override destinationOf(event: DomainEvent): string {
+    return keyOf(this.options, event.type);
   }
 
   /**

@@ -8,11 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type DomainEvent, loadSubscriber, type Subscription, silentLogger, topicNames } from "@kaireon/events-core";
+import { type DomainEvent, loadSubscriber, messagingSystem, type Subscription, silentLogger, topicNames } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { expect } from "vitest";
 import type { InteractionRow } from "../../src/store.js";
 import { interactionFromRow } from "../../src/store-rows.js";
+import { expectJourney, startOtlpReceiver } from "./e2e-telemetry.js";
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist");
 
@@ -178,7 +179,10 @@ export async function runBackendScenario(
   consumerEnv: Record<string, string> = {},
 ): Promise<void> {
   const consumer = await subscribeBackend({ ...env, ...consumerEnv });
-  const demo = await spawnDemo(env);
+  // OpenTelemetry on (OTLP to a receiver in this process): the journey of the first request is
+  // asserted on the spans the demo's SDK exported.
+  const otlp = await startOtlpReceiver();
+  const demo = await spawnDemo({ ...env, ...otlp.env });
   try {
     const health = (await (await fetch(`${demo.url}/health`)).json()) as { backend: string };
     expect(health.backend).toBe(expectedBackend);
@@ -204,6 +208,7 @@ export async function runBackendScenario(
     expect(received.type).toBe("interaction.recorded.v1");
     expect(received.data).toEqual(payloadOf(stored));
     await expect.poll(() => stream.events.map((e) => e.id), { timeout: 30_000, interval: 100 }).toContain(interaction.eventId);
+    await expectJourney(otlp, interaction.eventId, messagingSystem(expectedBackend));
 
     // A burst: every event of every request arrives (counted by id).
     const ids = new Set<string>();
@@ -232,5 +237,6 @@ export async function runBackendScenario(
   } finally {
     await demo.stop();
     await consumer.close();
+    await otlp.close();
   }
 }

@@ -12,7 +12,7 @@ const scratch = mkdtempSync(join(tmpdir(), "kaireon-core-consumer-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("packed @kaireon/events-core in a project without backends", () => {
-  it("EVENT_PUBLISHER=kafka gives BackendNotInstalledError naming @kaireon/events-kafka; memory works", () => {
+  it("EVENT_PUBLISHER=kafka gives BackendNotInstalledError naming @kaireon/events-kafka; memory works, without @opentelemetry/api installed", () => {
     execFileSync("pnpm", ["pack", "--pack-destination", scratch], { cwd: pkgDir, stdio: "pipe" });
     const tarball = readdirSync(scratch).find((f) => f.endsWith(".tgz"));
     expect(tarball).toBeDefined();
@@ -28,7 +28,14 @@ const out = {};
 try { await loadPublisher({ EVENT_PUBLISHER: "kafka", KAFKA_BROKERS: "127.0.0.1:9" }); out.kafka = "loaded?!"; }
 catch (e) { out.kafka = { coded: EventsError.isInstance(e), code: e.code, name: e.name, message: e.message }; }
 const p = await loadPublisher({ EVENT_PUBLISHER: "memory" });
+out.otel = await import("@opentelemetry/api").then(() => "installed", () => "absent");
+const { createMemorySubscriber } = await import("@kaireon/events-core");
+const handled = [];
+const sub = await createMemorySubscriber().subscribe(["decision.made.v1"], (event) => { handled.push(event.traceparent ?? "none"); });
 out.memory = (await p.publish("decision.made.v1", { tenantId: "t", customerId: "c", recommendationId: "r", offersReturned: 1, topOfferId: null, topPropensity: null, decisionFlowKey: "f", timestamp: new Date().toISOString() })).status;
+for (let i = 0; i < 100 && handled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+out.handled = handled;
+await sub.close();
 console.log(JSON.stringify(out));`,
     );
     // A user's shell has no NODE_PATH; pnpm's script shims set one that reaches every workspace package.
@@ -41,5 +48,9 @@ console.log(JSON.stringify(out));`,
       message: "EVENT_PUBLISHER=kafka needs @kaireon/events-kafka — install it: pnpm add @kaireon/events-kafka",
     });
     expect(out.memory).toBe("published");
+    // @opentelemetry/api is an optional peer: not installed here, and core publishes and delivers
+    // without it (no traceparent, no telemetry).
+    expect(out.otel).toBe("absent");
+    expect(out.handled).toEqual(["none"]);
   }, 180_000);
 });
