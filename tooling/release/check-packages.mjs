@@ -3,12 +3,14 @@
 // then runs publint --strict and @arethetypeswrong/cli (esm-only profile: these packages are ESM
 // only, so CommonJS resolution is out of scope) on the tarball, plus the house rules publint does
 // not know: sideEffects, engines, README/LICENSE, repository.directory, public access, no leftover
-// workspace: ranges, and peer ranges on @kaireon/* that a core minor does not break.
+// workspace: or catalog: ranges, peer ranges on @kaireon/* that a core minor does not break, the
+// backends' file structure and the dependency catalog.
 // Needs built packages (`pnpm build`). Exit 1 lists every problem of every package.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { root, workspacePackages } from "./workspace.mjs";
 
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -49,6 +51,45 @@ function checkBackendStructure(packages) {
   return backends.length;
 }
 
+// Shared dependency versions are pinned once, in pnpm-workspace.yaml's `catalog:`. Rule: a dependency
+// (dependencies, devDependencies, optionalDependencies; not peers, which are each package's own
+// promise) that two or more workspace packages (the root included) use is `catalog:` in every one of
+// them; every `catalog:` names an entry; every entry is used. The packed manifest is checked below
+// for a leftover `catalog:` (pnpm writes the version when it packs).
+function checkCatalog(packages) {
+  const catalog = new Map(Object.entries(parse(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8"))?.catalog ?? {}));
+  if (catalog.size === 0) fail("pnpm-workspace.yaml", "has no catalog: entries (shared dependency versions are pinned there)");
+  const rootManifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const manifests = [
+    { name: "(root)", rel: "package.json", manifest: rootManifest },
+    ...packages.map((p) => ({ ...p, rel: `${p.rel}/package.json` })),
+  ];
+  const users = new Map();
+  for (const { name, rel, manifest } of manifests) {
+    for (const field of ["dependencies", "devDependencies", "optionalDependencies"]) {
+      for (const [dep, range] of Object.entries(manifest[field] ?? {})) {
+        if (String(range).startsWith("workspace:")) continue;
+        if (!users.has(dep)) users.set(dep, []);
+        users.get(dep).push({ name, rel, field, range });
+        if (range === "catalog:" && !catalog.has(dep))
+          fail(name, `${rel} ${field}.${dep} says "catalog:" but pnpm-workspace.yaml's catalog has no ${dep}: add it there`);
+      }
+    }
+  }
+  for (const [dep, uses] of users) {
+    if (uses.length < 2 && !catalog.has(dep)) continue;
+    for (const u of uses)
+      if (u.range !== "catalog:")
+        fail(
+          u.name,
+          `${u.rel} ${u.field}.${dep} is "${u.range}", but ${dep} is ${uses.length > 1 ? `used by ${uses.length} packages` : "in the catalog"}: write "catalog:" and keep the version in pnpm-workspace.yaml's catalog`,
+        );
+  }
+  for (const dep of catalog.keys())
+    if (!users.has(dep)) fail("pnpm-workspace.yaml", `catalog entry ${dep} is used by no package: remove it`);
+  return catalog.size;
+}
+
 const all = workspacePackages();
 for (const p of all) {
   if (!p.private && !p.rel.startsWith("packages/")) fail(p.name, `${p.rel} is outside packages/ and not private: add "private": true`);
@@ -56,6 +97,8 @@ for (const p of all) {
 }
 const backendCount = checkBackendStructure(all);
 console.log(`structure: ${backendCount} backend package(s) checked for their role files`);
+const catalogCount = checkCatalog(all);
+console.log(`catalog: ${catalogCount} shared dependency version(s), every shared dependency checked`);
 const published = all.filter((p) => !p.private);
 if (published.length === 0) fail("workspace", "no published package found: is this the repository root?");
 
@@ -116,7 +159,7 @@ for (const p of published) {
   if (m.exports?.["./package.json"] !== "./package.json") fail(p.name, `exports["./package.json"] is missing`);
   for (const field of ["dependencies", "peerDependencies", "optionalDependencies", "devDependencies"]) {
     for (const [dep, range] of Object.entries(m[field] ?? {}))
-      if (String(range).startsWith("workspace:")) fail(p.name, `packed ${field}.${dep} still says "${range}"`);
+      if (/^(workspace|catalog):/.test(String(range))) fail(p.name, `packed ${field}.${dep} still says "${range}"`);
   }
 
   console.log(`\n== ${p.name}@${m.version} (${files.size} files)`);

@@ -9,7 +9,8 @@
 // caller's whole batch even when it is larger than the queue bound: what does not fit waits for room.
 // `flush` waits for what was accepted before it, not for the batcher to be idle.
 
-import { EventsError, PublishError } from "./errors.js";
+import { eventTooLargeError, publisherClosedError, queueFullError, toPublishError } from "./error-factories.js";
+import { PublishError } from "./errors.js";
 
 export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
@@ -41,7 +42,7 @@ export interface BatcherOptions<T, R> {
   maxInFlight?: number;
   /**
    * Items of one key are never in two in-flight batches at once, and when an item of a key fails, the
-   * items of that key still queued behind it are rejected (PUBLISH_FAILED, `details.sent: false`)
+   * items of that key still queued behind it are rejected (PUBLISH_FAILED, `sent: false`)
    * instead of being sent ahead of its retry. Set it whenever the caller relies on per-key order.
    */
   orderKey?: (item: T) => string;
@@ -120,7 +121,7 @@ export class Batcher<T, R> {
    * One outcome per item, in order, each settled within `timeoutMs`. A caller's batch may be larger
    * than `maxQueued`: what fits is queued now and the rest waits (held by this call, not by the queue)
    * for room as batches go out, so a healthy broker works through it. With no room at all every item
-   * fails at once with QUEUE_FULL (`details.sent: false`), as add() does.
+   * fails at once with QUEUE_FULL (`sent: false`), as add() does.
    */
   addAll(items: readonly T[]): Promise<ItemOutcome<R>[]> {
     const { maxQueued, maxBatchBytes, sizeOf, orderKey, timeoutMs } = this.options;
@@ -190,17 +191,16 @@ export class Batcher<T, R> {
   }
 
   private closedError(): PublishError {
-    const { backend } = this.options;
-    return new PublishError({ backend, code: "PUBLISHER_CLOSED", message: `[${backend}] publisher is closed — create a new one` });
+    return publisherClosedError(this.options.backend);
   }
 
   private queueFull(): PublishError {
-    const { backend, maxQueued } = this.options;
-    return new PublishError({
+    const { backend, maxQueued, maxQueuedName } = this.options;
+    return queueFullError({
       backend,
-      code: "QUEUE_FULL",
-      message: `[${backend}] ${maxQueued} events are already waiting for the broker — the broker is slow or down; raise ${this.options.maxQueuedName ?? "the queue limit"} or slow down`,
-      details: { maxQueued, sent: false },
+      limit: maxQueued,
+      waitingFor: "broker",
+      fix: `raise ${maxQueuedName ?? "the queue limit"} or slow down`,
     });
   }
 
@@ -242,7 +242,7 @@ export class Batcher<T, R> {
             backend,
             code: "PUBLISH_FAILED",
             message: `[${backend}] not sent: an earlier event of the same key failed, and sending this one first would break the key's order — retry it after that one`,
-            details: { sent: false },
+            sent: false,
             cause: failedKeys.get(entry.key),
           }),
         );
@@ -282,13 +282,7 @@ export class Batcher<T, R> {
   }
 
   private tooLarge(size: number, limit: number): PublishError {
-    const { backend } = this.options;
-    return new PublishError({
-      backend,
-      code: "EVENT_TOO_LARGE",
-      message: `[${backend}] event is ${size} bytes, over the ${limit}-byte limit of one request — make the payload smaller`,
-      details: { size, limit },
-    });
+    return eventTooLargeError({ backend: this.options.backend, size, limit });
   }
 
   /** The entry's size, measured now if it was not yet; false when it is over the limit (then rejected). */
@@ -409,13 +403,7 @@ export class Batcher<T, R> {
         entry.resolve(value as R);
         return;
       }
-      const normalized = EventsError.isInstance(error)
-        ? error
-        : new PublishError({
-            backend,
-            message: `[${backend}] publish failed: ${(error as Error)?.message ?? String(error)}`,
-            cause: error,
-          });
+      const normalized = toPublishError(backend, error);
       entry.failed = true;
       entry.error = normalized;
       entry.reject(normalized);
@@ -437,7 +425,7 @@ export class Batcher<T, R> {
         backend,
         code: "PUBLISH_TIMEOUT",
         message: `[${backend}] not sent within ${timeoutMs} ms (the broker is slow or unreachable); the event was dropped before sending`,
-        details: { sent: false },
+        sent: false,
       });
     const failedKeys = new Map<string, unknown>();
     let expiredQueued = false;
@@ -462,7 +450,7 @@ export class Batcher<T, R> {
           backend,
           code: "PUBLISH_TIMEOUT",
           message: `[${backend}] no broker confirmation within ${timeoutMs} ms; the event may or may not have been stored`,
-          details: { sent: "unknown" },
+          sent: "unknown",
         });
         this.fail(entry, error);
         if (entry.key !== undefined && !failedKeys.has(entry.key)) failedKeys.set(entry.key, error);

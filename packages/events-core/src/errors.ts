@@ -24,6 +24,9 @@ export type KnownErrorCode =
 /** A known code, or a backend's own (e.g. `ACK_FAILED`), thrown as the base EventsError. */
 export type ErrorCode = KnownErrorCode | (string & {});
 
+/** Whether the event reached the broker: `false` never sent, `"unknown"` may have landed, `true` it did. */
+export type Sent = boolean | "unknown";
+
 export interface EventsErrorOptions {
   code: ErrorCode;
   message: string;
@@ -31,20 +34,48 @@ export interface EventsErrorOptions {
   backend?: string;
   cause?: unknown;
   details?: Record<string, unknown>;
+  /** See EventsError.retryable; unset: `details.retryable`, else the code's default. */
+  retryable?: boolean;
+  /** See EventsError.sent; unset: `details.sent`. */
+  sent?: Sent;
 }
+
+// The event itself is refused: sending it again, unchanged, gives the same answer.
+const notRetryableCodes: ReadonlySet<string> = new Set(["VALIDATION_FAILED", "UNKNOWN_TOPIC", "EVENT_TOO_LARGE", "MALFORMED_MESSAGE"]);
 
 export class EventsError extends Error {
   readonly [marker] = true;
   readonly code: ErrorCode;
   readonly backend: string;
   readonly details: Record<string, unknown> | undefined;
+  /**
+   * `true`: a transient failure, sending the event again can succeed. `false`: the event itself is
+   * refused (invalid, too large, malformed) and never will be as it is. `undefined`: not known — it
+   * depends on something outside the event (credentials, a missing stream, the network's answer).
+   * The outbox relay dead-letters a `false` at once and retries the rest.
+   */
+  readonly retryable: boolean | undefined;
+  /** Whether the event reached the broker, where the backend knows (see Sent). */
+  readonly sent: Sent | undefined;
 
-  constructor({ code, message, backend = "core", cause, details }: EventsErrorOptions) {
+  constructor({ code, message, backend = "core", cause, details, retryable, sent }: EventsErrorOptions) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "EventsError";
     this.code = code;
     this.backend = backend;
-    this.details = details;
+    const fromDetails = details?.retryable;
+    this.retryable = retryable ?? (typeof fromDetails === "boolean" ? fromDetails : notRetryableCodes.has(code) ? false : undefined);
+    const sentDetail = details?.sent;
+    this.sent = sent ?? (typeof sentDetail === "boolean" || sentDetail === "unknown" ? sentDetail : undefined);
+    // `details.retryable` / `details.sent` stay where they were read before these fields existed.
+    this.details =
+      retryable === undefined && sent === undefined
+        ? details
+        : {
+            ...details,
+            ...(retryable === undefined ? {} : { retryable }),
+            ...(sent === undefined ? {} : { sent }),
+          };
   }
 
   static isInstance(error: unknown): error is EventsError {
@@ -92,6 +123,8 @@ export class ValidationError extends EventsError {
     cause?: unknown;
     code?: ErrorCode;
     details?: Record<string, unknown>;
+    retryable?: boolean;
+    sent?: Sent;
   }) {
     super({ code: "VALIDATION_FAILED", ...options, details: { ...options.details, issues: options.issues } });
     this.name = "ValidationError";

@@ -3,6 +3,13 @@
 // not import the loader or the backend registry (nor config.ts, which reads it): they reach every
 // backend, so importing them from here would close an import cycle through each backend package.
 
+export {
+  AWS_AUTH_CODES,
+  AWS_RETRYABLE_CODES,
+  type AwsFailure,
+  type AwsFailureKind,
+  classifyAwsError,
+} from "./aws-errors.js";
 export { type BackendContext, type BackendDescriptor, type BackendModule, defineBackend } from "./backend.js";
 export { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.js";
 export { type Env, envBoolean, envInt, envList, envString, parseEnv, readConfigFile } from "./env.js";
@@ -18,6 +25,15 @@ export {
   serializeEvent,
 } from "./envelope.js";
 export {
+  authFailedError,
+  type EventTooLargeOptions,
+  eventTooLargeError,
+  publisherClosedError,
+  type QueueFullOptions,
+  queueFullError,
+  toPublishError,
+} from "./error-factories.js";
+export {
   BackendNotInstalledError,
   ConfigError,
   ConnectionError,
@@ -27,11 +43,13 @@ export {
   errorClassOf,
   type KnownErrorCode,
   PublishError,
+  type Sent,
   ValidationError,
   type ValidationIssue,
 } from "./errors.js";
 export { consoleLogger, silentLogger } from "./logger.js";
-export { type EntryResult, type PartialRetryOptions, sendWithPartialRetry } from "./partial-retry.js";
+export { type BackendOptions, backendOptions, type PublisherContext, type SubscriberContext } from "./options.js";
+export { type EntryResult, isRetryable, type PartialRetryOptions, sendWithPartialRetry } from "./partial-retry.js";
 export type {
   EventHandler,
   Logger,

@@ -4,14 +4,21 @@
 // their relative order in every retry request.
 
 import type { ItemOutcome } from "./batcher.js";
+import { EventsError } from "./errors.js";
 import { type BackoffOptions, backoffDelay, sleep as defaultSleep } from "./retry.js";
 
-export type EntryResult<R> = { ok: true; value: R } | { ok: false; error: unknown; retryable: boolean };
+/** A failed entry goes again when `retryable`; unset, when its error says `retryable: true`. */
+export type EntryResult<R> = { ok: true; value: R } | { ok: false; error: unknown; retryable?: boolean };
+
+/** `true` only for an EventsError that says a retry can succeed (EventsError.retryable). */
+export function isRetryable(error: unknown): boolean {
+  return EventsError.isInstance(error) && error.retryable === true;
+}
 
 export interface PartialRetryOptions<T, R> {
   /** One request for these entries; one result per entry, in order. */
   attempt: (entries: T[], attemptNumber: number) => Promise<EntryResult<R>[]>;
-  /** A thrown request error (network, throttled call) that may succeed if the whole request is retried. */
+  /** A thrown request error (network, throttled call) that may succeed if the whole request is retried. Default: never (pass `isRetryable` to follow the error). */
   isRetryableError?: (error: unknown) => boolean;
   /** Total attempts per entry, the first included. */
   maxAttempts: number;
@@ -41,7 +48,7 @@ export async function sendWithPartialRetry<T, R>(entries: readonly T[], options:
     pending.forEach((index, position) => {
       const result = results[position] ?? { ok: false, error: new Error("no result for this entry"), retryable: false };
       if (result.ok) outcomes[index] = { ok: true, value: result.value };
-      else if (result.retryable && !last) retry.push(index);
+      else if ((result.retryable ?? isRetryable(result.error)) && !last) retry.push(index);
       else outcomes[index] = { ok: false, error: result.error };
     });
     pending = retry;

@@ -6,7 +6,8 @@
 
 import { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.js";
 import { type CreateEventOptions, createEvent, DEFAULT_SOURCE, type DomainEvent, parseEvent } from "./envelope.js";
-import { EventsError, PublishError } from "./errors.js";
+import { publisherClosedError, toPublishError } from "./error-factories.js";
+import type { EventsError, PublishError } from "./errors.js";
 import { consoleLogger } from "./logger.js";
 import type { Logger, Publisher, PublisherMetrics, PublishResult, ReadinessReport } from "./ports.js";
 import { eventOfItem, startSend, telemetryRegistered, trackPending } from "./telemetry.js";
@@ -253,23 +254,13 @@ export abstract class PublisherBase implements Publisher {
 
   /** Counts the failure and returns it as an EventsError. */
   protected fail(error: unknown): EventsError {
-    const normalized = EventsError.isInstance(error)
-      ? error
-      : new PublishError({
-          backend: this.backend,
-          message: `[${this.backend}] publish failed: ${(error as Error)?.message ?? String(error)}`,
-          cause: error,
-        });
+    const normalized = toPublishError(this.backend, error);
     this.counts.failed++;
     this.failures[normalized.code] = (this.failures[normalized.code] ?? 0) + 1;
     return normalized;
   }
 
   protected closedError(): PublishError {
-    return new PublishError({
-      backend: this.backend,
-      code: "PUBLISHER_CLOSED",
-      message: `[${this.backend}] publisher is closed — publish before close(), or create a new publisher`,
-    });
+    return publisherClosedError(this.backend);
   }
 }

@@ -2,7 +2,7 @@
 // (AWS_REGION, AWS_ENDPOINT_URL, credentials) keep their usual meaning; credentials are never read
 // here — the SDK's default chain finds them, so nothing secret passes through this file.
 
-import { ConfigError, type Env, envInt, envString, parseEnv } from "@kaireon/events-core/backend";
+import { backendOptions, ConfigError, type Env, envInt, envString } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 /** AWS raised the PutEvents limit from 256 KB to 1 MB in 2026; 256 KB stays the default so older accounts and regions accept every entry. */
@@ -70,8 +70,8 @@ export const eventBridgeEnvSchema = z
   .transform((env) => ({
     /** Bus name or ARN. */
     bus: env.EVENTBRIDGE_BUS ?? "default",
-    /** PutEvents Source; undefined = each event's envelope source. */
-    source: env.EVENTBRIDGE_SOURCE,
+    /** The PutEvents entry's Source (EVENTBRIDGE_SOURCE); undefined = each event's CloudEvents `source`. */
+    entrySource: env.EVENTBRIDGE_SOURCE,
     maxEntryBytes: env.EVENTBRIDGE_MAX_ENTRY_BYTES,
     /** PutEvents attempts per entry, the first included (the SDK's own retries are off). */
     maxAttempts: env.EVENTBRIDGE_MAX_ATTEMPTS,
@@ -92,19 +92,28 @@ export const eventBridgeEnvSchema = z
 
 export type EventBridgeOptions = z.infer<typeof eventBridgeEnvSchema>;
 
+/** What code passes: any option to override (the schema's defaults for the rest). */
+export type EventBridgeConfig = Partial<EventBridgeOptions> & {
+  /** @deprecated the PutEvents Source is `entrySource`; `source` means the CloudEvents source (the publisher's context). */
+  source?: string | undefined;
+};
+
+const eventBridgeOptionsBuilder = backendOptions("eventbridge", eventBridgeEnvSchema);
+
 /** Reads the EventBridge variables from `env`; throws ConfigError naming each bad variable. */
 export function eventBridgeOptionsFromEnv(env: Env = process.env): EventBridgeOptions {
-  return parseEnv("eventbridge", eventBridgeEnvSchema, env);
+  return eventBridgeOptionsBuilder.fromEnv(env);
 }
 
 /** Options with defaults, for code that builds them by hand (tests, scripts). An undefined override keeps the default. */
-export function eventBridgeOptions(overrides: Partial<EventBridgeOptions> = {}, env: Env = {}): EventBridgeOptions {
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  const options = { ...eventBridgeOptionsFromEnv(env), ...defined } as EventBridgeOptions;
-  if (options.source !== undefined && isReservedSource(options.source)) {
+export function eventBridgeOptions(overrides: EventBridgeConfig = {}, env: Env = {}): EventBridgeOptions {
+  const { source, ...given } = overrides;
+  const options = eventBridgeOptionsBuilder.fromCode({ ...given, entrySource: given.entrySource ?? source }, env);
+  if (options.entrySource !== undefined && isReservedSource(options.entrySource)) {
     throw new ConfigError({
       backend: "eventbridge",
-      message: "[eventbridge] source must not start with `aws.` (reserved for AWS services) — use your service name, e.g. kaireon-platform",
+      message:
+        "[eventbridge] entrySource must not start with `aws.` (reserved for AWS services) — use your service name, e.g. kaireon-platform",
       details: { variable: "EVENTBRIDGE_SOURCE" },
     });
   }

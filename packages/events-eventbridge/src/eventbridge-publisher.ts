@@ -15,18 +15,19 @@ import {
   type Delivery,
   type DomainEvent,
   type EntryResult,
-  EventsError,
-  type Logger,
+  eventTooLargeError,
+  isRetryable,
   PublishError,
   PublisherBase,
+  type PublisherContext,
   type ReadinessReport,
   redactUrl,
   sendWithPartialRetry,
   ValidationError,
 } from "@kaireon/events-core/backend";
-import { entryError, eventBridgeClientConfig, RETRYABLE_ENTRY_CODES, requestError } from "./eventbridge-client.js";
+import { entryError, eventBridgeClientConfig, requestError } from "./eventbridge-client.js";
 import { entrySize, toPutEventsEntry } from "./eventbridge-entry.js";
-import { type EventBridgeOptions, eventBridgeOptions, isReservedSource } from "./eventbridge-options.js";
+import { type EventBridgeConfig, type EventBridgeOptions, eventBridgeOptions, isReservedSource } from "./eventbridge-options.js";
 
 const BACKEND = "eventbridge";
 /** PutEvents takes at most 10 entries a call. */
@@ -34,14 +35,17 @@ export const MAX_ENTRIES_PER_CALL = 10;
 /** Backoff between attempts: full jitter, up to 100 ms · 2^n, never over 2 s. */
 export const RETRY_BACKOFF = { baseMs: 100, maxMs: 2_000 } as const;
 
-export interface EventBridgePublisherOptions extends Partial<EventBridgeOptions> {
-  /** Envelope source of events built by publish() (EVENT_SOURCE through the loader). */
-  eventSource?: string;
-  logger?: Logger;
+export interface EventBridgePublisherContext extends PublisherContext {
   /** Bring your own client (custom credentials, middleware); it is not destroyed on close(). */
   client?: EventBridgeClient;
   /** Backoff sleep (tests). */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** The options; the rest is the deprecated one-argument form of the context. */
+export interface EventBridgePublisherOptions extends EventBridgeConfig, Omit<EventBridgePublisherContext, "source"> {
+  /** @deprecated pass `{ source }` as the second argument (the context): the CloudEvents source of events publish() builds. */
+  eventSource?: string;
 }
 
 interface Pending {
@@ -57,9 +61,10 @@ export class EventBridgePublisher extends PublisherBase {
   private readonly batcher: Batcher<Pending, Delivery>;
   private readonly sleep: ((ms: number) => Promise<void>) | undefined;
 
-  constructor(options: EventBridgePublisherOptions = {}) {
-    const { eventSource, logger, client, sleep, ...rest } = options;
-    super({ backend: BACKEND, ...(eventSource ? { source: eventSource } : {}), ...(logger ? { logger } : {}) });
+  constructor(config: EventBridgePublisherOptions = {}, context: EventBridgePublisherContext = {}) {
+    const { eventSource, logger: legacyLogger, client: legacyClient, sleep: legacySleep, ...rest } = config;
+    const { source = eventSource, logger = legacyLogger, client = legacyClient, sleep = legacySleep } = context;
+    super({ backend: BACKEND, ...(source ? { source } : {}), ...(logger ? { logger } : {}) });
     this.options = eventBridgeOptions(rest);
     this.sleep = sleep;
     this.ownsClient = client === undefined;
@@ -83,7 +88,7 @@ export class EventBridgePublisher extends PublisherBase {
   }
 
   protected deliver(event: DomainEvent): Promise<Delivery> {
-    const entry = toPutEventsEntry(event, this.options.bus, this.options.source);
+    const entry = toPutEventsEntry(event, this.options.bus, this.options.entrySource);
     const source = entry.Source ?? "";
     if (isReservedSource(source)) {
       return Promise.reject(
@@ -97,11 +102,14 @@ export class EventBridgePublisher extends PublisherBase {
     const size = entrySize(entry);
     if (size > this.options.maxEntryBytes) {
       return Promise.reject(
-        new PublishError({
+        eventTooLargeError({
           backend: BACKEND,
-          code: "EVENT_TOO_LARGE",
-          message: `[eventbridge] event ${event.id} is ${size} bytes as a PutEvents entry, over EVENTBRIDGE_MAX_ENTRY_BYTES=${this.options.maxEntryBytes} — make the payload smaller (or raise the limit up to ${1024 * 1024} where the account allows 1 MB events); nothing was sent`,
-          details: { size, limit: this.options.maxEntryBytes, sent: false },
+          eventId: event.id,
+          size,
+          measured: "as a PutEvents entry",
+          limit: this.options.maxEntryBytes,
+          limitName: "EVENTBRIDGE_MAX_ENTRY_BYTES",
+          hint: `(or raise the limit up to ${1024 * 1024} where the account allows 1 MB events)`,
         }),
       );
     }
@@ -119,7 +127,7 @@ export class EventBridgePublisher extends PublisherBase {
       maxAttempts,
       backoff: RETRY_BACKOFF,
       ...(this.sleep ? { sleep: this.sleep } : {}),
-      isRetryableError: (error) => EventsError.isInstance(error) && error.details?.retryable === true,
+      isRetryableError: isRetryable,
       onRetry: (count, attempt) => this.logger.debug("[eventbridge] retrying failed entries", { count, attempt }),
       attempt: async (entries, attemptNumber): Promise<EntryResult<Delivery>[]> => {
         let response: PutEventsCommandOutput;
@@ -134,11 +142,7 @@ export class EventBridgePublisher extends PublisherBase {
         return entries.map((_, i): EntryResult<Delivery> => {
           const result = results[i];
           if (result?.ErrorCode) {
-            return {
-              ok: false,
-              retryable: RETRYABLE_ENTRY_CODES.has(result.ErrorCode),
-              error: entryError(result.ErrorCode, result.ErrorMessage, attemptNumber, bus),
-            };
+            return { ok: false, error: entryError(result.ErrorCode, result.ErrorMessage, attemptNumber, bus) };
           }
           if (!result?.EventId) {
             return {
@@ -147,7 +151,7 @@ export class EventBridgePublisher extends PublisherBase {
               error: new PublishError({
                 backend: BACKEND,
                 message: `[eventbridge] PutEvents answered without an EventId or ErrorCode for this entry (FailedEntryCount=${String(response.FailedEntryCount)}); treated as not published`,
-                details: { sent: "unknown" },
+                sent: "unknown",
               }),
             };
           }
@@ -184,6 +188,9 @@ export class EventBridgePublisher extends PublisherBase {
   }
 }
 
-export function createEventBridgePublisher(options: EventBridgePublisherOptions = {}): EventBridgePublisher {
-  return new EventBridgePublisher(options);
+export function createEventBridgePublisher(
+  options: EventBridgePublisherOptions = {},
+  context: EventBridgePublisherContext = {},
+): EventBridgePublisher {
+  return new EventBridgePublisher(options, context);
 }

@@ -29,31 +29,26 @@ import {
   type Inbox,
   type Logger,
   SubscriberBase,
+  type SubscriberContext,
   sleep,
   type TransportSubscription,
 } from "@kaireon/events-core/backend";
 import { sqsClientConfig } from "./eventbridge-client.js";
 import { safeParseEventBridgeEvent } from "./eventbridge-event.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS } from "./eventbridge-options.js";
+import { type EventBridgeConfig, type EventBridgeOptions, eventBridgeOptions } from "./eventbridge-options.js";
 
 const BACKEND = "eventbridge";
 
-export interface EventBridgeSubscriberOptions {
-  /** The SQS queue a rule targets (EVENTBRIDGE_QUEUE_URL). */
-  queueUrl?: string | undefined;
-  /** Long-poll wait, 0–20 s (EVENTBRIDGE_SQS_WAIT_SECONDS). */
-  waitTimeSeconds?: number;
-  /** What to do with a message that is not one of our events (EVENTBRIDGE_SQS_MALFORMED). */
-  malformed?: "leave" | "delete";
-  region?: string | undefined;
-  /** SQS endpoint (AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL). */
-  sqsEndpoint?: string | undefined;
-  /** One SQS request at most this long; ReceiveMessage gets its long-poll wait on top (EVENTBRIDGE_REQUEST_TIMEOUT_MS). */
-  requestTimeoutMs?: number;
-  logger?: Logger;
+export interface EventBridgeSubscriberContext extends SubscriberContext {
   /** Bring your own client; it is not destroyed on close(). Its HTTP timeouts are then yours to set. */
   client?: SQSClient;
 }
+
+/**
+ * The options it reads: queueUrl (EVENTBRIDGE_QUEUE_URL), waitTimeSeconds, malformed, region,
+ * sqsEndpoint, requestTimeoutMs; `logger` and `client` here are the deprecated one-argument form of the context.
+ */
+export type EventBridgeSubscriberOptions = EventBridgeConfig & EventBridgeSubscriberContext;
 
 /** What the subscription needs from the subscriber's settings and the queue. */
 interface SqsSettings {
@@ -270,15 +265,15 @@ class SqsSubscription implements TransportSubscription {
 export class EventBridgeSubscriber extends SubscriberBase {
   readonly client: SQSClient;
   private readonly ownsClient: boolean;
-  private readonly requestTimeoutMs: number;
+  private readonly options: EventBridgeOptions;
 
-  constructor(private readonly options: EventBridgeSubscriberOptions = {}) {
-    super({ backend: BACKEND, ...(options.logger ? { logger: options.logger } : {}) });
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.ownsClient = options.client === undefined;
-    this.client =
-      options.client ??
-      new SQSClient(sqsClientConfig({ region: options.region, sqsEndpoint: options.sqsEndpoint, requestTimeoutMs: this.requestTimeoutMs }));
+  constructor(config: EventBridgeSubscriberOptions = {}, context: EventBridgeSubscriberContext = {}) {
+    const { logger: legacyLogger, client: legacyClient, ...given } = config;
+    const { logger = legacyLogger, client = legacyClient } = context;
+    super({ backend: BACKEND, ...(logger ? { logger } : {}) });
+    this.options = eventBridgeOptions(given);
+    this.ownsClient = client === undefined;
+    this.client = client ?? new SQSClient(sqsClientConfig(this.options));
   }
 
   protected async open(inbox: Inbox): Promise<TransportSubscription> {
@@ -316,10 +311,10 @@ export class EventBridgeSubscriber extends SubscriberBase {
       });
     }
     const subscription = new SqsSubscription(inbox, this.client, queueUrl, {
-      waitTimeSeconds: this.options.waitTimeSeconds ?? 20,
-      malformed: this.options.malformed ?? "leave",
+      waitTimeSeconds: this.options.waitTimeSeconds,
+      malformed: this.options.malformed,
       logger: this.logger,
-      requestTimeoutMs: this.requestTimeoutMs,
+      requestTimeoutMs: this.options.requestTimeoutMs,
       visibilityTimeoutSeconds: Number.isFinite(visibilityTimeoutSeconds) ? visibilityTimeoutSeconds : 30,
     });
     subscription.start();
@@ -331,6 +326,9 @@ export class EventBridgeSubscriber extends SubscriberBase {
   }
 }
 
-export function createEventBridgeSubscriber(options: EventBridgeSubscriberOptions = {}): EventBridgeSubscriber {
-  return new EventBridgeSubscriber(options);
+export function createEventBridgeSubscriber(
+  options: EventBridgeSubscriberOptions = {},
+  context: EventBridgeSubscriberContext = {},
+): EventBridgeSubscriber {
+  return new EventBridgeSubscriber(options, context);
 }

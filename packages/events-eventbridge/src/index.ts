@@ -5,7 +5,7 @@ import { type EventBridgeOptions, eventBridgeOptionsFromEnv } from "./eventbridg
 import { EventBridgePublisher } from "./eventbridge-publisher.js";
 import { EventBridgeSubscriber } from "./eventbridge-subscriber.js";
 
-export { eventBridgeClientConfig, RETRYABLE_ENTRY_CODES, sqsClientConfig } from "./eventbridge-client.js";
+export { eventBridgeClientConfig, sqsClientConfig } from "./eventbridge-client.js";
 export { entrySize, toPutEventsEntry, traceHeaderFromTraceparent } from "./eventbridge-entry.js";
 export {
   type EventBridgeEventMeta,
@@ -14,40 +14,28 @@ export {
   safeParseEventBridgeEvent,
 } from "./eventbridge-event.js";
 export {
-  DEFAULT_MAX_ENTRY_BYTES,
-  DEFAULT_REQUEST_TIMEOUT_MS,
+  type EventBridgeConfig,
   type EventBridgeOptions,
-  eventBridgeEnvSchema,
   eventBridgeOptions,
   eventBridgeOptionsFromEnv,
-  MAX_ENTRY_BYTES_LIMIT,
 } from "./eventbridge-options.js";
 export {
   createEventBridgePublisher,
   EventBridgePublisher,
+  type EventBridgePublisherContext,
   type EventBridgePublisherOptions,
-  MAX_ENTRIES_PER_CALL,
-  RETRY_BACKOFF,
 } from "./eventbridge-publisher.js";
 export { ensureRuleToQueue, eventPatternFor, type RuleToQueue, type RuleToQueueOptions, ruleNameFor } from "./eventbridge-setup.js";
 export {
   createEventBridgeSubscriber,
   EventBridgeSubscriber,
+  type EventBridgeSubscriberContext,
   type EventBridgeSubscriberOptions,
 } from "./eventbridge-subscriber.js";
 
 export const backend = defineBackend<EventBridgeOptions>({
   id: "eventbridge",
   fromEnv: (env) => eventBridgeOptionsFromEnv(env),
-  createPublisher: (options, context) => new EventBridgePublisher({ ...options, eventSource: context.source, logger: context.logger }),
-  createSubscriber: (options, context) =>
-    new EventBridgeSubscriber({
-      queueUrl: options.queueUrl,
-      waitTimeSeconds: options.waitTimeSeconds,
-      malformed: options.malformed,
-      region: options.region,
-      sqsEndpoint: options.sqsEndpoint,
-      requestTimeoutMs: options.requestTimeoutMs,
-      logger: context.logger,
-    }),
+  createPublisher: (options, context) => new EventBridgePublisher(options, { source: context.source, logger: context.logger }),
+  createSubscriber: (options, context) => new EventBridgeSubscriber(options, { logger: context.logger }),
 });

@@ -2,7 +2,16 @@
 // one place the variables are read; KafkaOptions is also what other packages (MSK) build themselves,
 // with their own SASL (an OAUTHBEARER provider) and TLS.
 
-import { type Env, envBoolean, envInt, envList, envString, type Logger, parseEnv, readConfigFile } from "@kaireon/events-core/backend";
+import {
+  backendOptions,
+  type Env,
+  envBoolean,
+  envInt,
+  envList,
+  envString,
+  type Logger,
+  readConfigFile,
+} from "@kaireon/events-core/backend";
 import { z } from "zod";
 import {
   DEFAULT_KAFKA_CLIENT,
@@ -153,28 +162,20 @@ export const kafkaEnvSchema = z
     return options;
   });
 
+const kafkaOptionsBuilder = backendOptions("kafka", kafkaEnvSchema);
+
 /** Reads the KAFKA_* variables; throws ConfigError naming each bad one (values are never echoed). */
 export function kafkaOptionsFromEnv(env: Env = process.env): KafkaOptions {
-  return parseEnv("kafka", kafkaEnvSchema, env);
+  return kafkaOptionsBuilder.fromEnv(env);
 }
 
 /** Fills the defaults for options built in code: only `brokers` is required. */
+/** Options for code that builds them itself: the brokers and any override; every other default is the schema's. */
 export function resolveKafkaOptions(partial: Partial<KafkaOptions> & Pick<KafkaOptions, "brokers">): KafkaOptions {
-  const publishTimeoutMs = partial.publishTimeoutMs ?? 30_000;
-  return {
-    clientId: "kaireon-platform",
-    topicPrefix: "",
-    groupId: "kaireon-consumers",
-    batchSize: 500,
-    maxBatchBytes: 900_000,
-    lingerMs: 2,
-    maxQueued: 100_000,
-    compression: "none",
-    connectionTimeoutMs: 3000,
-    retryBudgetMs: Math.floor(publishTimeoutMs / 2),
-    ...partial,
-    publishTimeoutMs,
-  };
+  const options = kafkaOptionsBuilder.fromCode(partial, { KAFKA_BROKERS: partial.brokers.join(",") });
+  // Derived, not a default of its own: half the publish bound unless given.
+  if (partial.retryBudgetMs === undefined) options.retryBudgetMs = Math.floor(options.publishTimeoutMs / 2);
+  return options;
 }
 
 const warnedPlainText = new Set<string>();

@@ -11,19 +11,24 @@ export {
   type KinesisCheckpointStore,
   MemoryCheckpointStore,
 } from "./kinesis-checkpoints.js";
-export { createKinesisClient, kinesisPartitionKey, RETRYABLE_RECORD_ERRORS, streamName, streamParams } from "./kinesis-client.js";
-export { KINESIS_LIMITS, type KinesisOptions, kinesisEnvSchema, kinesisOptions, kinesisOptionsFromEnv } from "./kinesis-options.js";
-export { createKinesisPublisher, KinesisPublisher, type KinesisPublisherOptions } from "./kinesis-publisher.js";
+export { createKinesisClient, kinesisPartitionKey, streamParams } from "./kinesis-client.js";
+export { KINESIS_LIMITS, type KinesisConfig, type KinesisOptions, kinesisOptions, kinesisOptionsFromEnv } from "./kinesis-options.js";
+export {
+  createKinesisPublisher,
+  KinesisPublisher,
+  type KinesisPublisherContext,
+  type KinesisPublisherOptions,
+} from "./kinesis-publisher.js";
 export {
   createKinesisSubscriber,
-  DEFAULT_KINESIS_GROUP,
   KinesisSubscriber,
+  type KinesisSubscriberContext,
   type KinesisSubscriberOptions,
 } from "./kinesis-subscriber.js";
 
 export const backend = defineBackend({
   id: "kinesis",
   fromEnv: kinesisOptionsFromEnv,
-  createPublisher: (options, context) => createKinesisPublisher({ ...options, source: context.source, logger: context.logger }),
-  createSubscriber: (options, context) => createKinesisSubscriber({ ...options, logger: context.logger }),
+  createPublisher: (options, context) => createKinesisPublisher(options, { source: context.source, logger: context.logger }),
+  createSubscriber: (options, context) => createKinesisSubscriber(options, { logger: context.logger }),
 });

@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { KinesisClient, type KinesisClientConfig } from "@aws-sdk/client-kinesis";
-import { ConnectionError, EventsError, PublishError, redactUrl } from "@kaireon/events-core/backend";
+import { authFailedError, ConnectionError, classifyAwsError, EventsError, PublishError, redactUrl } from "@kaireon/events-core/backend";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { DEFAULT_KINESIS_REQUEST_TIMEOUT_MS, KINESIS_LIMITS, type KinesisOptions } from "./kinesis-options.js";
 
@@ -63,46 +63,37 @@ export function kinesisPartitionKey(key: string): string {
   return `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;
 }
 
-/** Per-record PutRecords error codes that may succeed when the record is sent again. */
-export const RETRYABLE_RECORD_ERRORS: ReadonlySet<string> = new Set(["ProvisionedThroughputExceededException", "InternalFailure"]);
-
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE"]);
-const AUTH_NAMES = new Set([
-  "CredentialsProviderError",
-  "AccessDeniedException",
-  "UnrecognizedClientException",
-  "InvalidSignatureException",
-  "ExpiredTokenException",
-  "IncompleteSignature",
-  "MissingAuthenticationToken",
-]);
-
 /** Turns an SDK/network error into a coded EventsError whose message says what to check. */
 export function toEventsError(error: unknown, stream: string, endpoint?: string): EventsError {
   if (EventsError.isInstance(error)) return error;
-  const e = error as { name?: string; code?: string; message?: string; $metadata?: unknown } | null;
-  const name = e?.name ?? "Error";
-  const detail = e?.message ?? String(error);
+  const failure = classifyAwsError(error);
+  const { name, detail, retryable } = failure;
   const where = endpoint ? ` at ${redactUrl(endpoint)}` : "";
-  if (e?.code && NETWORK_CODES.has(e.code)) {
+  if (failure.kind === "network") {
     return new ConnectionError({
       backend: BACKEND,
-      message: `[kinesis] cannot reach Kinesis${where} (${e.code}) — check KINESIS_ENDPOINT_URL / AWS_ENDPOINT_URL and AWS_REGION`,
+      message: `[kinesis] cannot reach Kinesis${where} (${failure.networkCode}) — check KINESIS_ENDPOINT_URL / AWS_ENDPOINT_URL and AWS_REGION`,
       cause: error,
+      sent: failure.sent,
+      retryable,
     });
   }
-  if (name === "TimeoutError" || name === "AbortError") {
-    return new ConnectionError({ backend: BACKEND, message: `[kinesis] no answer from Kinesis${where}: ${detail}`, cause: error });
-  }
-  if (AUTH_NAMES.has(name)) {
+  if (failure.kind === "timeout") {
     return new ConnectionError({
       backend: BACKEND,
-      code: "AUTH_FAILED",
+      message: `[kinesis] no answer from Kinesis${where}: ${detail}`,
+      cause: error,
+      sent: "unknown",
+    });
+  }
+  if (failure.kind === "auth") {
+    return authFailedError({
+      backend: BACKEND,
       message: `[kinesis] AWS refused the credentials (${name}) — check AWS_PROFILE / AWS_ACCESS_KEY_ID and the role's kinesis permissions on ${streamName(stream)}`,
       cause: error,
     });
   }
-  if (name === "ResourceNotFoundException") {
+  if (failure.kind === "not-found") {
     return new PublishError({
       backend: BACKEND,
       message: `[kinesis] stream "${streamName(stream)}" not found — check KINESIS_STREAM and AWS_REGION, or create the stream`,
@@ -110,5 +101,11 @@ export function toEventsError(error: unknown, stream: string, endpoint?: string)
       details: { awsError: name },
     });
   }
-  return new PublishError({ backend: BACKEND, message: `[kinesis] ${name}: ${detail}`, cause: error, details: { awsError: name } });
+  return new PublishError({
+    backend: BACKEND,
+    message: `[kinesis] ${name}: ${detail}`,
+    cause: error,
+    details: { awsError: name },
+    retryable,
+  });
 }

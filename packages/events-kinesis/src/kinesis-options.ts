@@ -1,7 +1,7 @@
 // Environment → options for the kinesis backend. Region and credentials are not ours to read: the
 // AWS SDK takes them from its usual chain (AWS_REGION, AWS_PROFILE, instance/task roles, …).
 
-import { type Env, envInt, envString, parseEnv } from "@kaireon/events-core/backend";
+import { backendOptions, type Env, envInt, envString } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 const MiB = 1024 * 1024;
@@ -79,15 +79,17 @@ export const kinesisEnvSchema = z
 
 export type KinesisOptions = z.output<typeof kinesisEnvSchema>;
 
+const kinesisOptionsBuilder = backendOptions("kinesis", kinesisEnvSchema);
+
 /** Reads the kinesis variables; a missing KINESIS_STREAM or a bad value is a ConfigError naming the variable. */
 export function kinesisOptionsFromEnv(env: Env = process.env): KinesisOptions {
-  return parseEnv("kinesis", kinesisEnvSchema, env);
+  return kinesisOptionsBuilder.fromEnv(env);
 }
 
+/** What code passes: the stream, and any option to override (the schema's defaults for the rest). */
+export type KinesisConfig = Pick<KinesisOptions, "stream"> & Partial<KinesisOptions>;
+
 /** Options with every default filled in, for code that builds them by hand (tests, scripts). */
-export function kinesisOptions(overrides: Partial<KinesisOptions> & Pick<KinesisOptions, "stream">): KinesisOptions {
-  const base = parseEnv("kinesis", kinesisEnvSchema, { KINESIS_STREAM: overrides.stream });
-  const merged = { ...base };
-  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
-  return merged;
+export function kinesisOptions(overrides: KinesisConfig): KinesisOptions {
+  return kinesisOptionsBuilder.fromCode(overrides, { KINESIS_STREAM: overrides.stream });
 }

@@ -6,34 +6,29 @@
 
 import { DescribeStreamSummaryCommand, type KinesisClient, PutRecordsCommand, type PutRecordsResultEntry } from "@aws-sdk/client-kinesis";
 import {
+  AWS_RETRYABLE_CODES,
   type Batcher,
   type Delivery,
   type DomainEvent,
   type EntryResult,
-  type Logger,
+  eventTooLargeError,
   PublishError,
   PublisherBase,
+  type PublisherContext,
   type ReadinessReport,
   sendWithPartialRetry,
   serializeEvent,
 } from "@kaireon/events-core/backend";
-import {
-  BACKEND,
-  createKinesisClient,
-  kinesisPartitionKey,
-  RETRYABLE_RECORD_ERRORS,
-  streamName,
-  streamParams,
-  toEventsError,
-} from "./kinesis-client.js";
-import type { KinesisOptions } from "./kinesis-options.js";
+import { BACKEND, createKinesisClient, kinesisPartitionKey, streamName, streamParams, toEventsError } from "./kinesis-client.js";
+import { type KinesisConfig, type KinesisOptions, kinesisOptions } from "./kinesis-options.js";
 
-export interface KinesisPublisherOptions extends KinesisOptions {
+export interface KinesisPublisherContext extends PublisherContext {
   /** Use this client instead of building one (tests, custom middleware). It is not destroyed on close. */
   client?: KinesisClient;
-  source?: string;
-  logger?: Logger;
 }
+
+/** The options; `client`, `source` and `logger` here are the deprecated one-argument form of the context. */
+export type KinesisPublisherOptions = KinesisConfig & KinesisPublisherContext;
 
 interface OutgoingRecord {
   /** The event itself: its send span links to its creation context. */
@@ -48,14 +43,16 @@ export class KinesisPublisher extends PublisherBase {
   private readonly batcher: Batcher<OutgoingRecord, Delivery>;
   private readonly encoder = new TextEncoder();
 
-  constructor(private readonly options: KinesisPublisherOptions) {
-    super({
-      backend: BACKEND,
-      ...(options.source ? { source: options.source } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
-    });
-    this.ownsClient = options.client === undefined;
-    this.client = options.client ?? createKinesisClient(options);
+  private readonly options: KinesisOptions;
+
+  constructor(config: KinesisPublisherOptions, context: KinesisPublisherContext = {}) {
+    const { client: legacyClient, source: legacySource, logger: legacyLogger, ...given } = config;
+    const { client = legacyClient, source = legacySource, logger = legacyLogger } = context;
+    super({ backend: BACKEND, ...(source ? { source } : {}), ...(logger ? { logger } : {}) });
+    const options = kinesisOptions(given);
+    this.options = options;
+    this.ownsClient = client === undefined;
+    this.client = client ?? createKinesisClient(options);
     const strict = options.ordering === "strict";
     this.batcher = this.useBatcher<OutgoingRecord, Delivery>({
       backend: BACKEND,
@@ -77,11 +74,13 @@ export class KinesisPublisher extends PublisherBase {
     const size = data.byteLength + Buffer.byteLength(partitionKey);
     if (size > this.options.maxRecordBytes) {
       return Promise.reject(
-        new PublishError({
+        eventTooLargeError({
           backend: BACKEND,
-          code: "EVENT_TOO_LARGE",
-          message: `[kinesis] event ${event.id} is ${size} bytes (data + partition key), over KINESIS_MAX_RECORD_BYTES=${this.options.maxRecordBytes} — make the payload smaller; nothing was sent`,
-          details: { size, limit: this.options.maxRecordBytes },
+          eventId: event.id,
+          size,
+          measured: "data + partition key",
+          limit: this.options.maxRecordBytes,
+          limitName: "KINESIS_MAX_RECORD_BYTES",
         }),
       );
     }
@@ -118,7 +117,7 @@ export class KinesisPublisher extends PublisherBase {
         }
         return entries.map((entry): EntryResult<Delivery> => {
           if (!entry.ErrorCode) return { ok: true, value: { position: `${entry.ShardId}:${entry.SequenceNumber}` } };
-          const retryable = RETRYABLE_RECORD_ERRORS.has(entry.ErrorCode);
+          const retryable = AWS_RETRYABLE_CODES.has(entry.ErrorCode);
           const last = attemptNumber >= maxAttempts;
           const hint =
             retryable && last
@@ -128,11 +127,11 @@ export class KinesisPublisher extends PublisherBase {
                 : " — not retryable";
           return {
             ok: false,
-            retryable,
             error: new PublishError({
               backend: BACKEND,
               message: `[kinesis] ${streamName(stream)} rejected the record: ${entry.ErrorCode}: ${entry.ErrorMessage ?? ""}${hint}`,
               details: { errorCode: entry.ErrorCode, attempts: attemptNumber },
+              ...(retryable ? { retryable } : {}),
             }),
           };
         });
@@ -162,6 +161,6 @@ export class KinesisPublisher extends PublisherBase {
   }
 }
 
-export function createKinesisPublisher(options: KinesisPublisherOptions): KinesisPublisher {
-  return new KinesisPublisher(options);
+export function createKinesisPublisher(options: KinesisPublisherOptions, context: KinesisPublisherContext = {}): KinesisPublisher {
+  return new KinesisPublisher(options, context);
 }

@@ -19,9 +19,9 @@ import {
   EventsError,
   type Inbox,
   isTopicName,
-  type Logger,
   type MessageContext,
   SubscriberBase,
+  type SubscriberContext,
   safeParseEvent,
   sleep,
   type TopicName,
@@ -29,22 +29,27 @@ import {
 } from "@kaireon/events-core/backend";
 import { type KinesisCheckpointKey, type KinesisCheckpointStore, MemoryCheckpointStore } from "./kinesis-checkpoints.js";
 import { BACKEND, createKinesisClient, streamName, streamParams, toEventsError } from "./kinesis-client.js";
-import type { KinesisOptions } from "./kinesis-options.js";
+import { type KinesisConfig, type KinesisOptions, kinesisOptions } from "./kinesis-options.js";
 
 export const DEFAULT_KINESIS_GROUP = "kaireon-consumers";
 
 /** How far an AT_TIMESTAMP position is set back for clock skew (see caughtUp). */
 const CLOCK_MARGIN_MS = 1_000;
 
-export interface KinesisSubscriberOptions extends KinesisOptions {
+export interface KinesisSubscriberContext extends SubscriberContext {
   /** Use this client instead of building one. It is not destroyed on close. */
   client?: KinesisClient;
-  logger?: Logger;
   /** Where checkpoints go; default: in memory, per subscriber. */
   checkpointStore?: KinesisCheckpointStore;
+}
+
+type ReaderOptions = KinesisOptions & {
   /** How often the shard list is re-read to find shards a reshard created; default 10 s. */
   shardDiscoveryIntervalMs?: number;
-}
+};
+
+/** The options; `client`, `logger` and `checkpointStore` here are the deprecated one-argument form of the context. */
+export type KinesisSubscriberOptions = KinesisConfig & Pick<ReaderOptions, "shardDiscoveryIntervalMs"> & KinesisSubscriberContext;
 
 type Position =
   | { type: "LATEST" | "TRIM_HORIZON" }
@@ -57,11 +62,16 @@ export class KinesisSubscriber extends SubscriberBase {
   private readonly ownsClient: boolean;
   private readonly store: KinesisCheckpointStore;
 
-  constructor(private readonly options: KinesisSubscriberOptions) {
-    super({ backend: BACKEND, ...(options.logger ? { logger: options.logger } : {}) });
-    this.ownsClient = options.client === undefined;
-    this.client = options.client ?? createKinesisClient(options);
-    this.store = options.checkpointStore ?? new MemoryCheckpointStore();
+  private readonly options: ReaderOptions;
+
+  constructor(config: KinesisSubscriberOptions, context: KinesisSubscriberContext = {}) {
+    const { client: legacyClient, logger: legacyLogger, checkpointStore: legacyStore, shardDiscoveryIntervalMs, ...given } = config;
+    const { client = legacyClient, logger = legacyLogger, checkpointStore = legacyStore } = context;
+    super({ backend: BACKEND, ...(logger ? { logger } : {}) });
+    this.options = { ...kinesisOptions(given), ...(shardDiscoveryIntervalMs === undefined ? {} : { shardDiscoveryIntervalMs }) };
+    this.ownsClient = client === undefined;
+    this.client = client ?? createKinesisClient(this.options);
+    this.store = checkpointStore ?? new MemoryCheckpointStore();
   }
 
   protected async open(inbox: Inbox): Promise<TransportSubscription> {
@@ -100,7 +110,7 @@ class KinesisSubscription implements TransportSubscription {
   constructor(
     private readonly client: KinesisClient,
     private readonly store: KinesisCheckpointStore,
-    private readonly options: KinesisSubscriberOptions,
+    private readonly options: ReaderOptions,
     private readonly inbox: Inbox,
   ) {
     this.wanted = new Set(inbox.topics);
@@ -346,6 +356,6 @@ function typeOf(raw: string): unknown {
   }
 }
 
-export function createKinesisSubscriber(options: KinesisSubscriberOptions): KinesisSubscriber {
-  return new KinesisSubscriber(options);
+export function createKinesisSubscriber(options: KinesisSubscriberOptions, context: KinesisSubscriberContext = {}): KinesisSubscriber {
+  return new KinesisSubscriber(options, context);
 }

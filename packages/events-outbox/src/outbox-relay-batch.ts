@@ -23,8 +23,6 @@ const ERROR_TEXT_LIMIT = 2000;
 // The start-up readiness question must not hold start() for long; a publisher that does not answer
 // is let through (a disabled result is still never counted sent, see publishClaimed).
 const READY_CHECK_MS = 5000;
-// The event itself is refused: sending it again gives the same answer.
-const PERMANENT = new Set(["VALIDATION_FAILED", "UNKNOWN_TOPIC", "EVENT_TOO_LARGE", "MALFORMED_MESSAGE"]);
 
 export function describeError(error: unknown): string {
   const text = EventsError.isInstance(error)
@@ -188,7 +186,8 @@ export class BatchSender {
   private outcomeFor(row: ClaimedRow, error: unknown): RowOutcome {
     const attempts = row.attempts + 1;
     const text = describeError(error);
-    const permanent = EventsError.isInstance(error) && PERMANENT.has(error.code);
+    // retryable false: the event itself is refused (invalid, too large), so sending it again gives the same answer.
+    const permanent = EventsError.isInstance(error) && error.retryable === false;
     if (permanent || attempts >= this.o.maxAttempts) return { seq: row.seq, status: "dead", attempts, error: text };
     return { seq: row.seq, status: "retry", attempts, error: text, delayMs: backoffDelay(attempts - 1, this.o.backoff, this.o.random) };
   }

@@ -12,12 +12,8 @@ export {
   type RedisMode,
   type RedisOptions,
   type RedisSendMode,
-  redisDisabledReason,
-  redisEnvSchema,
-  redisModes,
   redisOptions,
   redisOptionsFromEnv,
-  redisSendModes,
   resolveRedisConfig,
 } from "./redis-options.js";
 export { createRedisPublisher, RedisPublisher, type RedisPublisherContext } from "./redis-publisher.js";

@@ -5,6 +5,7 @@
 // and an error's cause is a redacted copy, never the ioredis error itself.
 
 import {
+  authFailedError,
   backoffDelay,
   ConnectionError,
   EventsError,
@@ -102,9 +103,8 @@ export function toEventsError(options: Pick<RedisOptions, "url">, error: unknown
   const where = describeServer(options);
   const cause = redactedCause(options, error);
   if (isAuthError(error)) {
-    return new ConnectionError({
+    return authFailedError({
       backend: BACKEND,
-      code: "AUTH_FAILED",
       message: `[redis] ${where} refused the credentials (${message}) — check the user and password in REDIS_URL`,
       cause,
     });
@@ -114,7 +114,7 @@ export function toEventsError(options: Pick<RedisOptions, "url">, error: unknown
       backend: BACKEND,
       code: "PUBLISH_TIMEOUT",
       message: `[redis] no reply from ${where} within REDIS_PUBLISH_TIMEOUT_MS; the event may or may not have been sent`,
-      details: { sent: "unknown" },
+      sent: "unknown",
       cause,
     });
   }

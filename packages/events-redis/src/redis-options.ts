@@ -1,7 +1,7 @@
 // The redis backend's configuration: environment → zod → options, through core's parseEnv. Only
 // REDIS_URL comes from the spec; the rest are this package's, documented in its README.
 
-import { ConfigError, type Env, envInt, envString, parseEnv } from "@kaireon/events-core/backend";
+import { backendOptions, ConfigError, type Env, envInt, envString } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 export const redisModes = ["pubsub", "streams"] as const;
@@ -91,33 +91,32 @@ export const redisEnvSchema = z
 
 export type RedisOptions = z.infer<typeof redisEnvSchema>;
 
+const redisOptionsBuilder = backendOptions("redis", redisEnvSchema);
+
 /** Options from the environment; `undefined` when REDIS_URL is unset (the stream runs disabled). */
 export function redisOptionsFromEnv(env: Env): RedisOptions | undefined {
   if (!env.REDIS_URL || env.REDIS_URL.trim() === "") return undefined;
-  return parseEnv("redis", redisEnvSchema, env);
+  return redisOptionsBuilder.fromEnv(env);
+}
+
+function urlRequired(): ConfigError {
+  return new ConfigError({ backend: "redis", message: `[redis] ${redisDisabledReason}`, details: { variable: "REDIS_URL" } });
 }
 
 /** Options from the environment with REDIS_URL required (a subscriber, a script). */
 export function parseRedisEnv(env: Env): RedisOptions {
   const options = redisOptionsFromEnv(env);
-  if (!options) {
-    throw new ConfigError({
-      backend: "redis",
-      message: `[redis] ${redisDisabledReason}`,
-      details: { variable: "REDIS_URL" },
-    });
-  }
+  if (!options) throw urlRequired();
   return options;
 }
 
 /** What code that configures the backend itself passes: a URL, and any option to override. */
 export type RedisConfig = Pick<RedisOptions, "url"> & Partial<RedisOptions>;
 
-/** Options for code that configures the backend itself: REDIS_URL's value plus any overrides. */
+/** Options for code that configures the backend itself: REDIS_URL's value plus any overrides (the schema's defaults for the rest). */
 export function redisOptions(url: string, overrides: Partial<RedisOptions> = {}): RedisOptions {
-  // An override left undefined keeps the default.
-  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return { ...parseRedisEnv({ REDIS_URL: url }), ...given };
+  if (!url || url.trim() === "") throw urlRequired();
+  return redisOptionsBuilder.fromCode(overrides, { REDIS_URL: url });
 }
 
 /** Fills in the defaults (the same as the environment's) around what was given. */

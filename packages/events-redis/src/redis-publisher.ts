@@ -14,9 +14,9 @@ import {
   type DomainEvent,
   type EventsError,
   type ItemOutcome,
-  type Logger,
   PublishError,
   PublisherBase,
+  type PublisherContext,
   type ReadinessReport,
   serializeEvent,
 } from "@kaireon/events-core/backend";
@@ -34,10 +34,8 @@ interface Outgoing {
   at: number;
 }
 
-export interface RedisPublisherContext {
-  source?: string;
-  logger?: Logger;
-}
+/** Core's PublisherContext: the CloudEvents source and the logger. */
+export type RedisPublisherContext = PublisherContext;
 
 // Two pipelines in flight: the next one fills while the previous one is on the wire. One connection
 // writes them in order, so events of one key (of any key) keep publish order.
@@ -139,7 +137,7 @@ export class RedisPublisher extends PublisherBase {
         backend: BACKEND,
         code: "PUBLISH_TIMEOUT",
         message: `[redis] no reply from ${describeServer(this.options)} within REDIS_PUBLISH_TIMEOUT_MS (${this.options.publishTimeoutMs} ms); the event may or may not have been sent`,
-        details: { sent: "unknown" },
+        sent: "unknown",
       });
       return items.map(() => ({ ok: false, error }));
     }
@@ -274,7 +272,7 @@ export class RedisPublisher extends PublisherBase {
             new ConnectionError({
               backend: BACKEND,
               message: `[redis] not connected to ${describeServer(this.options)} (${client.status}) — check REDIS_URL and that Redis is running; the event was not sent`,
-              details: { sent: false },
+              sent: false,
             }),
           ),
         Math.max(0, deadline - Date.now()),

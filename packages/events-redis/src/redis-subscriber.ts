@@ -13,7 +13,9 @@ import {
   EventsError,
   type Inbox,
   type Logger,
+  queueFullError,
   SubscriberBase,
+  type SubscriberContext,
   sleep,
   type TopicName,
   type TransportSubscription,
@@ -23,9 +25,8 @@ import { BACKEND, createClient, keyOf, safeText, toEventsError } from "./redis-c
 import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
 import { groupStartId } from "./redis-stream-ids.js";
 
-export interface RedisSubscriberContext {
-  logger?: Logger;
-}
+/** Core's SubscriberContext: the logger. */
+export type RedisSubscriberContext = SubscriberContext;
 
 export class RedisSubscriber extends SubscriberBase {
   private readonly options: RedisOptions;
@@ -92,10 +93,11 @@ class PubSubReader implements TransportSubscription {
       // without end. Beyond the bound they are dropped and reported (streams mode has no such limit).
       if (reader.queued >= MAX_QUEUED_MESSAGES) {
         inbox.report({
-          error: new EventsError({
-            code: "QUEUE_FULL",
+          error: queueFullError({
             backend: BACKEND,
-            message: `[redis] ${MAX_QUEUED_MESSAGES} messages are waiting for the handler; this one was dropped — make the handler faster or use REDIS_MODE=streams`,
+            limit: MAX_QUEUED_MESSAGES,
+            waitingFor: "handler",
+            fix: "make the handler faster or use REDIS_MODE=streams",
           }),
           raw: message,
           context: { source: channel },

@@ -1,5 +1,6 @@
 // Valid sample payloads for tests; pass overrides for the fields a test cares about.
 import type { DecisionMadeV1, InteractionRecordedV1 } from "@kaireon/events-core";
+import { uniqueName } from "./helpers.js";
 
 export function sampleInteraction(overrides: Partial<InteractionRecordedV1> = {}): InteractionRecordedV1 {
   return {
@@ -33,5 +34,5 @@ export function sampleDecision(overrides: Partial<DecisionMadeV1> = {}): Decisio
 
 /** A tenant id no other test run uses, so tests on a shared, persistent broker see only their own events. */
 export function uniqueTenant(prefix = "t"): string {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  return uniqueName(prefix);
 }

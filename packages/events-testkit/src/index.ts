@@ -1,5 +1,17 @@
-export { type ConformanceCapabilities, type ConformanceOptions, describePublisherConformance } from "./conformance.js";
+export {
+  type ConformanceCapabilities,
+  type ConformanceOptions,
+  describeBackendConformance,
+  describeDeliveryConformance,
+  describeFaultConformance,
+  describeOrderingConformance,
+  describePublishConformance,
+  describePublisherConformance,
+  describeReplayConformance,
+  describeSubscriberConformance,
+} from "./conformance/index.js";
 export { sampleDecision, sampleInteraction, uniqueTenant } from "./fixtures.js";
+export { configErrorOf, type LogLine, type RecordingLogger, recordingLogger, silentLogger, uniqueName } from "./helpers.js";
 export { requireService, type ServiceSpec } from "./services.js";
 export { createEventSpy, type EventSpy } from "./spy.js";
 export { type SwitchableProxy, switchableProxy } from "./switchable-proxy.js";

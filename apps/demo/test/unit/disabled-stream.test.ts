@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Logger } from "@kaireon/events-core";
+import { recordingLogger } from "@kaireon/events-testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Container, startDemo } from "../../src/container.js";
 
@@ -30,8 +30,8 @@ describe.each(["thread", "inline"])("DEMO_RELAY=%s, REDIS_URL blank", (mode) => 
   it("the server serves, the relay is not running because the stream is disabled, and the backlog grows", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-disabled-"));
     dirs.push(dataDir);
-    const lines: string[] = [];
-    const logger: Logger = { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+    const logger = recordingLogger();
+    const lines = () => logger.messages("info", "warn", "error");
     const env = {
       PORT: "0",
       DEMO_DATA_DIR: dataDir,
@@ -53,7 +53,7 @@ describe.each(["thread", "inline"])("DEMO_RELAY=%s, REDIS_URL blank", (mode) => 
     expect((await demo.store.counts()).outbox).toBe(5);
 
     // Said once, not retried in a loop: no restart of the relay thread.
-    expect(lines.filter((l) => /publisher is disabled/.test(l))).toHaveLength(1);
-    expect(lines.join("\n")).not.toMatch(/relay thread (exited|restart)/);
+    expect(lines().filter((l) => /publisher is disabled/.test(l))).toHaveLength(1);
+    expect(lines().join("\n")).not.toMatch(/relay thread (exited|restart)/);
   });
 });

@@ -1,13 +1,12 @@
 // /health answers within its bound whatever its sources do: a relay thread that never replies, a
 // publisher whose ready() never settles. Each part that does not answer is reported as `timeout: …`.
-import type { Logger } from "@kaireon/events-core";
+import { silentLogger as logger } from "@kaireon/events-testkit";
 import { afterEach, expect, it } from "vitest";
 import { healthReport } from "../../src/health.js";
 import type { RelaySetup } from "../../src/relay-setup.js";
 import { RelayThread } from "../../src/relay-thread.js";
 
 const silentWorker = new URL("../fixtures/silent-relay-worker.mjs", import.meta.url);
-const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const threads: RelayThread[] = [];
 afterEach(async () => {
   for (const thread of threads.splice(0)) await thread.stop();

@@ -4,7 +4,8 @@
 import { getEventListeners, once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { serve } from "@hono/node-server";
-import { createEvent, type Logger, MemoryBus, MemoryPublisher, MemorySubscriber } from "@kaireon/events-core";
+import { createEvent, MemoryBus, MemoryPublisher, MemorySubscriber } from "@kaireon/events-core";
+import { recordingLogger } from "@kaireon/events-testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { readDemoOptions } from "../../src/config.js";
@@ -23,7 +24,8 @@ interface Harness {
   view: LiveView;
   streams: LiveStreams;
   closing: AbortController;
-  logs: string[];
+  /** The warnings and errors logged so far. */
+  logs: () => string[];
   close(): Promise<void>;
 }
 
@@ -41,8 +43,7 @@ async function startApp(
   const view = new LiveView(new MemorySubscriber({ bus }));
   await view.start();
   const { store } = await openStore({ DEMO_DATA_DIR: ":memory:", DATABASE_URL: undefined });
-  const logs: string[] = [];
-  const logger: Logger = { debug() {}, info() {}, warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
+  const logger = recordingLogger();
   const streams = new LiveStreams(logger, options.limits);
   const closing = new AbortController();
   const app = createApp({
@@ -68,7 +69,7 @@ async function startApp(
     view,
     streams,
     closing,
-    logs,
+    logs: logger.messages,
     async close() {
       closing.abort();
       (server as unknown as { closeAllConnections(): void }).closeAllConnections();
@@ -126,7 +127,7 @@ describe("slow clients", () => {
       expect(listenersOf(harness.view)).toBe(0);
       expect(harness.streams.stats()).toMatchObject({ clients: 0, dropped: 1, queuedBytes: 0, queuedMessages: 0 });
       expect(harness.streams.stats().peakQueuedBytes).toBeLessThanOrEqual(SLOW_LIMITS.maxQueuedBytes);
-      expect(harness.logs.join("\n")).toMatch(/live stream: dropped a client that stopped reading/);
+      expect(harness.logs().join("\n")).toMatch(/live stream: dropped a client that stopped reading/);
       console.info(
         `[figure] stalled client dropped after ${(sentBytes / 1e6).toFixed(1)} MB published; peak queue ${harness.streams.stats().peakQueuedBytes} bytes`,
       );

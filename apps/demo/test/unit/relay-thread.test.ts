@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Logger } from "@kaireon/events-core";
+import { recordingLogger, silentLogger } from "@kaireon/events-testkit";
 import { afterEach, expect, it } from "vitest";
 import { openStore } from "../../src/database.js";
 import { readRelaySetup } from "../../src/relay-setup.js";
@@ -19,8 +19,7 @@ it("a relay thread that dies is restarted, reports through status(), and stops o
   dirs.push(dataDir);
   const { store } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined }); // creates the tables
   await store.close();
-  const errors: string[] = [];
-  const logger: Logger = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
+  const logger = recordingLogger();
   const env = { EVENT_PUBLISHER: "redis", REDIS_URL: "redis://127.0.0.1:1", DEMO_DATA_DIR: dataDir, REDIS_CONNECT_TIMEOUT_MS: "200" };
   const thread = await RelayThread.start(await readRelaySetup(env), logger, { env });
   try {
@@ -29,7 +28,7 @@ it("a relay thread that dies is restarted, reports through status(), and stops o
     // Test-only reach into the handle: kill the worker as a crash would.
     await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     expect((await thread.status()).relay).toBe("relay thread restarting");
-    expect(errors.join("\n")).toMatch(/relay thread exited .*restarting in 1000 ms/);
+    expect(logger.messages("error").join("\n")).toMatch(/relay thread exited .*restarting in 1000 ms/);
     await expect.poll(async () => (await thread.status()).relay, { timeout: 10_000, interval: 100 }).toMatchObject({ running: true });
   } finally {
     await thread.stop();
@@ -41,7 +40,7 @@ it("the worker runs from the setup the server parsed: with an empty environment 
   const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
   dirs.push(dataDir);
   const { store, outbox } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
-  const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const logger = silentLogger;
   const setup = await readRelaySetup({
     EVENT_PUBLISHER: "redis",
     REDIS_URL: "redis://127.0.0.1:1",

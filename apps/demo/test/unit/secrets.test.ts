@@ -1,5 +1,6 @@
 // The demo's own masking of the secrets in its environment (src/secrets.ts): what it applies to its
 // logs, /health and start-up errors on top of what the packages redact themselves.
+import { recordingLogger } from "@kaireon/events-testkit";
 import { expect, it } from "vitest";
 import { demoSecrets, redactDeep, redactError, redactingLogger } from "../../src/secrets.js";
 
@@ -18,10 +19,11 @@ it("finds userinfo and query passwords (raw and decoded) and the token; a blank 
 
 it("masks log lines, their fields, /health bodies and an error's message, stack and cause", () => {
   const secrets = demoSecrets(env);
-  const lines: string[] = [];
-  const logger = redactingLogger({ debug() {}, info() {}, warn() {}, error: (m, f) => lines.push(`${m} ${JSON.stringify(f)}`) }, secrets);
+  const recorded = recordingLogger();
+  const logger = redactingLogger(recorded, secrets);
+  const lines = () => recorded.lines.map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
   logger.error("cannot reach redis://127.0.0.1:6379/?password=r-secret", { url: env.DATABASE_URL });
-  expect(lines.join("\n")).not.toMatch(/user-pass|q-secret|r-secret/);
+  expect(lines().join("\n")).not.toMatch(/user-pass|q-secret|r-secret/);
 
   const body = redactDeep({ publisher: { ready: false, detail: `failed on ${env.REDIS_URL}` }, counts: { outbox: 10 } }, secrets);
   expect(body).toEqual({ publisher: { ready: false, detail: "failed on redis://127.0.0.1:6379/?password=***" }, counts: { outbox: 10 } });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent } from "@kaireon/events-core";
 import { createPostgresOutbox, createSqliteOutbox, type OutboxStore } from "@kaireon/events-outbox";
-import { requireService, sampleInteraction } from "@kaireon/events-testkit";
+import { requireService, sampleInteraction, uniqueName } from "@kaireon/events-testkit";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -117,7 +117,7 @@ describe("outbox on SQLite: input errors", () => {
 });
 
 let pool: pg.Pool | undefined;
-const table = `cli_outbox_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+const table = uniqueName("cli_outbox", "_");
 afterAll(async () => {
   if (!pool) return;
   await pool.query(`DROP TABLE IF EXISTS ${table}; DROP TABLE IF EXISTS ${table}_schema`).catch(() => {});

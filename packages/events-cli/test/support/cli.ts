@@ -3,6 +3,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { uniqueName } from "@kaireon/events-testkit";
 
 export const BIN = fileURLToPath(new URL("../../dist/bin.js", import.meta.url));
 
@@ -108,9 +109,8 @@ export class CliProcess {
   }
 }
 
-export function unique(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
-}
+/** A name no other run uses (testkit's uniqueName). */
+export const unique = (prefix: string): string => uniqueName(prefix);
 
 export function ndjson<T = Record<string, unknown>>(text: string): T[] {
   return text

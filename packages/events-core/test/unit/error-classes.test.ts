@@ -12,8 +12,8 @@ const classes = Object.fromEntries(
   Object.entries(core).filter(([, v]) => typeof v === "function" && (v === core.EventsError || v.prototype instanceof core.EventsError)),
 ) as Record<string, typeof core.EventsError>;
 
-// Sites another helper's branch owns right now (packages/events-redis/src); fixed after that merge.
-const knownExceptions = new Set(["events-redis/src/redis-subscriber.ts QUEUE_FULL EventsError"]);
+// Codes whose message core's factories build (error-factories.ts): built nowhere else.
+const factoryCodes = new Set(["QUEUE_FULL", "EVENT_TOO_LARGE", "PUBLISHER_CLOSED"]);
 
 interface Site {
   where: string;
@@ -21,37 +21,38 @@ interface Site {
   code: string | undefined;
 }
 
-function sites(): Site[] {
-  const out: Site[] = [];
+function sources(): [string, string][] {
+  const out: [string, string][] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (path.endsWith(".ts") && !path.endsWith(".d.ts")) {
-        const text = readFileSync(path, "utf8");
-        for (const m of text.matchAll(/new (\w*Error)\(\{/g)) {
-          // the top level of the options object only: a nested `code` (a cause's, a detail's) is not the error's
-          let depth = 1;
-          let top = "";
-          for (let i = (m.index ?? 0) + m[0].length; i < text.length && depth > 0; i++) {
-            const ch = text[i] as string;
-            if ("{[(".includes(ch)) depth++;
-            else if ("}])".includes(ch)) depth--;
-            else if (depth === 1) top += ch;
-          }
-          const line = text.slice(0, m.index).split("\n").length;
-          out.push({
-            where: `${path.slice(packagesDir.length)}:${line}`,
-            cls: m[1] as string,
-            code: /\bcode:\s*"([A-Z_]+)"/.exec(top)?.[1],
-          });
-        }
-      }
+      else if (path.endsWith(".ts") && !path.endsWith(".d.ts")) out.push([path.slice(packagesDir.length), readFileSync(path, "utf8")]);
     }
   };
   for (const pkg of readdirSync(packagesDir)) {
-    const src = join(packagesDir, pkg, "src");
-    if (statSync(join(packagesDir, pkg)).isDirectory() && readdirSync(join(packagesDir, pkg)).includes("src")) walk(src);
+    if (statSync(join(packagesDir, pkg)).isDirectory() && readdirSync(join(packagesDir, pkg)).includes("src"))
+      walk(join(packagesDir, pkg, "src"));
+  }
+  return out;
+}
+
+function sites(): Site[] {
+  const out: Site[] = [];
+  for (const [where, text] of sources()) {
+    for (const m of text.matchAll(/new (\w*Error)\(\{/g)) {
+      // the top level of the options object only: a nested `code` (a cause's, a detail's) is not the error's
+      let depth = 1;
+      let top = "";
+      for (let i = (m.index ?? 0) + m[0].length; i < text.length && depth > 0; i++) {
+        const ch = text[i] as string;
+        if ("{[(".includes(ch)) depth++;
+        else if ("}])".includes(ch)) depth--;
+        else if (depth === 1) top += ch;
+      }
+      const line = text.slice(0, m.index).split("\n").length;
+      out.push({ where: `${where}:${line}`, cls: m[1] as string, code: /\bcode:\s*"([A-Z_]+)"/.exec(top)?.[1] });
+    }
   }
   return out;
 }
@@ -80,11 +81,21 @@ describe("one error class per code", () => {
     const wrong = all
       .filter((s) => s.code !== undefined && Object.hasOwn(errorClassOf, s.code))
       .filter((s) => classes[s.cls] !== undefined && classes[s.cls] !== errorClassOf[s.code as KnownErrorCode])
-      .map((s) => `${s.where.replace(/:\d+$/, "")} ${s.code} ${s.cls}`)
-      .filter((s) => !knownExceptions.has(s));
+      .map((s) => `${s.where.replace(/:\d+$/, "")} ${s.code} ${s.cls}`);
     expect(wrong).toEqual([]);
     // a backend's own code (not in the map) is thrown as the base class
     const own = all.filter((s) => s.code !== undefined && !Object.hasOwn(errorClassOf, s.code));
     for (const s of own) expect(s.cls, `${s.where} ${s.code}`).toBe("EventsError");
+  });
+
+  it("the shared messages are built in one place: core's factories", () => {
+    const elsewhere = sites()
+      .filter((s) => s.code !== undefined && factoryCodes.has(s.code))
+      .filter((s) => !s.where.startsWith("events-core/src/error-factories.ts:"))
+      .map((s) => `${s.where} ${s.code}`);
+    expect(elsewhere).toEqual([]);
+    // "publish failed: <the client's message>" is toPublishError's; no other source writes it.
+    const texts = sources().filter(([path, text]) => !path.endsWith("error-factories.ts") && /publish failed: \$\{/.test(text));
+    expect(texts.map(([path]) => path)).toEqual([]);
   });
 });

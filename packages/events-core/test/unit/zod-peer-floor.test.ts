@@ -31,8 +31,12 @@ const manifests = readdirSync(packagesDir, { withFileTypes: true })
   })
   .filter(({ manifest }) => !manifest.private);
 
+// `catalog:` stands for the range pnpm-workspace.yaml's catalog gives (what pnpm writes when it packs).
+const catalogZod = /^ {2}"?zod"?: *"([^"]+)"/m.exec(readFileSync(join(packagesDir, "..", "pnpm-workspace.yaml"), "utf8"))?.[1];
+
 /** The lowest version a `^x.y.z` / `>=x.y.z …` range admits; undefined for a range this test cannot read. */
-function floorOf(range: string): number[] | undefined {
+function floorOf(given: string): number[] | undefined {
+  const range = given === "catalog:" ? (catalogZod ?? given) : given;
   const match = /^(?:\^|>=\s*)(\d+)\.(\d+)\.(\d+)(?:\s+<\s*5(?:\.0\.0)?)?$/.exec(range.trim());
   return match ? match.slice(1, 4).map(Number) : undefined;
 }

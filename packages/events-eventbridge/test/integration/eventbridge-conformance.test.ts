@@ -4,7 +4,7 @@
 // its own queue: SQS consumers of one queue compete for messages.
 
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { describePublisherConformance } from "@kaireon/events-testkit";
+import { describeBackendConformance } from "@kaireon/events-testkit";
 import { createEventBridgePublisher, createEventBridgeSubscriber } from "../../src/index.js";
 import { clients, freshBus, freshQueue, motoEndpoint, region, slowEmulator } from "./moto.js";
 
@@ -12,7 +12,7 @@ const endpoint = await motoEndpoint();
 const bus = await freshBus(endpoint);
 let lastQueueUrl: string | undefined;
 
-describePublisherConformance({
+describeBackendConformance({
   name: "eventbridge (PutEvents → rule → SQS, moto server)",
   createPublisher: () => createEventBridgePublisher({ endpoint, region: region(), bus: bus.name, ...slowEmulator }),
   createSubscriber: async () => {

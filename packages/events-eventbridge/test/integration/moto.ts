@@ -4,7 +4,7 @@
 import { CreateEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { TopicName } from "@kaireon/events-core";
-import { requireService } from "@kaireon/events-testkit";
+import { requireService, uniqueName } from "@kaireon/events-testkit";
 import { ensureRuleToQueue, type RuleToQueue, type RuleToQueueOptions } from "../../src/index.js";
 
 export async function motoEndpoint(): Promise<string> {
@@ -20,10 +20,7 @@ export function clients(endpoint: string) {
   };
 }
 
-let counter = 0;
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-}
+export { uniqueName };
 
 export async function freshQueue(
   endpoint: string,

@@ -1,22 +1,15 @@
-import { ConfigError, EventsError } from "@kaireon/events-core";
+import { ConfigError } from "@kaireon/events-core";
+import { configErrorOf } from "@kaireon/events-testkit";
 import { describe, expect, it } from "vitest";
 import { backend, eventBridgeOptions, eventBridgeOptionsFromEnv } from "../../src/index.js";
 
-function configError(env: Record<string, string>): EventsError {
-  try {
-    eventBridgeOptionsFromEnv(env);
-  } catch (error) {
-    if (EventsError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const configError = (env: Record<string, string>) => configErrorOf(() => eventBridgeOptionsFromEnv(env));
 
 describe("eventBridgeOptionsFromEnv", () => {
   it("has defaults: bus `default`, Source from the envelope, 256 KB entries", () => {
     expect(eventBridgeOptionsFromEnv({})).toMatchObject({
       bus: "default",
-      source: undefined,
+      entrySource: undefined,
       maxEntryBytes: 262_144,
       maxAttempts: 4,
       region: undefined,
@@ -42,7 +35,7 @@ describe("eventBridgeOptionsFromEnv", () => {
     expect(direct.code).toBe("CONFIG_INVALID");
     expect(direct.message).toMatch(/^\[eventbridge\] .*EVENTBRIDGE_SOURCE: must not start with `aws.`/);
     expect(configError({ EVENT_SOURCE: "AWS.platform" }).message).toContain("EVENTBRIDGE_SOURCE");
-    expect(eventBridgeOptionsFromEnv({ EVENT_SOURCE: "aws.platform", EVENTBRIDGE_SOURCE: "kaireon" }).source).toBe("kaireon");
+    expect(eventBridgeOptionsFromEnv({ EVENT_SOURCE: "aws.platform", EVENTBRIDGE_SOURCE: "kaireon" }).entrySource).toBe("kaireon");
   });
 
   it("takes the endpoint from EVENTBRIDGE_ENDPOINT_URL, then the SDK's AWS_ENDPOINT_URL_EVENTBRIDGE / AWS_ENDPOINT_URL", () => {

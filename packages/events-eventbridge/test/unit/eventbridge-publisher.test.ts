@@ -265,4 +265,27 @@ describe("EventBridgePublisher batching and size (scripted with aws-sdk-client-m
     expect(await publisher.client.config.maxAttempts()).toBe(1);
     expect(toPutEventsEntry(createEvent("decision.made.v1", sampleDecision()), "default", undefined).TraceHeader).toBeUndefined();
   });
+
+  it("(options, context): `source` in the context is the CloudEvents source, `entrySource` the PutEvents Source; the one-argument form still works", async () => {
+    const client = new EventBridgeClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    const calls: PutEventsRequestEntry[][] = [];
+    mockClient(client)
+      .on(PutEventsCommand)
+      .callsFake(async (input: { Entries: PutEventsRequestEntry[] }) => {
+        calls.push(input.Entries);
+        return { FailedEntryCount: 0, Entries: input.Entries.map(ok) };
+      });
+    const current = createEventBridgePublisher(
+      { entrySource: "orders-bus-source" },
+      { source: "orders-service", client, logger: silentLogger },
+    );
+    const legacy = createEventBridgePublisher({ source: "orders-bus-source", eventSource: "orders-service", client, logger: silentLogger });
+    opened.push(current, legacy);
+    for (const publisher of [current, legacy]) await publisher.publish("decision.made.v1", sampleDecision());
+    for (const [entry] of calls) {
+      expect(entry?.Source).toBe("orders-bus-source");
+      expect(JSON.parse(entry?.Detail ?? "{}")).toMatchObject({ source: "orders-service" });
+    }
+    expect(calls).toHaveLength(2);
+  });
 });

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { promisify } from "node:util";
 import { silentLogger } from "@kaireon/events-core";
-import { requireService } from "@kaireon/events-testkit";
+import { requireService, uniqueName } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { ensureTopics, type KafkaClientName, type KafkaOptions, kafkaClients, resolveKafkaOptions } from "../../src/index.js";
 
@@ -70,7 +70,7 @@ export async function brokerOptions(listener: Listener, topicPrefix: string, ext
 
 /** A topic prefix no other test file or run uses. */
 export function uniquePrefix(name: string): string {
-  return `test-${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}.`;
+  return `${uniqueName(`test-${name}`)}.`;
 }
 
 export async function prepareTopics(options: KafkaOptions, partitions = 3): Promise<void> {

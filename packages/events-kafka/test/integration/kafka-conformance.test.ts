@@ -5,12 +5,12 @@
 
 import { inspect } from "node:util";
 import { EventsError } from "@kaireon/events-core";
-import { describePublisherConformance, sampleDecision } from "@kaireon/events-testkit";
+import { describeBackendConformance, sampleDecision, silentLogger } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions, resolveKafkaOptions } from "../../src/index.js";
 import { brokerOptions, type Listener, prepareTopics, rawWriter, testClients, uniquePrefix } from "./helpers.js";
 
-const quiet = { logger: { debug() {}, info() {}, warn() {}, error() {} } };
+const quiet = { logger: silentLogger };
 const listeners: Listener[] = ["plaintext", "sasl-plain", "sasl-scram-sha-512", "tls", "sasl-ssl-scram-sha-512"];
 
 for (const client of testClients())
@@ -27,7 +27,7 @@ for (const client of testClients())
       await raw?.close();
     });
 
-    describePublisherConformance({
+    describeBackendConformance({
       name: `kafka ${client} ${listener}`,
       createPublisher: () => createKafkaPublisher(options, quiet),
       createSubscriber: () => createKafkaSubscriber(options, quiet),

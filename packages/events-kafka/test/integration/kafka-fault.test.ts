@@ -6,13 +6,13 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { EventsError } from "@kaireon/events-core";
-import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
+import { createEventSpy, sampleDecision, silentLogger, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions } from "../../src/index.js";
 import { brokerOptions, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
 
 const run = promisify(execFile);
-const quiet = { logger: { debug() {}, info() {}, warn() {}, error() {} } };
+const quiet = { logger: silentLogger };
 const publishTimeoutMs = 10_000;
 for (const client of testClients())
   describe(`client ${client}`, () => {

@@ -2,12 +2,12 @@
 // between), arrive in publish order per customer. The Batcher keeps one sendBatch in flight and the
 // idempotent producer keeps each partition's order, so any reordering would show here.
 
-import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
+import { createEventSpy, sampleDecision, silentLogger, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions } from "../../src/index.js";
 import { brokerOptions, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
 
-const quiet = { logger: { debug() {}, info() {}, warn() {}, error() {} } };
+const quiet = { logger: silentLogger };
 for (const client of testClients())
   describe(`client ${client}`, () => {
     let options: KafkaOptions;

@@ -5,12 +5,12 @@
 // committed, so the group reads it again.
 
 import type { DomainEvent } from "@kaireon/events-core";
-import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
+import { createEventSpy, sampleDecision, silentLogger, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions, type KafkaPublisher } from "../../src/index.js";
 import { brokerOptions, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
 
-const quiet = { logger: { debug() {}, info() {}, warn() {}, error() {} } };
+const quiet = { logger: silentLogger };
 for (const client of testClients())
   describe(`client ${client}`, () => {
     let options: KafkaOptions;

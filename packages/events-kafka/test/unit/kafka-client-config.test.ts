@@ -2,6 +2,7 @@
 // config: the check is the configuration itself (no broker in a unit test; the listeners are covered
 // for real in test/integration).
 
+import { silentLogger } from "@kaireon/events-testkit";
 import type { KafkaConfig } from "kafkajs";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -18,7 +19,7 @@ vi.mock("kafkajs", async (importOriginal) => {
 });
 
 const { createKafkaPublisher, createKafkaSubscriber, resolveKafkaOptions } = await import("../../src/index.js");
-const quiet = { logger: { debug() {}, info() {}, warn() {}, error() {} } };
+const quiet = { logger: silentLogger };
 
 beforeEach(() => {
   configs.length = 0;

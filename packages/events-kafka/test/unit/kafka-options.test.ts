@@ -1,18 +1,10 @@
 // The KAFKA_* variables: defaults, every documented error, and no secret in any message.
 
-import { EventsError } from "@kaireon/events-core";
+import { configErrorOf } from "@kaireon/events-testkit";
 import { describe, expect, it } from "vitest";
-import { backend, DEFAULT_KAFKA_CLIENT, type KafkaOptions, kafkaOptionsFromEnv } from "../../src/index.js";
+import { backend, DEFAULT_KAFKA_CLIENT, type KafkaOptions, kafkaOptionsFromEnv, resolveKafkaOptions } from "../../src/index.js";
 
-function configError(env: Record<string, string>): EventsError {
-  try {
-    kafkaOptionsFromEnv(env);
-  } catch (error) {
-    if (EventsError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const configError = (env: Record<string, string>) => configErrorOf(() => kafkaOptionsFromEnv(env));
 
 describe("kafka options from the environment", () => {
   it("applies the spec's defaults", () => {
@@ -195,5 +187,13 @@ describe("SASL PLAIN without TLS", () => {
     const clients = [backend.createPublisher(tls, context), backend.createSubscriber(scram, context)];
     expect(warnings).toEqual([]);
     for (const c of clients) await c.close();
+  });
+
+  it("resolveKafkaOptions (code) and the environment get the same defaults, from the one schema", () => {
+    expect(resolveKafkaOptions({ brokers: ["a:1", "b:2"] })).toEqual(kafkaOptionsFromEnv({ KAFKA_BROKERS: "a:1,b:2" }));
+    // The retry budget follows the publish bound it is given, as from the environment.
+    expect(resolveKafkaOptions({ brokers: ["a:1"], publishTimeoutMs: 10_000 })).toEqual(
+      kafkaOptionsFromEnv({ KAFKA_BROKERS: "a:1", KAFKA_PUBLISH_TIMEOUT_MS: "10000" }),
+    );
   });
 });

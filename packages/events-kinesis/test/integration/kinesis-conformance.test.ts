@@ -3,7 +3,7 @@
 // later records of its key); strict mode does, and runs that test too.
 
 import { PutRecordCommand } from "@aws-sdk/client-kinesis";
-import { describePublisherConformance } from "@kaireon/events-testkit";
+import { describeBackendConformance } from "@kaireon/events-testkit";
 import { createKinesisPublisher, createKinesisSubscriber, type KinesisOptions } from "../../src/index.js";
 import { countingClient, createStream, deadPort, motoEndpoint, quiet, testOptions } from "./moto.js";
 
@@ -18,7 +18,7 @@ function suite(name: string, ordering: KinesisOptions["ordering"]) {
       return { endpoint, stream };
     })());
 
-  describePublisherConformance({
+  describeBackendConformance({
     name,
     capabilities: { perKeyOrder: ordering === "strict", replay: true, replayFromTime: true, receivers: false },
     createPublisher: async () => {

@@ -4,7 +4,7 @@
 import { createServer } from "node:net";
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from "@aws-sdk/client-kinesis";
 import { silentLogger } from "@kaireon/events-core";
-import { requireService } from "@kaireon/events-testkit";
+import { requireService, uniqueName } from "@kaireon/events-testkit";
 import { createKinesisClient, type KinesisOptions, kinesisOptions } from "../../src/index.js";
 
 export async function motoEndpoint(): Promise<string> {
@@ -28,7 +28,7 @@ export function countingClient(endpoint: string): { client: KinesisClient; calls
 
 /** Creates a stream with `shards` shards and waits until it is ACTIVE. */
 export async function createStream(client: KinesisClient, prefix: string, shards: number): Promise<string> {
-  const name = `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const name = uniqueName(prefix);
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
   for (let i = 0; i < 100; i++) {
     const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }));

@@ -2,21 +2,31 @@ import { createHash } from "node:crypto";
 import { createServer, type Socket } from "node:net";
 import { ListShardsCommand } from "@aws-sdk/client-kinesis";
 import { ConfigError } from "@kaireon/events-core";
+import { configErrorOf } from "@kaireon/events-testkit";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { describe, expect, it } from "vitest";
-import { backend, createKinesisClient, KINESIS_LIMITS, kinesisOptionsFromEnv, kinesisPartitionKey, streamParams } from "../../src/index.js";
+import {
+  backend,
+  createKinesisClient,
+  KINESIS_LIMITS,
+  kinesisOptions,
+  kinesisOptionsFromEnv,
+  kinesisPartitionKey,
+  streamParams,
+} from "../../src/index.js";
 
 describe("kinesis options", () => {
+  it("code and the environment get the same defaults, from the one schema", () => {
+    expect(kinesisOptions({ stream: "s" })).toEqual(kinesisOptionsFromEnv({ KINESIS_STREAM: "s" }));
+    expect(kinesisOptions({ stream: "s", ordering: "strict", lingerMs: undefined })).toEqual(
+      kinesisOptionsFromEnv({ KINESIS_STREAM: "s", KINESIS_ORDERING: "strict" }),
+    );
+  });
+
   it("a missing KINESIS_STREAM is a ConfigError naming the variable", () => {
-    const error = (() => {
-      try {
-        kinesisOptionsFromEnv({});
-      } catch (e) {
-        return e;
-      }
-    })();
+    const error = configErrorOf(() => kinesisOptionsFromEnv({}));
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toContain("KINESIS_STREAM");
+    expect(error.message).toContain("KINESIS_STREAM");
     expect(() => backend.fromEnv({ EVENT_PUBLISHER: "kinesis" })).toThrow(/KINESIS_STREAM/);
   });
 

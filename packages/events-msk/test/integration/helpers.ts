@@ -3,7 +3,7 @@
 // while a real MSK cluster always adds TLS (port 9096). When the broker script also offers a SASL_SSL
 // listener (KAFKA_TEST_SASL_TLS_BROKERS, signed by KAFKA_TEST_TLS_CA_FILE), SCRAM runs over TLS as on MSK.
 
-import { requireService } from "@kaireon/events-testkit";
+import { requireService, silentLogger, uniqueName } from "@kaireon/events-testkit";
 
 function need(name: string): string {
   const value = process.env[name];
@@ -14,7 +14,7 @@ function need(name: string): string {
 
 /** A topic prefix no other test file or run uses. */
 export function uniquePrefix(name: string): string {
-  return `test-msk-${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}.`;
+  return `${uniqueName(`test-msk-${name}`)}.`;
 }
 
 /** What an operator would put in the environment for MSK in SCRAM mode, pointed at the test broker. */
@@ -35,7 +35,7 @@ export async function scramEnv(topicPrefix: string): Promise<Record<string, stri
   };
 }
 
-export const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+export const quiet = silentLogger;
 
 /** `SCRAM-SHA-512 over TLS` or `SCRAM-SHA-512 without TLS`, for test titles. */
 export function scramTransport(): string {

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { EventsError } from "@kaireon/events-core";
 import { ensureTopics } from "@kaireon/events-kafka";
-import { describePublisherConformance, sampleDecision } from "@kaireon/events-testkit";
+import { describeBackendConformance, sampleDecision } from "@kaireon/events-testkit";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMskPublisher, createMskSubscriber, type MskOptions, readMskOptions, toKafkaOptions } from "../../src/index.js";
@@ -39,7 +39,7 @@ async function injectRaw(topic: string, text: string): Promise<void> {
   await raw.send({ topic: options.topicPrefix + topic, messages: [{ key: "raw", value: text }] });
 }
 
-describePublisherConformance({
+describeBackendConformance({
   name: `msk sasl_scram, ${scramTransport()}`,
   createPublisher: () => createMskPublisher(options, { logger: quiet }),
   createSubscriber: () => createMskSubscriber(options, { logger: quiet }),

@@ -2,6 +2,8 @@
 // exists to connect to, and what is checked is the configuration itself (SASL OAUTHBEARER with our
 // token provider, TLS on; SCRAM-SHA-512 with TLS). The real wire path — TLS handshake and SASL with a
 // real broker — is in test/integration (SCRAM) and msk-iam-wire.test.ts (IAM up to the broker's answer).
+
+import { silentLogger } from "@kaireon/events-testkit";
 import type { KafkaConfig } from "kafkajs";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -18,7 +20,7 @@ vi.mock("kafkajs", async (importOriginal) => {
 });
 
 const { backend, createMskPublisher, createMskSubscriber, readMskOptions } = await import("../../src/index.js");
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = silentLogger;
 const context = { source: "test", logger: quiet, requested: "aws_msk" };
 
 beforeEach(() => {

@@ -1,9 +1,10 @@
 // EVENT_PUBLISHER=msk and =aws_msk load this package through core's loader (as an application does,
 // resolving the package from here). Nothing connects: kafkajs connects on the first publish.
 import { loadPublisher, loadSubscriber } from "@kaireon/events-core";
+import { silentLogger } from "@kaireon/events-testkit";
 import { describe, expect, it } from "vitest";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = silentLogger;
 const env = { MSK_BROKERS: "b-1.demo.kafka.us-east-1.amazonaws.com:9098" };
 
 describe("core's loader", () => {

@@ -1,18 +1,10 @@
-import { EventsError } from "@kaireon/events-core";
+import { configErrorOf } from "@kaireon/events-testkit";
 import { describe, expect, it } from "vitest";
 import { readMskOptions } from "../../src/msk-options.js";
 
 const brokers = "b-1.demo.kafka.eu-west-1.amazonaws.com:9098,b-2.demo.kafka.eu-west-1.amazonaws.com:9098";
 
-function configError(env: Record<string, string>): EventsError {
-  try {
-    readMskOptions(env);
-  } catch (error) {
-    if (EventsError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const configError = (env: Record<string, string>) => configErrorOf(() => readMskOptions(env));
 
 describe("readMskOptions", () => {
   it("defaults: IAM with the default credential chain, us-east-1, TLS, no prefix", () => {

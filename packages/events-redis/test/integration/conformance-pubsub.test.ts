@@ -1,7 +1,7 @@
 // The shared conformance suite against a real Redis, pub/sub mode (the default). One connection
 // writes every pipeline in order, so per-key order holds; pub/sub keeps nothing, so no replay.
 import { silentLogger } from "@kaireon/events-core";
-import { describePublisherConformance } from "@kaireon/events-testkit";
+import { describeBackendConformance } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
@@ -19,7 +19,7 @@ afterAll(() => raw?.disconnect());
 const options = (sendMode: (typeof SEND_MODES)[number]) => redisOptions(url, { sendMode, prefix });
 
 for (const sendMode of SEND_MODES) {
-  describePublisherConformance({
+  describeBackendConformance({
     name: `redis (pub/sub, ${sendMode})`,
     createPublisher: () => createRedisPublisher(options(sendMode), { logger: silentLogger }),
     createSubscriber: () => createRedisSubscriber(options(sendMode), { logger: silentLogger }),

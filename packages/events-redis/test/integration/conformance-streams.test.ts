@@ -1,7 +1,7 @@
 // The shared conformance suite against a real Redis, Streams mode (REDIS_MODE=streams): durable,
 // replayable from earliest or a time (stream ids carry the server's milliseconds), per-key order.
 import { silentLogger } from "@kaireon/events-core";
-import { describePublisherConformance } from "@kaireon/events-testkit";
+import { describeBackendConformance } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
@@ -23,7 +23,7 @@ afterAll(async () => {
 const options = (sendMode: (typeof SEND_MODES)[number]) => redisOptions(url, { sendMode, prefix, mode: "streams" });
 
 for (const sendMode of SEND_MODES) {
-  describePublisherConformance({
+  describeBackendConformance({
     name: `redis (streams, ${sendMode})`,
     createPublisher: () => createRedisPublisher(options(sendMode), { logger: silentLogger }),
     createSubscriber: () => createRedisSubscriber(options(sendMode), { logger: silentLogger }),

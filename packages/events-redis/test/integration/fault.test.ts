@@ -7,7 +7,7 @@
 // one settles by its deadline is proven with a fake clock in core's Batcher unit tests. Then it
 // restarts Redis on the same port: the same publisher and subscriber carry on.
 import { EventsError, type Logger } from "@kaireon/events-core";
-import { createEventSpy, sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
+import { createEventSpy, sampleDecision, silentLogger, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisOptions } from "../../src/index.js";
 import { freePort, OwnRedisServer, SEND_MODES } from "./redis-service.js";
@@ -33,9 +33,8 @@ for (const sendMode of SEND_MODES) {
         mode: "streams",
         publishTimeoutMs: TIMEOUT_MS,
       });
-      const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-      const publisher = createRedisPublisher(options, { logger: quiet });
-      const subscriber = createRedisSubscriber(options, { logger: quiet });
+      const publisher = createRedisPublisher(options, { logger: silentLogger });
+      const subscriber = createRedisSubscriber(options, { logger: silentLogger });
       const spy = createEventSpy();
       const tenantId = uniqueTenant("restart");
       await subscriber.subscribe(["decision.made.v1"], spy.handler, { group: "restart-group", onError: spy.onError });

@@ -1,7 +1,7 @@
 // Where the integration tests find Redis: REDIS_URL (tooling/with-services.sh starts a redis-server
 // and sets it), or — for users with Docker and no REDIS_URL — a throwaway container started with
 // testcontainers (never in CI, where a missing Redis fails the run).
-import { requireService } from "@kaireon/events-testkit";
+import { requireService, uniqueName } from "@kaireon/events-testkit";
 
 export function redisUrl(): Promise<string> {
   return requireService({
@@ -22,7 +22,7 @@ export function redisUrl(): Promise<string> {
 
 /** A prefix no other run uses, so streams left by earlier runs never confuse a test. */
 export function uniquePrefix(label: string): string {
-  return `test:${label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
+  return `${uniqueName(`test:${label}`, ":")}:`;
 }
 
 /** A TCP port nothing listens on right now. */

@@ -1,8 +1,9 @@
 // Configuration from the environment: defaults, validation messages that name the variable, and the
 // password never echoed. Nothing running is needed.
-import { ConfigError, EventsError, loadPublisher, silentLogger } from "@kaireon/events-core";
+import { ConfigError, loadPublisher, silentLogger } from "@kaireon/events-core";
+import { configErrorOf } from "@kaireon/events-testkit";
 import { describe, expect, it } from "vitest";
-import { backend, groupStartId, parseRedisEnv, redisOptionsFromEnv, resolveRedisConfig } from "../../src/index.js";
+import { backend, groupStartId, parseRedisEnv, redisOptions, redisOptionsFromEnv, resolveRedisConfig } from "../../src/index.js";
 
 describe("redis options", () => {
   it("REDIS_URL unset disables the stream (fromEnv → undefined) and says how to turn it on", () => {
@@ -63,15 +64,7 @@ describe("redis options", () => {
   });
 
   it("names the bad variable, never echoes a URL that may hold a password", () => {
-    const bad = (env: Record<string, string>) => {
-      try {
-        redisOptionsFromEnv(env);
-      } catch (error) {
-        expect(EventsError.isInstance(error) && error.code).toBe("CONFIG_INVALID");
-        return (error as Error).message;
-      }
-      throw new Error("expected a ConfigError");
-    };
+    const bad = (env: Record<string, string>) => configErrorOf(() => redisOptionsFromEnv(env)).message;
     const notUrl = bad({ REDIS_URL: "s3cr3t-pass@nohost" });
     expect(notUrl).toContain("REDIS_URL");
     expect(notUrl).not.toContain("s3cr3t");
@@ -122,5 +115,12 @@ describe("streams: where a new group starts", () => {
     expect(groupStartId(at)).toBe(`${at.getTime() - 1}-18446744073709551615`);
     expect(groupStartId(new Date(0))).toBe("0");
     expect(() => groupStartId(new Date(Number.NaN))).toThrow(RangeError);
+  });
+
+  it("code and the environment get the same defaults, from the one schema", () => {
+    const url = "redis://127.0.0.1:6379";
+    expect(redisOptions(url)).toEqual(parseRedisEnv({ REDIS_URL: url }));
+    expect(redisOptions(url, { mode: "streams", maxPending: undefined })).toEqual(parseRedisEnv({ REDIS_URL: url, REDIS_MODE: "streams" }));
+    expect(() => redisOptions("")).toThrow(/REDIS_URL/);
   });
 });

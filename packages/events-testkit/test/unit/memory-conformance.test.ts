@@ -1,10 +1,10 @@
 // The in-memory backend passes the same suite as every broker.
 import { createMemoryPublisher, createMemorySubscriber, MemoryBus, silentLogger } from "@kaireon/events-core";
-import { describePublisherConformance } from "../../src/index.js";
+import { describeBackendConformance } from "../../src/index.js";
 
 const bus = new MemoryBus();
 
-describePublisherConformance({
+describeBackendConformance({
   name: "memory",
   createPublisher: () => createMemoryPublisher({ bus, logger: silentLogger }),
   createSubscriber: () => createMemorySubscriber({ bus, logger: silentLogger }),

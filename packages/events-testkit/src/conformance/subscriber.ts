@@ -12,18 +12,13 @@ import {
   type TopicName,
 } from "@kaireon/events-core";
 import { expect, it } from "vitest";
-import type { ConformanceOptions } from "./conformance.js";
-import { sampleDecision, uniqueTenant } from "./fixtures.js";
-import { createEventSpy } from "./spy.js";
+import { sampleDecision, uniqueTenant } from "../fixtures.js";
+import { createEventSpy } from "../spy.js";
+import type { ConformanceHarness } from "./harness.js";
 
-export interface SubscriberContractContext {
-  options: ConformanceOptions;
-  publisher: () => Promise<Publisher>;
-  timeout: number;
-  register: (cleanup: () => Promise<void>) => void;
-}
-
-export function describeSubscriberContract({ options, publisher, timeout, register }: SubscriberContractContext): void {
+export function subscriberCases(h: ConformanceHarness): void {
+  const { options, timeout, register } = h;
+  const publisher = (): Promise<Publisher> => h.publisher();
   async function subscriber(): Promise<Subscriber> {
     const s = await options.createSubscriber();
     register(() => s.close());
