@@ -67,7 +67,7 @@ function validationError(what: string, issues: ValidationIssue[]): ValidationErr
  * Builds a validated envelope for `topic`. Throws ValidationError naming every bad field;
  * an invalid payload never becomes an event, so it can never be published.
  */
-export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, options: CreateEventOptions = {}): EventEnvelope<T> {
+export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, options?: CreateEventOptions): EventEnvelope<T> {
   if (!isTopicName(topic)) {
     throw new ValidationError({
       code: "UNKNOWN_TOPIC",
@@ -86,20 +86,34 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
     payload = parsed.data as TopicData<T>;
   }
 
-  const { source = DEFAULT_SOURCE, traceparent, id, time } = options;
-  const bad: ValidationIssue[] = [];
-  if (typeof source !== "string" || source.length === 0) bad.push({ path: "source", message: "must be a non-empty string" });
-  if (traceparent !== undefined && !TRACEPARENT.test(traceparent)) {
-    bad.push({ path: "traceparent", message: "must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)" });
+  let source = DEFAULT_SOURCE;
+  let traceparent: string | undefined;
+  let id: string | undefined;
+  let timeText: string;
+  // No options (the usual call): nothing to check, and one clock read serves the id and the time.
+  if (options === undefined) {
+    const ms = Date.now();
+    id = uuidv7(ms);
+    timeText = isoOf(ms);
+  } else {
+    ({ source = DEFAULT_SOURCE, traceparent, id } = options);
+    const { time } = options;
+    const bad: ValidationIssue[] = [];
+    if (typeof source !== "string" || source.length === 0) bad.push({ path: "source", message: "must be a non-empty string" });
+    if (traceparent !== undefined && !TRACEPARENT.test(traceparent)) {
+      bad.push({ path: "traceparent", message: "must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)" });
+    }
+    if (id !== undefined && !UUID.test(id)) bad.push({ path: "id", message: "must be a UUID" });
+    const ms = id === undefined || time === undefined ? Date.now() : 0;
+    timeText = time === undefined ? isoOf(ms) : typeof time === "string" ? time : time.toISOString();
+    if (time !== undefined && Number.isNaN(Date.parse(timeText))) bad.push({ path: "time", message: "must be an RFC 3339 date-time" });
+    if (bad.length > 0) throw validationError(`${topic} event options`, bad);
+    id ??= uuidv7(ms);
   }
-  if (id !== undefined && !UUID.test(id)) bad.push({ path: "id", message: "must be a UUID" });
-  const timeText = time === undefined ? nowIso() : typeof time === "string" ? time : time.toISOString();
-  if (time !== undefined && Number.isNaN(Date.parse(timeText))) bad.push({ path: "time", message: "must be an RFC 3339 date-time" });
-  if (bad.length > 0) throw validationError(`${topic} event options`, bad);
 
   const event = new ValidEnvelope() as unknown as EventEnvelope<T>;
   event.specversion = "1.0";
-  event.id = id ?? uuidv7();
+  event.id = id;
   event.source = source;
   event.type = topic;
   event.time = timeText;
@@ -108,7 +122,7 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
   event.tenantid = payload.tenantId;
   event.partitionkey = `${payload.tenantId}:${payload.customerId}`;
   // The caller's own creation context is kept as given; else the create span's, inside a trace.
-  const creation = traceparent ?? creationTraceparent(topic, event.id);
+  const creation = traceparent ?? creationTraceparent(topic, id);
   if (creation !== undefined) event.traceparent = creation;
   event.data = payload;
   if (writer) ValidEnvelope.writeDataWith(event as unknown as ValidEnvelope, writer as (data: unknown) => string);
@@ -123,8 +137,7 @@ const compiledTopics = Object.fromEntries(topicNames.map((t) => [t, lazyCompiled
 // Many events are created within one millisecond under load; format that millisecond once.
 let isoMs = -1;
 let isoText = "";
-function nowIso(): string {
-  const ms = Date.now();
+function isoOf(ms: number): string {
   if (ms !== isoMs) {
     isoMs = ms;
     isoText = new Date(ms).toISOString();

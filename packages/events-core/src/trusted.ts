@@ -4,6 +4,7 @@
 // immutable: a copy (spread, structuredClone) is a plain object again and is validated before it
 // is published, so nothing invalid is ever sent.
 
+import { needsEscape } from "./compiled.js";
 import type { DomainEvent } from "./envelope.js";
 
 const q = JSON.stringify;
@@ -28,12 +29,25 @@ export class ValidEnvelope {
   static json(value: ValidEnvelope): string {
     if (value.#json === undefined) {
       const e = value as unknown as DomainEvent;
-      // Same text and field order as JSON.stringify(e), about a third cheaper: the attributes we
-      // generate (id, type, time) never need escaping; the data object goes through JSON.stringify.
-      value.#json =
-        e.specversion === "1.0" && Object.keys(e).length === (e.traceparent === undefined ? 10 : 11)
-          ? `{"specversion":"1.0","id":"${e.id}","source":${q(e.source)},"type":"${e.type}","time":"${e.time}","datacontenttype":"application/json","subject":${q(e.subject)},"tenantid":${q(e.tenantid)},"partitionkey":${q(e.partitionkey)},${e.traceparent === undefined ? "" : `"traceparent":"${e.traceparent}",`}"data":${value.#writeData ? value.#writeData(e.data) : q(e.data)}}`
-          : q(value);
+      const { source, subject, tenantid, partitionkey, traceparent } = e;
+      // Same text and field order as JSON.stringify(e), about a third of its cost: the attributes we
+      // generate (id, type, time, traceparent) never need escaping, the four others are tested for it
+      // in one go (usually nothing to escape: plain quotes), the data goes through the topic's writer.
+      if (
+        e.specversion === "1.0" &&
+        typeof source === "string" &&
+        typeof subject === "string" &&
+        typeof tenantid === "string" &&
+        typeof partitionkey === "string" &&
+        Object.keys(e).length === (traceparent === undefined ? 10 : 11)
+      ) {
+        const data = value.#writeData ? value.#writeData(e.data) : q(e.data);
+        const plain = !(needsEscape(source) || needsEscape(subject) || needsEscape(tenantid) || needsEscape(partitionkey));
+        value.#json =
+          `{"specversion":"1.0","id":"${e.id}","source":${plain ? `"${source}"` : q(source)},"type":"${e.type}","time":"${e.time}",` +
+          `"datacontenttype":"application/json","subject":${plain ? `"${subject}"` : q(subject)},"tenantid":${plain ? `"${tenantid}"` : q(tenantid)},` +
+          `"partitionkey":${plain ? `"${partitionkey}"` : q(partitionkey)},${traceparent === undefined ? "" : `"traceparent":"${traceparent}",`}"data":${data}}`;
+      } else value.#json = q(value);
     }
     return value.#json;
   }

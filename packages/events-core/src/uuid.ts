@@ -1,12 +1,14 @@
 // UUIDv7 (RFC 9562): 48-bit unix ms timestamp, then random bits. Ids created in the same millisecond
 // in this process stay ordered: the 12-bit rand_a field is used as a counter (method 1 of §6.2), so
-// sorting ids sorts events by creation. Random bytes are drawn in blocks to keep the per-id cost low.
+// sorting ids sorts events by creation. Random bytes are drawn in blocks, and hex-encoded a block at
+// a time (one toString per 409 ids rather than eight table lookups and concatenations per id).
 
 import { randomFillSync } from "node:crypto";
 
 const POOL_SIZE = 16 * 256;
 const pool = new Uint8Array(POOL_SIZE);
 let poolOffset = POOL_SIZE;
+let poolHex = ""; // the pool as hex text, two characters per byte
 const hex: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 let lastMs = -1;
@@ -16,6 +18,7 @@ let msHex = ""; // "xxxxxxxx-xxxx-" for lastMs, formatted once per millisecond
 function randomBytes10(): number {
   if (poolOffset + 10 > POOL_SIZE) {
     randomFillSync(pool);
+    poolHex = Buffer.from(pool.buffer, pool.byteOffset, pool.byteLength).toString("hex");
     poolOffset = 0;
   }
   const at = poolOffset;
@@ -42,21 +45,9 @@ export function uuidv7(now: number = Date.now()): string {
   }
   lastMs = ms;
   const r = randomBytes10();
-  return (
-    msHex +
-    hex[0x70 | (counter >> 8)]! +
-    hex[counter & 0xff]! +
-    "-" +
-    hex[0x80 | (pool[r]! & 0x3f)]! +
-    hex[pool[r + 1]!]! +
-    "-" +
-    hex[pool[r + 2]!]! +
-    hex[pool[r + 3]!]! +
-    hex[pool[r + 4]!]! +
-    hex[pool[r + 5]!]! +
-    hex[pool[r + 6]!]! +
-    hex[pool[r + 7]!]!
-  );
+  const at = 2 * r;
+  // rand_b: the variant bits over the first random byte, then seven random bytes as they come.
+  return `${msHex}${hex[0x70 | (counter >> 8)]}${hex[counter & 0xff]}-${hex[0x80 | (pool[r]! & 0x3f)]}${poolHex.slice(at + 2, at + 4)}-${poolHex.slice(at + 4, at + 16)}`;
 }
 
 /** Milliseconds since epoch encoded in a UUIDv7. */

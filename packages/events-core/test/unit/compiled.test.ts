@@ -107,6 +107,9 @@ describe("createEvent on the compiled path", () => {
     for (const event of [
       createEvent("interaction.recorded.v1", strange),
       createEvent("decision.made.v1", decision({ topPropensity: null, topOfferId: null })),
+      // The envelope's own strings (subject, tenantid, partitionkey come from the payload; source).
+      createEvent("decision.made.v1", decision({ customerId: 'c "1"\\', tenantId: "t\u0001\ud83d\ude00" }), { source: 'svc "a"\n' }),
+      createEvent("interaction.recorded.v1", interaction({ customerId: "\udc00", tenantId: "plain" }), { source: "\u001f" }),
     ]) {
       expect(serializeEvent(event)).toBe(JSON.stringify(event));
       expect(JSON.parse(serializeEvent(event))).toEqual(JSON.parse(JSON.stringify(event)));
