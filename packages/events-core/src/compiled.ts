@@ -72,6 +72,19 @@ function kinds(schema: Schema): { string: boolean; nullable: boolean } {
   return { string: types.includes("string"), nullable: types.includes("null") };
 }
 
+/**
+ * A string the schema lets through can never need escaping: an enum or const of plain values, or an
+ * RFC 3339 date-time checked by its pattern (digits, "-", ":", "T", ".", "Z", "+" only). Those are
+ * not scanned at all (a timestamp is the longest field of most payloads).
+ */
+function alwaysPlain(schema: Schema): boolean {
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as Schema[]).every((o) => o.type === "null" || alwaysPlain(o));
+  if (schema.type !== "string") return true;
+  if (schema.const !== undefined) return !needsEscape(String(schema.const));
+  if (Array.isArray(schema.enum)) return schema.enum.every((e) => !needsEscape(String(e)));
+  return schema.format === "date-time" && typeof schema.pattern === "string";
+}
+
 /** A JS expression writing `v` (already checked against `schema`) as JSON; `clean`: no string needs escaping. */
 function writer(schema: Schema, v: string, clean: boolean): string {
   const { string, nullable } = kinds(schema);
@@ -137,7 +150,7 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
   // JSON.stringify per string only when one of them does need escaping.
   const strings = names.flatMap((n, i) => {
     const k = kinds(properties[n] as Schema);
-    if (!k.string) return [];
+    if (!k.string || alwaysPlain(properties[n] as Schema)) return [];
     return [k.nullable ? `(v${i} !== null && e(v${i}))` : `e(v${i})`];
   });
   const text = (clean: boolean) =>
