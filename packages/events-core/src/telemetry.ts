@@ -76,24 +76,49 @@ export function messagingSystem(backend: string): string {
   return SYSTEMS[backend] ?? backend;
 }
 
-/** An SDK (or anything else) registered with the API: only then can any work here matter. */
-function registered(): boolean {
-  return api !== undefined && g[GLOBAL] !== undefined;
+/**
+ * The API, when an SDK (or anything else) registered with it: only then can any work here matter.
+ * Undefined otherwise, after one property read (the whole cost of telemetry without an SDK).
+ */
+function registeredApi(): typeof Otel | undefined {
+  return g[GLOBAL] === undefined ? undefined : api;
 }
 
 /** The cheap guard for callers: false means no telemetry call can do anything (no SDK registered). */
-export const telemetryRegistered: () => boolean = registered;
+export function telemetryRegistered(): boolean {
+  return registeredApi() !== undefined;
+}
+
+interface ActiveTelemetry {
+  otel: typeof Otel;
+  /** Undefined when no tracer provider is registered (then no span is started at all). */
+  tracer: Otel.Tracer | undefined;
+  /** Undefined when no meter provider is registered. */
+  meters: Instruments | undefined;
+}
+
+/**
+ * What the hooks work with: the API, the tracer and the instruments registered now. Undefined when
+ * neither a tracer nor a meter provider is registered, and then reached after one property read and
+ * no allocation: the hot path without an SDK stays as cheap as before.
+ */
+function activeTelemetry(): ActiveTelemetry | undefined {
+  const otel = registeredApi();
+  if (otel === undefined) return undefined;
+  const tracer = activeTracer(otel);
+  const meters = instruments(otel);
+  return tracer === undefined && meters === undefined ? undefined : { otel, tracer, meters };
+}
 
 // ---- traces ------------------------------------------------------------------------------------
 
 let noopTracerProvider: Otel.TracerProvider | undefined;
 
 /** A tracer when a tracer provider is registered, else undefined (then no span is started at all). */
-function activeTracer(): Otel.Tracer | undefined {
-  if (!registered() || api === undefined) return undefined;
-  const provider = api.trace.getTracerProvider();
-  if (provider instanceof api.ProxyTracerProvider) {
-    noopTracerProvider ??= new api.ProxyTracerProvider().getDelegate();
+function activeTracer(otel: typeof Otel): Otel.Tracer | undefined {
+  const provider = otel.trace.getTracerProvider();
+  if (provider instanceof otel.ProxyTracerProvider) {
+    noopTracerProvider ??= new otel.ProxyTracerProvider().getDelegate();
     if (provider.getDelegate() === noopTracerProvider) return undefined;
   }
   return provider.getTracer(SCOPE, VERSION);
@@ -135,17 +160,18 @@ export function spanContextOf(traceparent: string | undefined): TraceContext | u
  * once, whose context becomes the envelope's traceparent (the message creation context).
  */
 export function creationTraceparent(topic: string, id: string): string | undefined {
-  if (!registered() || api === undefined) return undefined;
-  const parent = api.context.active();
-  const parentSpan = api.trace.getSpan(parent);
-  if (parentSpan === undefined || !api.isSpanContextValid(parentSpan.spanContext())) return undefined;
-  const tracer = activeTracer();
+  const otel = registeredApi();
+  if (otel === undefined) return undefined;
+  const parent = otel.context.active();
+  const parentSpan = otel.trace.getSpan(parent);
+  if (parentSpan === undefined || !otel.isSpanContextValid(parentSpan.spanContext())) return undefined;
+  const tracer = activeTracer(otel);
   // A propagated context and no tracer: carry the caller's context rather than none.
   if (tracer === undefined) return traceparentOf(parentSpan.spanContext());
   const span = tracer.startSpan(
     `create ${topic}`,
     {
-      kind: api.SpanKind.PRODUCER,
+      kind: otel.SpanKind.PRODUCER,
       attributes: {
         [ATTR.operationType]: "create",
         [ATTR.operationName]: "create",
@@ -194,11 +220,9 @@ export function startSend(
   destinationOf: (event: DomainEvent) => string,
   batch: boolean,
 ): SendScope | undefined {
-  if (!registered() || api === undefined) return undefined;
-  const otel = api;
-  const tracer = activeTracer();
-  const meters = instruments();
-  if (tracer === undefined && meters === undefined) return undefined;
+  const telemetry = activeTelemetry();
+  if (telemetry === undefined) return undefined;
+  const { otel, tracer, meters } = telemetry;
   const started = performance.now();
   const system = messagingSystem(backend);
   let destination: string | undefined;
@@ -288,11 +312,9 @@ export function startProcess(
   destination: string,
   group: string | undefined,
 ): ProcessScope | undefined {
-  if (!registered() || api === undefined) return undefined;
-  const otel = api;
-  const tracer = activeTracer();
-  const meters = instruments();
-  if (tracer === undefined && meters === undefined) return undefined;
+  const telemetry = activeTelemetry();
+  if (telemetry === undefined) return undefined;
+  const { otel, tracer, meters } = telemetry;
   const started = performance.now();
   const attributes: Otel.Attributes = {
     [ATTR.system]: messagingSystem(backend),
@@ -374,13 +396,13 @@ const gauges = new Set<GaugeRegistration>();
  * The instruments on the meter provider registered now, made again when another one is registered
  * (the metrics API has no proxy: a meter taken before the SDK started would stay a no-op).
  */
-function instruments(): Instruments | undefined {
-  if (!registered() || api === undefined) return undefined;
-  const provider = api.metrics.getMeterProvider();
+function instruments(otel: typeof Otel | undefined = registeredApi()): Instruments | undefined {
+  if (otel === undefined) return undefined;
+  const provider = otel.metrics.getMeterProvider();
   if (provider === currentProvider) return current;
   currentProvider = provider;
   const meter = provider.getMeter(SCOPE, VERSION);
-  noopCounter ??= api.createNoopMeter().createCounter("noop");
+  noopCounter ??= otel.createNoopMeter().createCounter("noop");
   const sentMessages = meter.createCounter(METRIC.sentMessages, {
     unit: "{message}",
     description: "Messages the producer attempted to send to the broker",
