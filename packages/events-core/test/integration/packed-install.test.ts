@@ -25,7 +25,17 @@ describe("packed @kaireon/events-core in a project without backends", () => {
     const zodDir = dirname(createRequire(join(pkgDir, "package.json")).resolve("zod/package.json"));
     const zodVersion = (JSON.parse(readFileSync(join(zodDir, "package.json"), "utf8")) as { version: string }).version;
     expect(zodVersion).toMatch(/^4\./);
-    execFileSync("tar", ["czf", join(scratch, "zod.tgz"), "--dereference", "--hard-dereference", "-C", dirname(zodDir), "--transform", "s,^zod,package,", "zod"]);
+    execFileSync("tar", [
+      "czf",
+      join(scratch, "zod.tgz"),
+      "--dereference",
+      "--hard-dereference",
+      "-C",
+      dirname(zodDir),
+      "--transform",
+      "s,^zod,package,",
+      "zod",
+    ]);
     writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
     execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error", `./${tarball}`, "./zod.tgz"], {
       cwd: scratch,
