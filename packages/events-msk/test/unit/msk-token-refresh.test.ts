@@ -49,7 +49,7 @@ describe("MskIamTokenProvider", () => {
     clock.now += 1 * MIN + 1; // 12 min + 1 ms: inside the 3 min margin
     expect((await provider.token()).value).toBe(first.value); // still valid: served while the refresh runs
     expect(signer.calls).toHaveLength(2);
-    await vi.waitFor(() => expect(provider.stats().generated).toBe(2));
+    await vi.waitFor(() => expect(provider.stats().generated).toBe(2)); // counted once the new token is cached
     const second = await provider.token();
     expect(second.value).not.toBe(first.value);
     expect(signer.calls).toHaveLength(2);
