@@ -157,26 +157,32 @@ export class MskIamTokenProvider {
   readonly oauthBearerProvider = async (): Promise<{ value: string }> => ({ value: (await this.token()).value });
 
   /**
-   * A token valid for at least `minValidityMs`; makes a new one when the cached one is due. While
-   * another request's refresh is running, a still-valid cached token is served at once.
+   * A token valid for at least `minValidityMs`. Once the cached one is due for refresh but still
+   * valid, it is served at once and the refresh runs in the background (bounded by refreshTimeoutMs;
+   * a failure is logged and the next request tries again): kafkajs holds a broker's lock while it
+   * waits here, so a slow STS must not stall an authentication that has a good token. Only when no
+   * valid token is cached does the request wait for the signer.
    */
   async token(): Promise<MskToken> {
     const cached = this.current;
     if (cached && this.now() < cached.refreshAt) return this.serve(cached);
-    if (cached && this.inflight && this.usable(cached)) return this.serve(cached);
-    try {
-      return this.serve(await this.refresh());
-    } catch (error) {
-      // STS or the credential source hiccuped: the cached token still works until it expires.
-      if (cached && this.usable(cached)) {
-        this.logger.warn("[msk] IAM token refresh failed; using the cached token until it expires", {
-          expiresInMs: cached.expiresAt - this.now(),
-          error: (error as Error)?.message,
-        });
-        return this.serve(cached);
-      }
-      throw error;
+    if (cached && this.usable(cached)) {
+      this.refreshInBackground(cached);
+      return this.serve(cached);
     }
+    return this.serve(await this.refresh());
+  }
+
+  /** Starts (or joins) the refresh without waiting for it; its failure is logged, never thrown. */
+  private refreshInBackground(cached: MskToken): void {
+    if (this.inflight) return;
+    this.refresh().catch((error: unknown) => {
+      // STS or the credential source hiccuped: the cached token still works until it expires.
+      this.logger.warn("[msk] IAM token refresh failed; using the cached token until it expires", {
+        expiresInMs: cached.expiresAt - this.now(),
+        error: (error as Error)?.message,
+      });
+    });
   }
 
   /** Forget the cached token (e.g. after the broker rejected it); the next request makes a new one. */

@@ -27,6 +27,24 @@ export function testClients(): KafkaClientName[] {
   return wanted as KafkaClientName[];
 }
 
+const allListeners: Listener[] = ["plaintext", "sasl-plain", "sasl-scram-sha-512", "tls", "sasl-ssl-scram-sha-512"];
+
+/**
+ * The listeners besides PLAINTEXT that the listener smokes and wrong-password cases run on: all, or
+ * those KAFKA_TEST_LISTENERS names (CI's Kafka 3.9 step runs MSK's SASL_SSL SCRAM only there).
+ */
+export function testListeners(): Listener[] {
+  const others = allListeners.filter((l) => l !== "plaintext");
+  const wanted = (process.env.KAFKA_TEST_LISTENERS ?? "")
+    .split(",")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (wanted.length === 0) return others;
+  for (const l of wanted)
+    if (!(others as string[]).includes(l)) throw new Error(`KAFKA_TEST_LISTENERS: ${l} is not one of ${others.join(", ")}`);
+  return others.filter((l) => wanted.includes(l));
+}
+
 function need(name: string): string {
   const value = process.env[name];
   if (!value)

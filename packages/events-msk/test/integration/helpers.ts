@@ -3,6 +3,9 @@
 // while a real MSK cluster always adds TLS (port 9096). When the broker script also offers a SASL_SSL
 // listener (KAFKA_TEST_SASL_TLS_BROKERS, signed by KAFKA_TEST_TLS_CA_FILE), SCRAM runs over TLS as on MSK.
 
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { requireService, silentLogger, uniqueName } from "@kaireon/events-testkit";
 
 function need(name: string): string {
@@ -121,8 +124,6 @@ export async function startStsRecorder(
   emulator: string,
 ): Promise<{ endpoint: string; registered: () => number; close: () => Promise<void> }> {
   const { createServer } = await import("node:http");
-  const { writeFileSync } = await import("node:fs");
-  const { join } = await import("node:path");
   let registered = 0;
   const field = (text: string, name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(text)?.[1];
   const server = createServer((req, res) => {
@@ -144,13 +145,13 @@ export async function startStsRecorder(
         const id = field(body, "AccessKeyId");
         const secretAccessKey = field(body, "SecretAccessKey");
         if (id && secretAccessKey) {
-          const credentials = {
+          registerCredentials(iam, {
+            accessKeyId: id,
             secretAccessKey,
             sessionToken: field(body, "SessionToken"),
-            expiration: field(body, "Expiration"),
-            principal: field(body, "Arn"),
-          };
-          writeFileSync(join(iam.credentialsDir, `${id}.json`), JSON.stringify(credentials), { mode: 0o600 });
+            expiration: new Date(field(body, "Expiration") ?? ""),
+            ...(field(body, "Arn") ? { principal: field(body, "Arn") as string } : {}),
+          });
           registered++;
         }
         res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "text/xml" });
@@ -167,4 +168,68 @@ export async function startStsRecorder(
     registered: () => registered,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Credentials STS issued, as the IAM listener's validator needs them (what STS would tell MSK). */
+export interface IssuedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration: Date;
+  principal?: string;
+}
+
+/** Tells the IAM listener's validator about credentials STS issued: their secret, session token and expiry. */
+export function registerCredentials(iam: IamListener, c: IssuedCredentials): void {
+  writeFileSync(
+    join(iam.credentialsDir, `${c.accessKeyId}.json`),
+    JSON.stringify({
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiration: c.expiration.toISOString(),
+      principal: c.principal,
+    }),
+    { mode: 0o600 },
+  );
+}
+
+/**
+ * Role credentials from the AWS emulator's STS that last `seconds` (moto has no 900 s minimum),
+ * registered with the validator with that expiry: a token they sign lives at most that long, and the
+ * broker refuses it afterwards. Returns a function that assumes the role again each call.
+ */
+export function shortRoleCredentials(
+  iam: IamListener,
+  emulator: string,
+  role: { name: string; sessionName: string; seconds: number },
+): () => Promise<IssuedCredentials> {
+  const sts = new STSClient({
+    endpoint: emulator,
+    region: iam.region,
+    credentials: { accessKeyId: "AKIAKAIREONCALLER001", secretAccessKey: "moto-does-not-verify" },
+  });
+  return async () => {
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::123456789012:role/${role.name}`,
+        RoleSessionName: role.sessionName,
+        DurationSeconds: role.seconds,
+      }),
+    );
+    const c = out.Credentials as { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: Date };
+    const issued: IssuedCredentials = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+      ...(out.AssumedRoleUser?.Arn ? { principal: out.AssumedRoleUser.Arn } : {}),
+    };
+    registerCredentials(iam, issued);
+    return issued;
+  };
+}
+
+/** The query of an MSK IAM token (a base64url presigned URL). */
+export function decodeToken(token: string): URLSearchParams {
+  return new URL(Buffer.from(token, "base64url").toString("utf8")).searchParams;
 }

@@ -5,15 +5,21 @@
 // test tells the validator the session's expiry through KAFKA_TEST_IAM_CREDENTIALS_DIR, because
 // moto's state shows a role session's secret but not its expiry (what STS would tell MSK).
 
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { EventsError } from "@kaireon/events-core";
 import { requireService, sampleDecision } from "@kaireon/events-testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createMskIamTokenProvider, createMskPublisher, type MskTokenGenerator, readMskOptions } from "../../src/index.js";
 import { signMskToken } from "../../src/msk-iam-token.js";
-import { type IamListener, iamEnv, iamListener, mskClients, quiet, uniquePrefix } from "./helpers.js";
+import {
+  decodeToken as decode,
+  type IamListener,
+  iamEnv,
+  iamListener,
+  mskClients,
+  quiet,
+  shortRoleCredentials,
+  uniquePrefix,
+} from "./helpers.js";
 
 let iam: IamListener;
 let endpoint: string;
@@ -25,32 +31,8 @@ beforeAll(async () => {
 });
 
 /** Role credentials from moto's STS that last `seconds`, registered with the validator with that expiry. */
-async function shortCredentials(seconds: number) {
-  const sts = new STSClient({
-    endpoint,
-    region: iam.region,
-    credentials: { accessKeyId: "AKIAKAIREONCALLER001", secretAccessKey: "moto-does-not-verify" },
-  });
-  const out = await sts.send(
-    new AssumeRoleCommand({ RoleArn: "arn:aws:iam::123456789012:role/kaireon-short", RoleSessionName: "short", DurationSeconds: seconds }),
-  );
-  const c = out.Credentials as { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: Date };
-  writeFileSync(
-    join(iam.credentialsDir, `${c.AccessKeyId}.json`),
-    JSON.stringify({
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration.toISOString(),
-      principal: out.AssumedRoleUser?.Arn,
-    }),
-    { mode: 0o600 },
-  );
-  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
-}
-
-function decode(token: string): URLSearchParams {
-  return new URL(Buffer.from(token, "base64url").toString("utf8")).searchParams;
-}
+const shortCredentials = (seconds: number) =>
+  shortRoleCredentials(iam, endpoint, { name: "kaireon-short", sessionName: "short", seconds })();
 
 async function waitUntil(time: number): Promise<void> {
   while (Date.now() < time) await new Promise((r) => setTimeout(r, Math.min(500, time - Date.now() + 10)));

@@ -9,11 +9,10 @@
 // 10 s before the session ends); the figures printed give the authentications, tokens signed, failed
 // publishes and the connection errors kafkajs logged, per client.
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { ensureTopics } from "@kaireon/events-kafka";
 import { requireService, sampleDecision } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
@@ -28,7 +27,7 @@ import {
   toKafkaOptions,
 } from "../../src/index.js";
 import { signMskToken } from "../../src/msk-iam-token.js";
-import { type IamListener, iamEnv, iamListener, mskClients, uniquePrefix, useIamTestKey } from "./helpers.js";
+import { type IamListener, iamEnv, iamListener, mskClients, shortRoleCredentials, uniquePrefix, useIamTestKey } from "./helpers.js";
 
 const TOKEN_SECONDS = 20;
 const RUN_SECONDS = Number(process.env.KAIREON_MSK_REAUTH_SECONDS ?? 30);
@@ -44,37 +43,11 @@ beforeAll(async () => {
 
 /** A token generator: new STS role credentials for TOKEN_SECONDS per token, the validator told their expiry. */
 function shortLivedTokens(client: string, signed: { accessKeyId: string; expiresAt: number }[]): MskTokenGenerator {
-  const sts = new STSClient({
-    endpoint,
-    region: iam.region,
-    credentials: { accessKeyId: "AKIAKAIREONCALLER001", secretAccessKey: "moto-does-not-verify" },
-  });
+  const credentials = shortRoleCredentials(iam, endpoint, { name: "kaireon-reauth", sessionName: client, seconds: TOKEN_SECONDS });
   return async ({ region }) => {
-    const out = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: "arn:aws:iam::123456789012:role/kaireon-reauth",
-        RoleSessionName: client,
-        DurationSeconds: TOKEN_SECONDS,
-      }),
-    );
-    const c = out.Credentials as { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: Date };
-    writeFileSync(
-      join(iam.credentialsDir, `${c.AccessKeyId}.json`),
-      JSON.stringify({
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration.toISOString(),
-        principal: out.AssumedRoleUser?.Arn,
-      }),
-      { mode: 0o600 },
-    );
-    const token = await signMskToken(region, async () => ({
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-    }));
-    signed.push({ accessKeyId: c.AccessKeyId, expiresAt: token.expiryTime });
+    const c = await credentials();
+    const token = await signMskToken(region, async () => c);
+    signed.push({ accessKeyId: c.accessKeyId, expiresAt: token.expiryTime });
     return token;
   };
 }

@@ -47,7 +47,10 @@ describe("the kafkajs configuration of MSK", () => {
     expect(await provider()).toEqual({ value: "token-us-west-2-1" });
     expect(await provider()).toEqual({ value: "token-us-west-2-1" });
     clock.now += 13 * 60_000;
-    expect(await provider()).toEqual({ value: "token-us-west-2-2" });
+    // Due for refresh but still valid (2 min left): served at once while the new one is signed.
+    expect(await provider()).toEqual({ value: "token-us-west-2-1" });
+    await vi.waitFor(async () => expect(await provider()).toEqual({ value: "token-us-west-2-2" }));
+    expect(made).toBe(2);
     expect(publisher.backend).toBe("msk");
     await publisher.close();
   });

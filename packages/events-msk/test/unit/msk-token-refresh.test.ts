@@ -37,7 +37,7 @@ function fakeSigner(clock: { now: number }, options: { credentialsLifetime?: num
 const expiryOf = (value: string) => (JSON.parse(Buffer.from(value, "base64url").toString()) as { expiryTime: number }).expiryTime;
 
 describe("MskIamTokenProvider", () => {
-  it("caches the token and refreshes it 3 min before it expires", async () => {
+  it("caches the token and refreshes it 3 min before it expires (in the background: the due request gets the valid cached one)", async () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
     const signer = fakeSigner(clock);
     const provider = createMskIamTokenProvider({ region: "us-east-1", now: () => clock.now, generate: signer.generate });
@@ -47,10 +47,13 @@ describe("MskIamTokenProvider", () => {
     expect((await provider.token()).value).toBe(first.value);
     expect(signer.calls).toHaveLength(1);
     clock.now += 1 * MIN + 1; // 12 min + 1 ms: inside the 3 min margin
+    expect((await provider.token()).value).toBe(first.value); // still valid: served while the refresh runs
+    expect(signer.calls).toHaveLength(2);
+    await vi.waitFor(() => expect(provider.stats().generated).toBe(2)); // counted once the new token is cached
     const second = await provider.token();
     expect(second.value).not.toBe(first.value);
     expect(signer.calls).toHaveLength(2);
-    expect(provider.stats()).toEqual({ generated: 2, served: 3, failures: 0 });
+    expect(provider.stats()).toEqual({ generated: 2, served: 4, failures: 0 });
   });
 
   it("a long-lived client (3 days of connects and re-authentications) never gets an expired or nearly expired token", async () => {
@@ -108,7 +111,7 @@ describe("MskIamTokenProvider", () => {
     signer.failWith(new Error("STS throttled"));
     clock.now += 13 * MIN;
     expect((await provider.token()).value).toBe(first.value);
-    expect(warnings.join()).toContain("IAM token refresh failed");
+    await vi.waitFor(() => expect(warnings.join()).toContain("IAM token refresh failed"));
     clock.now = first.expiresAt - 5_000; // less than the 10 s minimum left
     await expect(provider.token()).rejects.toMatchObject({ code: "AUTH_FAILED", backend: "msk" });
     await expect(provider.token()).rejects.toThrow(/could not sign an IAM auth token: STS throttled/);
@@ -193,7 +196,7 @@ describe("MskIamTokenProvider: a hung signer and short tokens", () => {
     expect(provider.stats().failures).toBe(1);
   });
 
-  it("while a refresh hangs, the valid cached token is served at once; the refresher falls back to it after the timeout", async () => {
+  it("while a refresh hangs, the valid cached token is served at once, also to the request that started it; the refresh gives up after refreshTimeoutMs, logged without a credential", async () => {
     vi.useFakeTimers();
     const clock = { now: 0 };
     const signer = hangingSigner(clock);
@@ -203,17 +206,47 @@ describe("MskIamTokenProvider: a hung signer and short tokens", () => {
     const first = await provider.token();
     signer.state.hang = true;
     clock.now = first.refreshAt + 1;
+    // The request that finds the token due (kafkajs holds that broker's lock while it waits).
     const refresher = provider.token();
-    // Another broker connection authenticates meanwhile (kafkajs holds that broker's lock while it waits).
+    expect(await settled(refresher), "the request that started the refresh waited on the hung signer").toBe(true);
+    expect((await refresher).value).toBe(first.value);
+    // Another broker connection authenticates meanwhile.
     const other = provider.token();
     expect(await settled(other), "a second caller waited on the hung refresh").toBe(true);
     expect((await other).value).toBe(first.value);
-    expect(signer.state.calls).toBe(2); // single flight still: the second caller started no signer call
+    expect(signer.state.calls).toBe(2); // single flight: the second caller started no signer call
+    expect(warnings).toEqual([]);
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(await settled(refresher)).toBe(true);
-    expect((await refresher).value).toBe(first.value);
     expect(warnings.join()).toContain("IAM token refresh failed");
+    expect(warnings.join()).toContain("did not answer within 10000 ms");
     expect(warnings.join()).not.toContain(first.value);
+    expect(provider.stats().failures).toBe(1);
+    // The hung attempt is forgotten: once the signer answers again the next due request refreshes.
+    signer.state.hang = false;
+    expect((await provider.token()).value).toBe(first.value);
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await provider.token()).value).toMatch(/^tok-2-/);
+    expect(signer.state.calls).toBe(3);
+  });
+
+  it("an expired cached token is never served: with no valid token the request waits for the signer, bounded", async () => {
+    vi.useFakeTimers();
+    const clock = { now: 0 };
+    const signer = hangingSigner(clock);
+    const provider = createMskIamTokenProvider({
+      region: "us-east-1",
+      now: () => clock.now,
+      generate: signer.generate,
+      refreshTimeoutMs: 2000,
+    });
+    const first = await provider.token();
+    signer.state.hang = true;
+    clock.now = first.expiresAt - 9_999; // less than minValidityMs (10 s) left
+    const pending = provider.token();
+    pending.catch(() => {});
+    expect(await settled(pending)).toBe(false);
+    await vi.advanceTimersByTimeAsync(2000);
+    await expect(pending).rejects.toMatchObject({ code: "AUTH_FAILED", details: { timedOut: true } });
   });
 
   it("after a timed-out refresh the next call signs again (the hung attempt is forgotten)", async () => {
