@@ -60,7 +60,11 @@ test("otelcol: the image is tooling/services/otelcol.sh's OTELCOL_VERSION, the r
   assert.ok(pinned, "tooling/services/otelcol.sh: no default OTELCOL_VERSION line");
   assert.equal(tag("otelcol"), pinned, `docker-compose.yml otelcol: ${services.otelcol.image}, otelcol.sh runs ${pinned}`);
   const gomod = readFileSync(join(root, "tooling/otelcol/go.mod"), "utf8");
-  for (const module of ["go.opentelemetry.io/collector/otelcol", "go.opentelemetry.io/collector/receiver/otlpreceiver", "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"]) {
+  for (const module of [
+    "go.opentelemetry.io/collector/otelcol",
+    "go.opentelemetry.io/collector/receiver/otlpreceiver",
+    "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter",
+  ]) {
     const version = new RegExp(`^\\s*${module.replaceAll(".", "\\.")} v(\\S+)`, "m").exec(gomod)?.[1];
     assert.equal(version, pinned, `tooling/otelcol/go.mod: ${module} v${version}, otelcol.sh says ${pinned}`);
   }

@@ -9,7 +9,10 @@ import { collectorReceiver, expectJourney } from "./e2e-telemetry.js";
 
 it("the demo exports with OTEL_EXPORTER_OTLP_ENDPOINT to the collector: the journey's spans, the metrics with their units", async () => {
   const REDIS_URL = await requireService({ variable: "REDIS_URL", name: "Redis" });
-  const endpoint = await requireService({ variable: "OTELCOL_OTLP_HTTP_ENDPOINT", name: "OpenTelemetry Collector (KAIREON_SERVICES=otelcol)" });
+  const endpoint = await requireService({
+    variable: "OTELCOL_OTLP_HTTP_ENDPOINT",
+    name: "OpenTelemetry Collector (KAIREON_SERVICES=otelcol)",
+  });
   const outputDir = await requireService({ variable: "OTELCOL_OUTPUT_DIR", name: "OpenTelemetry Collector's output folder" });
   // Its own service name: the collector writes this run's telemetry to a file of its own.
   const collector = collectorReceiver(endpoint, outputDir, `kaireon-demo-collector-${Date.now().toString(36)}`);

@@ -52,9 +52,7 @@ it("with the ioredis instrumentation: one send span per pipeline, its commands u
   try {
     const request = trace.getTracer("test").startSpan("POST /api/v1/respond", { kind: SpanKind.SERVER });
     const events = context.with(trace.setSpan(context.active(), request), () =>
-      Array.from({ length: 5 }, (_, i) =>
-        createEvent("interaction.recorded.v1", sampleInteraction({ customerId: `c-${i}` })),
-      ),
+      Array.from({ length: 5 }, (_, i) => createEvent("interaction.recorded.v1", sampleInteraction({ customerId: `c-${i}` }))),
     );
     request.end();
     await Promise.all(events.map((e) => publisher.publishEvent(e)));

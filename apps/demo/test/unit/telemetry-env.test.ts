@@ -15,7 +15,9 @@ describe("metricExportTiming", () => {
     });
   });
   it("a value that is no positive whole number: an error naming the variable and the fix", () => {
-    expect(() => metricExportTiming({ OTEL_METRIC_EXPORT_INTERVAL: "5s" })).toThrow(/OTEL_METRIC_EXPORT_INTERVAL="5s".*set e\.g\. OTEL_METRIC_EXPORT_INTERVAL=60000/);
+    expect(() => metricExportTiming({ OTEL_METRIC_EXPORT_INTERVAL: "5s" })).toThrow(
+      /OTEL_METRIC_EXPORT_INTERVAL="5s".*set e\.g\. OTEL_METRIC_EXPORT_INTERVAL=60000/,
+    );
     expect(() => metricExportTiming({ OTEL_METRIC_EXPORT_TIMEOUT: "-1" })).toThrow(/OTEL_METRIC_EXPORT_TIMEOUT/);
   });
 });
