@@ -39,7 +39,13 @@ it("with the kafkajs instrumentation: one send per batch (kafkajs' per-record se
   const { createEvent, loadPublisher, loadSubscriber, silentLogger } = await import("@kaireon/events-core");
   const { backend, ensureTopics } = await import("@kaireon/events-kafka");
   const run = `otel-kafkajs-${Date.now()}`;
-  const env = { EVENT_PUBLISHER: "kafka", KAFKA_CLIENT: "kafkajs", KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: `${run}.`, KAFKA_CONSUMER_GROUP_ID: run };
+  const env = {
+    EVENT_PUBLISHER: "kafka",
+    KAFKA_CLIENT: "kafkajs",
+    KAFKA_BROKERS,
+    KAFKA_TOPIC_PREFIX: `${run}.`,
+    KAFKA_CONSUMER_GROUP_ID: run,
+  };
   await ensureTopics(backend.fromEnv(env)!, { partitions: 1, logger: silentLogger });
   const subscriber = await loadSubscriber(env, { logger: silentLogger });
   const received: string[] = [];
