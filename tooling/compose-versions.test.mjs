@@ -1,5 +1,6 @@
 // docker-compose.yml runs the service versions tooling/services runs, so a user with Docker tests
-// against what CI tests: moto and Kafka at the scripts' pins (MOTO_VERSION, KAFKA_VERSION), Redis and
+// against what CI tests: moto, Kafka and the OpenTelemetry Collector at the scripts' pins (MOTO_VERSION,
+// KAFKA_VERSION, OTELCOL_VERSION — and tooling/otelcol's Go modules at that release), Redis and
 // PostgreSQL at the line of Debian's package the scripts run (the installed server, else the one apt
 // would install). Also: the file is valid YAML (no duplicate key), every service has an image or a
 // build, and every published port binds 127.0.0.1 only. `docker-compose config` (.ci/run) checks the
@@ -52,6 +53,21 @@ test("kafka: the image is tooling/services/kafka.sh's default KAFKA_VERSION", ()
   const pinned = /^KAFKA_VERSION="\$\{KAFKA_VERSION:-([^}]+)\}"/m.exec(script("kafka"))?.[1];
   assert.ok(pinned, "tooling/services/kafka.sh: no default KAFKA_VERSION line");
   assert.equal(tag("kafka"), pinned, `docker-compose.yml kafka: apache/kafka:${tag("kafka")}, kafka.sh runs ${pinned}`);
+});
+
+test("otelcol: the image is tooling/services/otelcol.sh's OTELCOL_VERSION, the release tooling/otelcol builds", () => {
+  const pinned = /^OTELCOL_VERSION="\$\{OTELCOL_VERSION:-([^}]+)\}"/m.exec(script("otelcol"))?.[1];
+  assert.ok(pinned, "tooling/services/otelcol.sh: no default OTELCOL_VERSION line");
+  assert.equal(tag("otelcol"), pinned, `docker-compose.yml otelcol: ${services.otelcol.image}, otelcol.sh runs ${pinned}`);
+  const gomod = readFileSync(join(root, "tooling/otelcol/go.mod"), "utf8");
+  for (const module of [
+    "go.opentelemetry.io/collector/otelcol",
+    "go.opentelemetry.io/collector/receiver/otlpreceiver",
+    "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter",
+  ]) {
+    const version = new RegExp(`^\\s*${module.replaceAll(".", "\\.")} v(\\S+)`, "m").exec(gomod)?.[1];
+    assert.equal(version, pinned, `tooling/otelcol/go.mod: ${module} v${version}, otelcol.sh says ${pinned}`);
+  }
 });
 
 test("redis: the image's line is the redis-server tooling/services/redis.sh runs", () => {

@@ -42,7 +42,9 @@ export async function startTelemetry(env: Env, { prometheus }: { prometheus: boo
   if (pull) readers.push(pull);
   if (otlpMetrics) {
     const { OTLPMetricExporter } = await import("@opentelemetry/exporter-metrics-otlp-http");
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() }));
+    // A reader made here is not configured by the SDK: the export interval and timeout variables are
+    // read here (without it, every 60 s whatever OTEL_METRIC_EXPORT_INTERVAL said).
+    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), ...metricExportTiming(env) }));
   }
   if (!traces && readers.length === 0) return undefined;
 
@@ -79,6 +81,20 @@ export async function startTelemetry(env: Env, { prometheus }: { prometheus: boo
       : {}),
     shutdown: () => shutdown().catch(() => {}),
   };
+}
+
+/** OTEL_METRIC_EXPORT_INTERVAL / _TIMEOUT (ms; the spec's defaults 60000 / 30000), the timeout at most the interval. */
+export function metricExportTiming(env: Env): { exportIntervalMillis: number; exportTimeoutMillis: number } {
+  const read = (name: string, fallback: number) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`${name}="${raw}" is not a positive whole number of milliseconds — set e.g. ${name}=${fallback}, or leave it unset`);
+    return value;
+  };
+  const exportIntervalMillis = read("OTEL_METRIC_EXPORT_INTERVAL", 60_000);
+  return { exportIntervalMillis, exportTimeoutMillis: Math.min(read("OTEL_METRIC_EXPORT_TIMEOUT", 30_000), exportIntervalMillis) };
 }
 
 const headerGetter: TextMapGetter<Headers> = {

@@ -1,11 +1,14 @@
-// The receiving end of the demo's OTLP export for the end-to-end tests: an OTLP/HTTP server (JSON
-// encoding, OTEL_EXPORTER_OTLP_PROTOCOL=http/json) on 127.0.0.1 that keeps what it is sent. The demo's
-// real SDK and exporters send to it — the server spans of the API, the create spans, the relay's send
-// spans (from its worker thread), the live view's process spans — and the journey is asserted on them.
-// A stand-in for a collector: no collector or Jaeger build fits CI's time (see the demo README).
+// The receiving end of the demo's OTLP export for the end-to-end tests. Two of them, read the same way
+// (OTLP/JSON): an OTLP/HTTP server in the test process that keeps what it is sent (every backend's
+// scenario), and the real OpenTelemetry Collector of tooling/services/otelcol.sh, read back from the
+// file it writes per service.name (e2e-collector.test.ts). The demo's real SDK and exporters send to
+// them — the server spans of the API, the create spans, the relay's send spans (from its worker
+// thread), the live view's process spans — and the journey is asserted on them.
 
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { expect } from "vitest";
 
 export interface OtlpSpan {
@@ -30,41 +33,71 @@ function attributesOf(list: Array<{ key: string; value: AnyValue }> | undefined)
   return out;
 }
 
+export interface OtlpMetric {
+  name: string;
+  unit: string;
+  /** The attributes of each data point. */
+  points: Array<Record<string, string | number | boolean>>;
+}
+
 export interface OtlpReceiver {
   endpoint: string;
   /** The OTEL_* variables that point a demo process at this receiver, exporting soon. */
   env: Record<string, string>;
   spans(): OtlpSpan[];
   metricNames(): Set<string>;
+  /** Every metric received, by name (the last export of each). */
+  metrics(): Map<string, OtlpMetric>;
   close(): Promise<void>;
+}
+
+/** Adds what one OTLP/JSON export request (or one line of the collector's file exporter) carries. */
+function collect(body: any, spans: OtlpSpan[], metrics: Map<string, OtlpMetric>): void {
+  for (const rs of body.resourceSpans ?? [])
+    for (const ss of rs.scopeSpans ?? [])
+      for (const s of ss.spans ?? [])
+        spans.push({
+          traceId: s.traceId,
+          spanId: s.spanId,
+          ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+          name: s.name,
+          kind: s.kind,
+          attributes: attributesOf(s.attributes),
+          links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
+        });
+  for (const rm of body.resourceMetrics ?? [])
+    for (const sm of rm.scopeMetrics ?? [])
+      for (const m of sm.metrics ?? []) {
+        const data = m.histogram ?? m.sum ?? m.gauge ?? m.exponentialHistogram ?? {};
+        metrics.set(m.name, {
+          name: m.name,
+          unit: m.unit ?? "",
+          points: (data.dataPoints ?? []).map((p: { attributes?: Array<{ key: string; value: AnyValue }> }) => attributesOf(p.attributes)),
+        });
+      }
+}
+
+/** The demo's OTEL_* variables for a quick export (spans within 0.1 s, metrics every 0.5 s). */
+function exportEnv(endpoint: string, serviceName: string): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    OTEL_SERVICE_NAME: serviceName,
+    OTEL_BSP_SCHEDULE_DELAY: "100",
+    OTEL_METRIC_EXPORT_INTERVAL: "500",
+  };
 }
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: OtlpSpan[] = [];
-  const metricNames = new Set<string>();
+  const metrics = new Map<string, OtlpMetric>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-        if (req.url === "/v1/traces") {
-          for (const rs of body.resourceSpans ?? [])
-            for (const ss of rs.scopeSpans ?? [])
-              for (const s of ss.spans ?? [])
-                spans.push({
-                  traceId: s.traceId,
-                  spanId: s.spanId,
-                  ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
-                  name: s.name,
-                  kind: s.kind,
-                  attributes: attributesOf(s.attributes),
-                  links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
-                });
-        } else if (req.url === "/v1/metrics") {
-          for (const rm of body.resourceMetrics ?? [])
-            for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) metricNames.add(m.name);
-        }
+        if (req.url === "/v1/traces") collect({ resourceSpans: body.resourceSpans }, spans, metrics);
+        else if (req.url === "/v1/metrics") collect({ resourceMetrics: body.resourceMetrics }, spans, metrics);
         res.writeHead(200, { "content-type": "application/json" }).end("{}");
       } catch {
         res.writeHead(400).end();
@@ -75,16 +108,43 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     endpoint,
-    env: {
-      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_SERVICE_NAME: "kaireon-demo-e2e",
-      OTEL_BSP_SCHEDULE_DELAY: "100",
-      OTEL_METRIC_EXPORT_INTERVAL: "500",
-    },
+    env: { ...exportEnv(endpoint, "kaireon-demo-e2e"), OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
     spans: () => [...spans],
-    metricNames: () => new Set(metricNames),
+    metricNames: () => new Set(metrics.keys()),
+    metrics: () => new Map(metrics),
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The collector of tooling/services/otelcol.sh (OTELCOL_OTLP_HTTP_ENDPOINT): the demo exports to it with
+ * the standard OTEL_EXPORTER_OTLP_ENDPOINT and its own service name; what the collector received is read
+ * from the file its file exporter writes for that service (OTELCOL_OUTPUT_DIR/<service.name>.jsonl).
+ */
+export function collectorReceiver(endpoint: string, outputDir: string, serviceName: string): OtlpReceiver {
+  const file = join(outputDir, `${serviceName}.jsonl`);
+  const read = () => {
+    const spans: OtlpSpan[] = [];
+    const metrics = new Map<string, OtlpMetric>();
+    if (existsSync(file))
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        // The exporter may be mid-line when read: a partial last line is read again next time.
+        if (!line.trim()) continue;
+        try {
+          collect(JSON.parse(line), spans, metrics);
+        } catch {
+          // a line still being written
+        }
+      }
+    return { spans, metrics };
+  };
+  return {
+    endpoint,
+    env: exportEnv(endpoint, serviceName),
+    spans: () => read().spans,
+    metricNames: () => new Set(read().metrics.keys()),
+    metrics: () => read().metrics,
+    close: async () => {},
   };
 }
 

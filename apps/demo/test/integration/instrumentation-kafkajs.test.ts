@@ -1,0 +1,102 @@
+// Our spans beside @opentelemetry/instrumentation-kafkajs, on the real Kafka broker of
+// tooling/services/kafka.sh with events-kafka's kafkajs client (KAFKA_CLIENT=kafkajs): the
+// instrumentation is registered (with the in-memory SDK) before kafkajs is first loaded. What a user
+// who runs both sees (events-kafka's README says the same): one `send` per batch (ours) with kafkajs'
+// per-record `send` PRODUCER spans under it; one `process` per event of ours — and, on the consumer
+// side, kafkajs' own `poll` span per batch with a `process` span per record beside ours: a second
+// process span per message, which this test pins down until events-kafka folds into it.
+import { createRequire } from "node:module";
+import { context, SpanKind, trace } from "@opentelemetry/api";
+import { KafkaJsInstrumentation } from "@opentelemetry/instrumentation-kafkajs";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { type OtelCapture, startOtel } from "../../../../packages/events-core/test/otel.js";
+
+let otel: OtelCapture;
+let instrumentation: KafkaJsInstrumentation;
+
+beforeAll(() => {
+  otel = startOtel();
+  instrumentation = new KafkaJsInstrumentation();
+  // The instrumentation patches kafkajs when it is required (an ESM application registers its import
+  // hook with `node --import`, which this test runner cannot): required once here, from where
+  // events-kafka resolves it, so events-kafka's `import "kafkajs"` gets the same, patched module.
+  const { Kafka } = createRequire(new URL("../../../../packages/events-kafka/package.json", import.meta.url))("kafkajs");
+  expect((Kafka.prototype.producer as { __wrapped?: boolean }).__wrapped, "kafkajs patched by the instrumentation").toBe(true);
+});
+afterAll(async () => {
+  instrumentation?.disable();
+  await otel?.shutdown();
+});
+
+const scopeOf = (s: ReadableSpan) => s.instrumentationScope.name;
+const isOurs = (s: ReadableSpan) => scopeOf(s).startsWith("@kaireon/");
+const isKafkajs = (s: ReadableSpan) => scopeOf(s) === "@opentelemetry/instrumentation-kafkajs";
+
+it("with the kafkajs instrumentation: one send per batch (kafkajs' per-record send spans under it), one process of ours per event, kafkajs' own process per record beside it", async () => {
+  const { requireService, sampleInteraction } = await import("@kaireon/events-testkit");
+  const KAFKA_BROKERS = await requireService({ variable: "KAFKA_BROKERS", name: "Apache Kafka broker" });
+  const { createEvent, loadPublisher, loadSubscriber, silentLogger } = await import("@kaireon/events-core");
+  const { backend, ensureTopics } = await import("@kaireon/events-kafka");
+  const run = `otel-kafkajs-${Date.now()}`;
+  const env = {
+    EVENT_PUBLISHER: "kafka",
+    KAFKA_CLIENT: "kafkajs",
+    KAFKA_BROKERS,
+    KAFKA_TOPIC_PREFIX: `${run}.`,
+    KAFKA_CONSUMER_GROUP_ID: run,
+  };
+  await ensureTopics(backend.fromEnv(env)!, { partitions: 1, logger: silentLogger });
+  const subscriber = await loadSubscriber(env, { logger: silentLogger });
+  const received: string[] = [];
+  const subscription = await subscriber.subscribe(["interaction.recorded.v1"], (event) => {
+    received.push(event.id);
+  });
+  const publisher = await loadPublisher(env, { logger: silentLogger });
+  try {
+    const request = trace.getTracer("test").startSpan("POST /api/v1/respond", { kind: SpanKind.SERVER });
+    const events = context.with(trace.setSpan(context.active(), request), () =>
+      Array.from({ length: 5 }, (_, i) => createEvent("interaction.recorded.v1", sampleInteraction({ customerId: `c-${i}` }))),
+    );
+    request.end();
+    await Promise.all(events.map((e) => publisher.publishEvent(e)));
+    const ids = new Set(events.map((e) => e.id));
+    await expect.poll(() => received.filter((id) => ids.has(id)).length, { timeout: 60_000, interval: 200 }).toBe(5);
+    await expect.poll(() => otel.spans().filter((s) => isOurs(s) && s.name.startsWith("process")).length, { timeout: 10_000 }).toBe(5);
+
+    const spans = otel.spans();
+    const kafkajs = spans.filter(isKafkajs);
+    expect(kafkajs.length).toBeGreaterThan(0);
+    const creates = spans.filter((s) => isOurs(s) && s.name.startsWith("create"));
+    expect(creates).toHaveLength(5);
+    const sends = spans.filter((s) => isOurs(s) && s.name.startsWith("send"));
+    for (const create of creates) {
+      expect(sends.filter((s) => s.links.some((l) => l.context.spanId === create.spanContext().spanId))).toHaveLength(1);
+    }
+    const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+    const sendIds = new Set(sends.map((s) => s.spanContext().spanId));
+    // kafkajs' producer spans: one per record, PRODUCER, all children of our send span.
+    const theirSends = kafkajs.filter((s) => s.kind === SpanKind.PRODUCER);
+    expect(theirSends).toHaveLength(5);
+    for (const s of theirSends) expect(sendIds.has(parentOf(s) ?? "")).toBe(true);
+
+    // Ours: one process span per event, linked to its creation context.
+    const processes = spans.filter((s) => isOurs(s) && s.name.startsWith("process"));
+    for (const create of creates) {
+      expect(processes.filter((s) => s.links.some((l) => l.context.spanId === create.spanContext().spanId))).toHaveLength(1);
+    }
+    // kafkajs' consumer side: a `poll` span per batch, the ambient span around our handler (so our
+    // process spans are its children, linked to the creation context), and a `process` CONSUMER span
+    // per record of its own beside ours — not active around the handler, so core cannot fold into it.
+    const polls = kafkajs.filter((s) => s.name.startsWith("poll"));
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    const pollIds = new Set(polls.map((s) => s.spanContext().spanId));
+    for (const s of processes) expect(pollIds.has(parentOf(s) ?? "")).toBe(true);
+    const theirProcesses = kafkajs.filter((s) => s.kind === SpanKind.CONSUMER && s.name.startsWith("process"));
+    expect(theirProcesses).toHaveLength(5);
+  } finally {
+    await publisher.close();
+    await subscription.close();
+    await subscriber.close();
+  }
+});
