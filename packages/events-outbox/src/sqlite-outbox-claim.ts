@@ -9,7 +9,7 @@ import {
   promoteHeads,
   type RetryPayloadRow,
   type RetryScanRow,
-  readCursor,
+  readState,
   type SqliteDatabaseLike,
   type SqliteStatements,
 } from "./sqlite-outbox-statements.js";
@@ -36,8 +36,10 @@ export class SqliteClaimer {
     if (this.db.inTransaction || this.open) return emptyClaim;
     const s = this.statements();
     const at = this.now();
-    const anyWaiting = (s.anyRetry.get() as { yes: number }).yes === 1;
+    const state = readState(s);
+    const anyWaiting = state.anyRetry;
     const retries = anyWaiting ? this.dueRetries(s, limit, at) : [];
+    if (!state.anyAfter && retries.length === 0) return emptyClaim;
     // Keys with a row in the retry table: their log rows queue behind it.
     const waits = new Map<string, boolean>();
     const keyWaits = (key: string) => {
@@ -48,7 +50,7 @@ export class SqliteClaimer {
       }
       return yes;
     };
-    const from = readCursor(s);
+    const from = state.cursor;
     // The log after the cursor, in order. Rows of a key that waits join it instead of being sent;
     // they are recorded at complete(), with the cursor. When a whole window is such rows, they are
     // moved at once so the claim can look further.

@@ -241,6 +241,26 @@ describe("SQLite outbox specifics", () => {
     expect((await store.claim(10)).rows).toHaveLength(1);
   });
 
+  it("reads cursor, last row and retry rows in one statement: nothing due, due now, rows deleted by hand past the cursor", async () => {
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    expect(await store.nextDueInMs()).toBeUndefined();
+    expect((await store.claim(10)).rows).toHaveLength(0);
+    db.transaction(() => store.enqueue(db as Database.Database, [makeEvent("a"), makeEvent("b")]))();
+    expect(await store.nextDueInMs()).toBe(0);
+    const claim = await store.claim(10);
+    await claim.complete(claim.rows.map((r) => ({ seq: r.seq, status: "sent" as const })));
+    expect(await store.nextDueInMs()).toBeUndefined();
+    // Sent rows deleted by hand: new rows would reuse their seqs, so the next look moves the cursor down.
+    db.exec("DELETE FROM kaireon_outbox");
+    expect(await store.nextDueInMs()).toBeUndefined();
+    const again = makeEvent("c");
+    db.transaction(() => store.enqueue(db as Database.Database, again))();
+    expect(await store.nextDueInMs()).toBe(0);
+    expect((await store.claim(10)).rows.map((r) => r.eventId)).toEqual([again.id]);
+  });
+
   it("records the schema version once, however often migrate runs", async () => {
     db = new Database(":memory:");
     const store = createSqliteOutbox({ db, table: "app_outbox" });
