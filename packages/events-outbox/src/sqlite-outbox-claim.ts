@@ -23,6 +23,8 @@ const emptyClaim: Claim = { rows: [], complete: async () => {}, abandon: async (
 export class SqliteClaimer {
   /** The claim not yet completed or abandoned; no other is handed out meanwhile. */
   private open: SqliteClaim | undefined;
+  /** Log rows read ahead while the open claim was out (readAhead), for the next claim. */
+  private ahead: { after: number; rows: LogRow[] } | undefined;
 
   constructor(
     private readonly db: SqliteDatabaseLike,
@@ -30,10 +32,21 @@ export class SqliteClaimer {
     private readonly now: () => number,
   ) {}
 
+  /** Reads the log rows after `after` for the next claim (see OutboxStore.readAhead). */
+  readAhead(after: number, limit: number): LogRow[] {
+    this.ahead = undefined;
+    if (this.db.inTransaction) return [];
+    const rows = this.statements().log.all(after, Math.min(limit, MAX_WINDOW)) as LogRow[];
+    if (rows.length > 0) this.ahead = { after, rows };
+    return rows;
+  }
+
   claim(limit: number): Claim {
     // A caller that opened a transaction by hand (BEGIN … await … COMMIT) shares this connection:
     // claiming now would read its uncommitted rows. Wait for it to finish.
     if (this.db.inTransaction || this.open) return emptyClaim;
+    const ahead = this.ahead;
+    this.ahead = undefined;
     const s = this.statements();
     const at = this.now();
     const state = readState(s);
@@ -58,8 +71,12 @@ export class SqliteClaimer {
     const keyOf = new Map<number, string>(retries.map((r) => [r.seq, r.partition_key]));
     const picked: LogRow[] = [];
     const deferred: number[] = [];
+    // Rows read ahead start right after the cursor only if the last batch was sent whole (the
+    // cursor reached them); with no retry row waiting they are what the first scan would read.
+    let first = ahead && !anyWaiting && ahead.after === from ? ahead.rows.slice(0, limit) : undefined;
     for (let scanned = 0; retries.length + picked.length < limit && scanned < Math.max(limit * 2, 1000); ) {
-      const scan = s.log.all(cursor, Math.min(limit - retries.length - picked.length, MAX_WINDOW)) as LogRow[];
+      const scan = first ?? (s.log.all(cursor, Math.min(limit - retries.length - picked.length, MAX_WINDOW)) as LogRow[]);
+      first = undefined;
       if (scan.length === 0) break;
       scanned += scan.length;
       for (const row of scan) {

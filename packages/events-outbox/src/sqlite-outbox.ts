@@ -107,6 +107,12 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       return claimer.claim(limit);
     },
 
+    readAhead(afterSeq, limit) {
+      return claimer
+        .readAhead(afterSeq, limit)
+        .map((r) => ({ seq: r.seq, eventId: r.event_id, partitionKey: r.partition_key, payload: r.payload, attempts: 0 }));
+    },
+
     async nextDueInMs() {
       const s = stmts();
       const state = readState(s);

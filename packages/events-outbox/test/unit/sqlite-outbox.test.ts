@@ -1,9 +1,9 @@
 // The SQLite store against a real better-sqlite3 database (in-process, so a unit test).
-import { MemoryPublisher, silentLogger } from "@kaireon/events-core";
+import { MemoryBus, MemoryPublisher, silentLogger } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOutboxRelay, createSqliteOutbox } from "../../src/index.js";
-import { describeOutboxStore, makeEvent, type StoreHarness } from "../support/outbox-suite.js";
+import { describeOutboxStore, makeEvent, recordBus, type StoreHarness } from "../support/outbox-suite.js";
 
 function openSqlite(): StoreHarness {
   const db = new Database(":memory:");
@@ -259,6 +259,62 @@ describe("SQLite outbox specifics", () => {
     db.transaction(() => store.enqueue(db as Database.Database, again))();
     expect(await store.nextDueInMs()).toBe(0);
     expect((await store.claim(10)).rows.map((r) => r.eventId)).toEqual([again.id]);
+  });
+
+  it("rows read ahead are used only when the batch before went out whole: a retried key keeps its later rows back", async () => {
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    const add = (key: string, n: number) => {
+      const events = Array.from({ length: n }, () => makeEvent(key));
+      db!.transaction(() => store.enqueue(db!, events))();
+      return events;
+    };
+    const a = add("a", 2);
+    const b = add("b", 2);
+    const a2 = add("a", 1);
+    const first = await store.claim(2);
+    expect(first.rows.map((r) => r.eventId)).toEqual(a.map((e) => e.id));
+    // Read ahead while the first batch is out; then its second row fails and waits for a retry.
+    expect(store.readAhead?.((first.rows[1] as { seq: number }).seq, 3).map((r) => r.eventId)).toEqual([...b, ...a2].map((e) => e.id));
+    const [r0, r1] = first.rows as [{ seq: number }, { seq: number }];
+    await first.complete([
+      { seq: r0.seq, status: "sent" },
+      { seq: r1.seq, status: "retry", attempts: 1, delayMs: 60_000, error: "x" },
+    ]);
+    // Key a waits: its later row stays back although it was read ahead.
+    expect((await store.claim(10)).rows.map((r) => r.eventId)).toEqual(b.map((e) => e.id));
+  });
+
+  it("a relay draining full batches reads the next one ahead: every event once, in order", async () => {
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    const events = Array.from({ length: 950 }, (_, i) => makeEvent(`c-${i % 7}`));
+    db.transaction(() => store.enqueue(db!, events))();
+    const bus = new MemoryBus(0);
+    const delivered = recordBus(bus);
+    let readsAhead = 0;
+    const readAhead = store.readAhead?.bind(store);
+    const spied = Object.assign(Object.create(store), {
+      readAhead: (after: number, limit: number) => {
+        readsAhead++;
+        return readAhead?.(after, limit) ?? [];
+      },
+    });
+    const relay = createOutboxRelay({
+      store: spied,
+      publisher: new MemoryPublisher({ bus, logger: silentLogger }),
+      batchSize: 100,
+      retention: false,
+      logger: silentLogger,
+    });
+    await relay.start();
+    for (let i = 0; i < 500 && delivered.length < events.length; i++) await new Promise((r) => setTimeout(r, 10));
+    await relay.stop();
+    expect(delivered.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    expect(readsAhead).toBe(9);
+    expect(await store.stats()).toMatchObject({ backlog: 0 });
   });
 
   it("records the schema version once, however often migrate runs", async () => {
