@@ -277,10 +277,10 @@ describe("SQLite outbox specifics", () => {
     expect(first.rows.map((r) => r.eventId)).toEqual(a.map((e) => e.id));
     // Read ahead while the first batch is out; then its second row fails and waits for a retry.
     expect(store.readAhead?.((first.rows[1] as { seq: number }).seq, 3).map((r) => r.eventId)).toEqual([...b, ...a2].map((e) => e.id));
-    const [r0, r1] = first.rows as [{ seq: number }, { seq: number }];
+    const [s0, s1] = first.rows.map((r) => r.seq) as [number, number];
     await first.complete([
-      { seq: r0.seq, status: "sent" },
-      { seq: r1.seq, status: "retry", attempts: 1, delayMs: 60_000, error: "x" },
+      { seq: s0, status: "sent" },
+      { seq: s1, status: "retry", attempts: 1, delayMs: 60_000, error: "x" },
     ]);
     // Key a waits: its later row stays back although it was read ahead.
     expect((await store.claim(10)).rows.map((r) => r.eventId)).toEqual(b.map((e) => e.id));
