@@ -81,6 +81,8 @@ export class BatchSender {
   publisherDisabled = false;
   /** Rows of the last batch that the publisher accepted without sending: the loop backs off. */
   lastNotSent = 0;
+  /** Events parsed from the rows read ahead during the last full batch, by seq. */
+  private readAhead: Map<number, { payload: string; event: DomainEvent }> | undefined;
   /** The readiness answer, asked once (a disabled publisher never turns into a working one). */
   private publisherChecked: Promise<void> | undefined;
 
@@ -119,9 +121,12 @@ export class BatchSender {
       const decided: (RowOutcome | undefined)[] = new Array(rows.length);
       const events: DomainEvent[] = [];
       const slots: number[] = [];
+      const readAhead = this.readAhead;
+      this.readAhead = undefined;
       rows.forEach((row, i) => {
         try {
-          events.push(fromPayload(row.payload));
+          const early = readAhead?.get(row.seq);
+          events.push(early !== undefined && early.payload === row.payload ? early.event : fromPayload(row.payload));
           slots.push(i);
         } catch (error) {
           // A row that is not a readable event can never be sent: retrying would only delay the dead letter.
@@ -131,7 +136,12 @@ export class BatchSender {
       // publishBatch settles each event on its own and rejects as a whole only when the publisher is
       // closed (the Publisher contract): that says nothing about these events, so no attempt is
       // counted — the claim is abandoned below and the rows wait, untouched, for a working publisher.
-      const results = await this.publishAll(events);
+      const publishing = this.publishAll(events);
+      // A full batch: a backlog is draining. Read and parse the next rows while this one is out, so
+      // the database's share of the next batch overlaps the broker's round trip instead of following it.
+      const ahead = rows.length >= batchSize && store.readAhead ? this.readNext(rows) : undefined;
+      const results = await publishing;
+      await ahead;
       const lagAt = relayLag.enabled() ? Date.now() : undefined;
       const lagAttributes = { "messaging.system": messagingSystem(publisher.backend), "kaireon.outbox.store": store.kind };
       let notSent = 0;
@@ -181,6 +191,34 @@ export class BatchSender {
       await claim.abandon().catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * After the publish has gone out (setImmediate: the publisher's write is done by then), reads the
+   * rows after `rows` and parses them; the next batch takes each event whose row still has the same
+   * text. A row that cannot be parsed is left to the next batch, which parks it as usual.
+   */
+  private readNext(rows: readonly ClaimedRow[]): Promise<void> {
+    const { store, batchSize } = this.o;
+    const last = (rows[rows.length - 1] as ClaimedRow).seq;
+    return new Promise<void>((resolve) => {
+      setImmediate(() => {
+        try {
+          const next = new Map<number, { payload: string; event: DomainEvent }>();
+          for (const row of store.readAhead?.(last, batchSize) ?? []) {
+            try {
+              next.set(row.seq, { payload: row.payload, event: fromPayload(row.payload) });
+            } catch {
+              // Parsed (and parked) by the batch that claims it.
+            }
+          }
+          this.readAhead = next;
+        } catch {
+          // Only a head start: the next claim reads the rows itself.
+        }
+        resolve();
+      });
+    });
   }
 
   private outcomeFor(row: ClaimedRow, error: unknown): RowOutcome {

@@ -343,8 +343,9 @@ class Relay implements OutboxRelay {
       }
       if (handled >= this.batchSize) continue;
       const busy = handled > 0 && this.wokenInFlight && this.lingerMs > 0 && (await this.rowsWaiting());
-      await this.idle(handled);
-      if (busy && !this.stopping) {
+      // Busy: rows are due now, so idle() would not sleep; it would only ask the store again.
+      if (!busy) await this.idle(handled);
+      else if (!this.stopping) {
         // Rows were committed while the last batch was out: more are likely on their way, so let
         // them join the next claim. Further wake-ups do not cut this short; stop() does.
         this.lingerer = new AbortController();

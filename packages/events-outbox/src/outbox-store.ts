@@ -60,6 +60,13 @@ export interface OutboxStore {
    * Stores without cross-process notification return undefined: the relay polls.
    */
   listen?(wake: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>>;
+  /**
+   * Optional: reads (does not claim) up to `limit` log rows after `afterSeq`, the last row of the
+   * batch in flight, and keeps them for the next claim, which uses them instead of reading again
+   * when the batch was sent whole and nothing waits for a retry. The relay calls it while a full
+   * batch is out, so a draining backlog's reads overlap the broker's round trip.
+   */
+  readAhead?(afterSeq: number, limit: number): readonly ClaimedRow[];
   /** Registers an in-process listener called after each enqueue. Returns an unsubscribe function. */
   onEnqueue(listener: () => void): () => void;
 }

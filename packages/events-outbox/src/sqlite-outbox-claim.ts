@@ -9,7 +9,7 @@ import {
   promoteHeads,
   type RetryPayloadRow,
   type RetryScanRow,
-  readCursor,
+  readState,
   type SqliteDatabaseLike,
   type SqliteStatements,
 } from "./sqlite-outbox-statements.js";
@@ -23,6 +23,8 @@ const emptyClaim: Claim = { rows: [], complete: async () => {}, abandon: async (
 export class SqliteClaimer {
   /** The claim not yet completed or abandoned; no other is handed out meanwhile. */
   private open: SqliteClaim | undefined;
+  /** Log rows read ahead while the open claim was out (readAhead), for the next claim. */
+  private ahead: { after: number; rows: LogRow[] } | undefined;
 
   constructor(
     private readonly db: SqliteDatabaseLike,
@@ -30,14 +32,27 @@ export class SqliteClaimer {
     private readonly now: () => number,
   ) {}
 
+  /** Reads the log rows after `after` for the next claim (see OutboxStore.readAhead). */
+  readAhead(after: number, limit: number): LogRow[] {
+    this.ahead = undefined;
+    if (this.db.inTransaction) return [];
+    const rows = this.statements().log.all(after, Math.min(limit, MAX_WINDOW)) as LogRow[];
+    if (rows.length > 0) this.ahead = { after, rows };
+    return rows;
+  }
+
   claim(limit: number): Claim {
     // A caller that opened a transaction by hand (BEGIN … await … COMMIT) shares this connection:
     // claiming now would read its uncommitted rows. Wait for it to finish.
     if (this.db.inTransaction || this.open) return emptyClaim;
+    const ahead = this.ahead;
+    this.ahead = undefined;
     const s = this.statements();
     const at = this.now();
-    const anyWaiting = (s.anyRetry.get() as { yes: number }).yes === 1;
+    const state = readState(s);
+    const anyWaiting = state.anyRetry;
     const retries = anyWaiting ? this.dueRetries(s, limit, at) : [];
+    if (!state.anyAfter && retries.length === 0) return emptyClaim;
     // Keys with a row in the retry table: their log rows queue behind it.
     const waits = new Map<string, boolean>();
     const keyWaits = (key: string) => {
@@ -48,7 +63,7 @@ export class SqliteClaimer {
       }
       return yes;
     };
-    const from = readCursor(s);
+    const from = state.cursor;
     // The log after the cursor, in order. Rows of a key that waits join it instead of being sent;
     // they are recorded at complete(), with the cursor. When a whole window is such rows, they are
     // moved at once so the claim can look further.
@@ -56,8 +71,12 @@ export class SqliteClaimer {
     const keyOf = new Map<number, string>(retries.map((r) => [r.seq, r.partition_key]));
     const picked: LogRow[] = [];
     const deferred: number[] = [];
+    // Rows read ahead start right after the cursor only if the last batch was sent whole (the
+    // cursor reached them); with no retry row waiting they are what the first scan would read.
+    let first = ahead && !anyWaiting && ahead.after === from ? ahead.rows.slice(0, limit) : undefined;
     for (let scanned = 0; retries.length + picked.length < limit && scanned < Math.max(limit * 2, 1000); ) {
-      const scan = s.log.all(cursor, Math.min(limit - retries.length - picked.length, MAX_WINDOW)) as LogRow[];
+      const scan = first ?? (s.log.all(cursor, Math.min(limit - retries.length - picked.length, MAX_WINDOW)) as LogRow[]);
+      first = undefined;
       if (scan.length === 0) break;
       scanned += scan.length;
       for (const row of scan) {

@@ -47,13 +47,15 @@ export function prepareStatements(db: SqliteDatabaseLike, t: string) {
     "seq, event_id, topic, partition_key, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at";
   return {
     insert: db.prepare(insertSql(t)),
-    cursor: db.prepare(`SELECT relayed_seq AS seq FROM ${t}_cursor WHERE id = 1`),
-    maxSeq: db.prepare(`SELECT max(seq) AS seq FROM ${t}`),
+    // The cursor, the last seq of the log and whether any row waits in the retry table, in one
+    // statement: a relay asks all three on every claim and every look for due rows.
+    state: db.prepare(
+      `SELECT (SELECT relayed_seq FROM ${t}_cursor WHERE id = 1) AS seq, (SELECT max(seq) FROM ${t}) AS max,
+              EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending') AS retry`,
+    ),
     setCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = max(relayed_seq, ?) WHERE id = 1`),
     resetCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = ? WHERE id = 1`),
     log: db.prepare(`SELECT seq, event_id, partition_key, payload FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`),
-    anyAfter: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t} WHERE seq > ?) AS yes`),
-    anyRetry: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending') AS yes`),
     keyWaits: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending' AND partition_key = ?) AS yes`),
     // Due heads, earliest first, then the rows queued behind one of them.
     dueHeads: db.prepare(
@@ -100,16 +102,32 @@ export function prepareStatements(db: SqliteDatabaseLike, t: string) {
   };
 }
 
-/** The relay's position; rows at or before it were sent or moved to the retry table. */
-export function readCursor(s: SqliteStatements): number {
-  const cursor = (s.cursor.get() as { seq: number } | undefined)?.seq ?? 0;
+/** What a claim, or a look for due rows, starts from. */
+export interface OutboxState {
+  /** The relay's position; rows at or before it were sent or moved to the retry table. */
+  cursor: number;
+  /** A log row after the cursor is waiting. */
+  anyAfter: boolean;
+  /** A row waits in the retry table (pending). */
+  anyRetry: boolean;
+}
+
+export function readState(s: SqliteStatements): OutboxState {
+  const row = s.state.get() as { seq: number | null; max: number | null; retry: number };
+  const cursor = row.seq ?? 0;
+  const max = row.max ?? 0;
+  const anyRetry = row.retry === 1;
   // Rows deleted by hand past the cursor would let new rows reuse lower seqs: follow them down.
-  const max = (s.maxSeq.get() as { seq: number | null }).seq ?? 0;
   if (max < cursor) {
     s.resetCursor.run(max);
-    return max;
+    return { cursor: max, anyAfter: false, anyRetry };
   }
-  return cursor;
+  return { cursor, anyAfter: max > cursor, anyRetry };
+}
+
+/** The relay's position; rows at or before it were sent or moved to the retry table. */
+export function readCursor(s: SqliteStatements): number {
+  return readState(s).cursor;
 }
 
 /** After the retry rows of `keys` changed: each key's first pending row becomes its head, due at `due(seq)`. */

@@ -12,7 +12,14 @@ import { checkTableName, EnqueueListeners, toRows } from "./outbox-rows.js";
 import type { EventOrEvents, OutboxStats, OutboxStore } from "./outbox-store.js";
 import { SqliteClaimer } from "./sqlite-outbox-claim.js";
 import { insertSql, migrateSqlite } from "./sqlite-outbox-schema.js";
-import { prepareStatements, promoteHeads, readCursor, type SqliteDatabaseLike, type SqliteStatements } from "./sqlite-outbox-statements.js";
+import {
+  prepareStatements,
+  promoteHeads,
+  readCursor,
+  readState,
+  type SqliteDatabaseLike,
+  type SqliteStatements,
+} from "./sqlite-outbox-statements.js";
 
 export type { SqliteDatabaseLike, SqliteStatementLike } from "./sqlite-outbox-statements.js";
 
@@ -100,9 +107,17 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       return claimer.claim(limit);
     },
 
+    readAhead(afterSeq, limit) {
+      return claimer
+        .readAhead(afterSeq, limit)
+        .map((r) => ({ seq: r.seq, eventId: r.event_id, partitionKey: r.partition_key, payload: r.payload, attempts: 0 }));
+    },
+
     async nextDueInMs() {
       const s = stmts();
-      if ((s.anyAfter.get(readCursor(s)) as { yes: number }).yes === 1) return 0;
+      const state = readState(s);
+      if (state.anyAfter) return 0;
+      if (!state.anyRetry) return undefined;
       const row = s.nextRetryDue.get() as { due: number | null };
       return row.due === null ? undefined : Math.max(0, row.due - now());
     },

@@ -1,9 +1,9 @@
 // The SQLite store against a real better-sqlite3 database (in-process, so a unit test).
-import { MemoryPublisher, silentLogger } from "@kaireon/events-core";
+import { MemoryBus, MemoryPublisher, silentLogger } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOutboxRelay, createSqliteOutbox } from "../../src/index.js";
-import { describeOutboxStore, makeEvent, type StoreHarness } from "../support/outbox-suite.js";
+import { describeOutboxStore, makeEvent, recordBus, type StoreHarness } from "../support/outbox-suite.js";
 
 function openSqlite(): StoreHarness {
   const db = new Database(":memory:");
@@ -239,6 +239,82 @@ describe("SQLite outbox specifics", () => {
     expect((await store.claim(10)).rows).toHaveLength(0);
     db.exec("COMMIT");
     expect((await store.claim(10)).rows).toHaveLength(1);
+  });
+
+  it("reads cursor, last row and retry rows in one statement: nothing due, due now, rows deleted by hand past the cursor", async () => {
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    expect(await store.nextDueInMs()).toBeUndefined();
+    expect((await store.claim(10)).rows).toHaveLength(0);
+    db.transaction(() => store.enqueue(db as Database.Database, [makeEvent("a"), makeEvent("b")]))();
+    expect(await store.nextDueInMs()).toBe(0);
+    const claim = await store.claim(10);
+    await claim.complete(claim.rows.map((r) => ({ seq: r.seq, status: "sent" as const })));
+    expect(await store.nextDueInMs()).toBeUndefined();
+    // Sent rows deleted by hand: new rows would reuse their seqs, so the next look moves the cursor down.
+    db.exec("DELETE FROM kaireon_outbox");
+    expect(await store.nextDueInMs()).toBeUndefined();
+    const again = makeEvent("c");
+    db.transaction(() => store.enqueue(db as Database.Database, again))();
+    expect(await store.nextDueInMs()).toBe(0);
+    expect((await store.claim(10)).rows.map((r) => r.eventId)).toEqual([again.id]);
+  });
+
+  it("rows read ahead are used only when the batch before went out whole: a retried key keeps its later rows back", async () => {
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    const add = (key: string, n: number) => {
+      const events = Array.from({ length: n }, () => makeEvent(key));
+      db!.transaction(() => store.enqueue(db!, events))();
+      return events;
+    };
+    const a = add("a", 2);
+    const b = add("b", 2);
+    const a2 = add("a", 1);
+    const first = await store.claim(2);
+    expect(first.rows.map((r) => r.eventId)).toEqual(a.map((e) => e.id));
+    // Read ahead while the first batch is out; then its second row fails and waits for a retry.
+    expect(store.readAhead?.((first.rows[1] as { seq: number }).seq, 3).map((r) => r.eventId)).toEqual([...b, ...a2].map((e) => e.id));
+    const [s0, s1] = first.rows.map((r) => r.seq) as [number, number];
+    await first.complete([
+      { seq: s0, status: "sent" },
+      { seq: s1, status: "retry", attempts: 1, delayMs: 60_000, error: "x" },
+    ]);
+    // Key a waits: its later row stays back although it was read ahead.
+    expect((await store.claim(10)).rows.map((r) => r.eventId)).toEqual(b.map((e) => e.id));
+  });
+
+  it("a relay draining full batches reads the next one ahead: every event once, in order", async () => {
+    db = new Database(":memory:");
+    const store = createSqliteOutbox({ db });
+    await store.migrate();
+    const events = Array.from({ length: 950 }, (_, i) => makeEvent(`c-${i % 7}`));
+    db.transaction(() => store.enqueue(db!, events))();
+    const bus = new MemoryBus(0);
+    const delivered = recordBus(bus);
+    let readsAhead = 0;
+    const readAhead = store.readAhead?.bind(store);
+    const spied = Object.assign(Object.create(store), {
+      readAhead: (after: number, limit: number) => {
+        readsAhead++;
+        return readAhead?.(after, limit) ?? [];
+      },
+    });
+    const relay = createOutboxRelay({
+      store: spied,
+      publisher: new MemoryPublisher({ bus, logger: silentLogger }),
+      batchSize: 100,
+      retention: false,
+      logger: silentLogger,
+    });
+    await relay.start();
+    for (let i = 0; i < 500 && delivered.length < events.length; i++) await new Promise((r) => setTimeout(r, 10));
+    await relay.stop();
+    expect(delivered.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    expect(readsAhead).toBe(9);
+    expect(await store.stats()).toMatchObject({ backlog: 0 });
   });
 
   it("records the schema version once, however often migrate runs", async () => {
