@@ -6,6 +6,7 @@ import type { Logger } from "@kaireon/events-core/backend";
 import { backoffDelay, CLOUDEVENTS_CONTENT_TYPE, redactSecrets, sleep } from "@kaireon/events-core/backend";
 import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type Message, type SASLOptions } from "kafkajs";
 import { createPlatformaticClient } from "./kafka-client-platformatic.js";
+import { stopKafkajsIdlePolling } from "./kafkajs-idle-poll.js";
 
 /** The Kafka client libraries behind the seam (KAFKA_CLIENT / MSK_CLIENT). */
 export const kafkaClients = ["platformatic", "kafkajs"] as const;
@@ -146,6 +147,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
 }
 
 function createKafkajsClient(connection: KafkaConnection, logger: Logger): KafkaClient {
+  stopKafkajsIdlePolling();
   // kafkajs retries with exponential backoff (factor 0.2, multiplier 2) up to maxRetryTime; these
   // numbers keep its own retries within roughly retryBudgetMs, so a dead broker surfaces as an error.
   const maxRetryTime = Math.max(500, Math.min(5000, Math.floor(connection.retryBudgetMs / 4)));
