@@ -23,7 +23,7 @@ import { subscribe } from "node:diagnostics_channel";
 import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import type { Logger } from "@kaireon/events-core/backend";
+import { CLOUDEVENTS_CONTENT_TYPE, type Logger } from "@kaireon/events-core/backend";
 import {
   Admin,
   type BaseOptions,
@@ -44,6 +44,7 @@ import type {
   KafkaClient,
   KafkaConnection,
   KafkaSasl,
+  OutgoingRecord,
   ProducerPort,
   RecordVerdict,
   TopicSpec,
@@ -114,18 +115,21 @@ function isAuthFailure(error: unknown): boolean {
   return false;
 }
 
-// The library turns a headers object into a Map per message; the publisher shares one frozen headers
-// object between the events without a traceparent, so its Map is made once (the others are per event).
-const headerMaps = new WeakMap<object, Map<string, string>>();
-function headerMap(headers: Readonly<Record<string, string>>): Map<string, string> {
-  if (!Object.isFrozen(headers)) return new Map(Object.entries(headers));
-  let map = headerMaps.get(headers);
-  if (!map) {
-    map = new Map(Object.entries(headers));
-    headerMaps.set(headers, map);
-  }
-  return map;
-}
+// The headers of a record without a traceparent are the same for every event: one Map, shared (the
+// library iterates it and never writes to it; an instrumentation that injects a context into a
+// headers carrier sets a property on a Map, not an entry, so a shared one sends no one else's).
+const CONTENT_TYPE_HEADERS: ReadonlyMap<string, string> = new Map([["content-type", CLOUDEVENTS_CONTENT_TYPE]]);
+
+// The library serializes every header of every record. The names and the content type are the same
+// strings each time: their bytes are made once (the writer only reads them into the request).
+const headerBytes = new Map<string, Buffer>(
+  ["content-type", "traceparent", CLOUDEVENTS_CONTENT_TYPE].map((text) => [text, Buffer.from(text, "utf8")]),
+);
+const headerSerializer = (text: string | undefined): Buffer | undefined =>
+  text === undefined ? undefined : (headerBytes.get(text) ?? Buffer.from(text, "utf8"));
+const serializers = { ...stringSerializers, headerKey: headerSerializer, headerValue: headerSerializer };
+
+type LibraryMessage = { topic: string; key: string; value: string; headers: ReadonlyMap<string, string> };
 
 function toNumber(value: bigint | number | undefined): number {
   return Number(value ?? 0);
@@ -142,7 +146,7 @@ export function createPlatformaticClient(connection: KafkaConnection, _logger: L
           idempotent: true,
           acks: -1,
           partitioner: compatibilityPartitioner,
-          serializers: stringSerializers,
+          serializers,
         });
       // Made now (no I/O until used); a new one after disconnect, with a new producer id.
       let producer: Producer<string, string, string, string> | undefined = make();
@@ -158,12 +162,24 @@ export function createPlatformaticClient(connection: KafkaConnection, _logger: L
           producer = undefined;
           await p?.close();
         },
-        async sendBatch(batch, compression) {
+        async sendBatch(records, compression) {
           producer ??= make();
-          const messages = [];
-          for (const { topic, records } of batch)
-            for (const r of records) messages.push({ topic, key: r.key, value: r.value, headers: headerMap(r.headers) });
-          await producer.send({ messages, compression });
+          const messages: LibraryMessage[] = new Array(records.length);
+          for (let i = 0; i < records.length; i++) {
+            const r = records[i] as OutgoingRecord;
+            const headers =
+              r.traceparent === undefined
+                ? CONTENT_TYPE_HEADERS
+                : new Map([
+                    ["content-type", CLOUDEVENTS_CONTENT_TYPE],
+                    ["traceparent", r.traceparent],
+                  ]);
+            messages[i] = { topic: r.topic, key: r.key, value: r.value, headers };
+          }
+          await producer.send({
+            messages: messages as Array<Omit<LibraryMessage, "headers"> & { headers: Map<string, string> }>,
+            compression,
+          });
         },
       };
     },

@@ -3,9 +3,10 @@
 
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "@kaireon/events-core/backend";
-import { backoffDelay, redactSecrets, sleep } from "@kaireon/events-core/backend";
-import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
+import { backoffDelay, CLOUDEVENTS_CONTENT_TYPE, redactSecrets, sleep } from "@kaireon/events-core/backend";
+import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type Message, type SASLOptions } from "kafkajs";
 import { createPlatformaticClient } from "./kafka-client-platformatic.js";
+import { stopKafkajsIdlePolling } from "./kafkajs-idle-poll.js";
 
 /** The Kafka client libraries behind the seam (KAFKA_CLIENT / MSK_CLIENT). */
 export const kafkaClients = ["platformatic", "kafkajs"] as const;
@@ -42,10 +43,18 @@ export interface KafkaConnection {
   reauthenticationThresholdMs?: number;
 }
 
+/**
+ * One event as a Kafka record. Each client builds its own library's message from it, with the
+ * headers every record carries: `content-type: application/cloudevents+json`, and `traceparent`
+ * when the event has one.
+ */
 export interface OutgoingRecord {
+  topic: string;
   key: string;
+  /** The envelope's JSON. */
   value: string;
-  headers: Readonly<Record<string, string>>;
+  /** The envelope's creation trace context (W3C), for consumers that read the record header. */
+  traceparent: string | undefined;
 }
 
 export interface IncomingRecord {
@@ -59,7 +68,7 @@ export interface IncomingRecord {
 export interface ProducerPort {
   connect(): Promise<void>;
   /** One request per broker for all records; resolves only when every partition acked (acks=all). */
-  sendBatch(batch: Array<{ topic: string; records: OutgoingRecord[] }>, compression: KafkaCompression, ackTimeoutMs: number): Promise<void>;
+  sendBatch(records: readonly OutgoingRecord[], compression: KafkaCompression, ackTimeoutMs: number): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -138,6 +147,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
 }
 
 function createKafkajsClient(connection: KafkaConnection, logger: Logger): KafkaClient {
+  stopKafkajsIdlePolling();
   // kafkajs retries with exponential backoff (factor 0.2, multiplier 2) up to maxRetryTime; these
   // numbers keep its own retries within roughly retryBudgetMs, so a dead broker surfaces as an error.
   const maxRetryTime = Math.max(500, Math.min(5000, Math.floor(connection.retryBudgetMs / 4)));
@@ -163,12 +173,25 @@ function createKafkajsClient(connection: KafkaConnection, logger: Logger): Kafka
       return {
         connect: () => producer.connect(),
         disconnect: () => producer.disconnect(),
-        async sendBatch(batch, compression, ackTimeoutMs) {
+        async sendBatch(records, compression, ackTimeoutMs) {
+          const byTopic = new Map<string, Message[]>();
+          for (const r of records) {
+            // A fresh headers object per record: an instrumentation (the kafkajs one) injects its own
+            // context into it, and a shared one would carry it to every other record.
+            const headers: Record<string, string> =
+              r.traceparent === undefined
+                ? { "content-type": CLOUDEVENTS_CONTENT_TYPE }
+                : { "content-type": CLOUDEVENTS_CONTENT_TYPE, traceparent: r.traceparent };
+            const message: Message = { key: r.key, value: r.value, headers };
+            const list = byTopic.get(r.topic);
+            if (list) list.push(message);
+            else byTopic.set(r.topic, [message]);
+          }
           await producer.sendBatch({
             acks: -1,
             timeout: ackTimeoutMs,
             compression: compressionCodes[compression],
-            topicMessages: batch.map(({ topic, records }) => ({ topic, messages: records })),
+            topicMessages: Array.from(byTopic, ([topic, messages]) => ({ topic, messages })),
           });
         },
       };

@@ -4,7 +4,6 @@
 
 import {
   type Batcher,
-  CLOUDEVENTS_CONTENT_TYPE,
   type Delivery,
   type DomainEvent,
   type Logger,
@@ -16,7 +15,8 @@ import { type AdminPort, createKafkaClient, type KafkaClient, type OutgoingRecor
 import { describeSasl, toEventsError } from "./kafka-errors.js";
 import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
-const CONTENT_TYPE_HEADER: Readonly<Record<string, string>> = Object.freeze({ "content-type": CLOUDEVENTS_CONTENT_TYPE });
+/** What every event of a batch that the broker acked resolves with (shared: nobody writes to it). */
+const DELIVERED: { ok: true; value: Delivery } = Object.freeze({ ok: true as const, value: Object.freeze({}) });
 
 export interface KafkaPublisherDeps {
   source?: string;
@@ -34,6 +34,8 @@ export class KafkaPublisher extends PublisherBase {
   private released = false;
   /** The batch being connected for or sent (one at a time), settled either way: close() waits for it. */
   private sending: Promise<void> | undefined;
+  /** Event type → topic; as many entries as there are event types. */
+  private readonly topics = new Map<string, string>();
 
   constructor(
     private readonly options: KafkaOptions,
@@ -106,27 +108,34 @@ export class KafkaPublisher extends PublisherBase {
     return sending;
   }
 
-  private async sendBatch(items: DomainEvent[]): Promise<Array<{ ok: true; value: Delivery }>> {
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const event of items) {
-      const topic = this.options.topicPrefix + event.type;
-      // The W3C header carries the envelope's creation context, for consumers (and the kafkajs
-      // instrumentation) that read the record header rather than the envelope. A fresh object per
-      // record: an instrumentation injects its own context into it, and a shared frozen one would throw.
-      const headers: Record<string, string> = event.traceparent
-        ? { ...CONTENT_TYPE_HEADER, traceparent: event.traceparent }
-        : { ...CONTENT_TYPE_HEADER };
-      const record: OutgoingRecord = { key: event.partitionkey, value: serializeEvent(event), headers };
-      const list = byTopic.get(topic);
-      if (list) list.push(record);
-      else byTopic.set(topic, [record]);
+  /** The topic of an event type (prefix + type), made once per type rather than once per event. */
+  private topicOf(type: string): string {
+    let topic = this.topics.get(type);
+    if (topic === undefined) {
+      topic = this.options.topicPrefix + type;
+      this.topics.set(type, topic);
     }
-    const batch = [...byTopic].map(([topic, records]) => ({ topic, records }));
+    return topic;
+  }
+
+  private async sendBatch(items: DomainEvent[]): Promise<Array<{ ok: true; value: Delivery }>> {
+    const records: OutgoingRecord[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const event = items[i] as DomainEvent;
+      // The traceparent header carries the envelope's creation context, for consumers (and the
+      // instrumentations) that read the record header rather than the envelope.
+      records[i] = {
+        topic: this.topicOf(event.type),
+        key: event.partitionkey,
+        value: serializeEvent(event),
+        traceparent: event.traceparent,
+      };
+    }
     let producer: ProducerPort | undefined;
     try {
       producer = await this.connect();
       if (this.released) throw this.closedError();
-      await producer.sendBatch(batch, this.options.compression, Math.min(30_000, this.options.publishTimeoutMs));
+      await producer.sendBatch(records, this.options.compression, Math.min(30_000, this.options.publishTimeoutMs));
     } catch (error) {
       // After a failed batch the idempotent producer's sequence numbers are in doubt: start a fresh
       // producer (new producer id) for the next batch rather than risk OUT_OF_ORDER_SEQUENCE_NUMBER.
@@ -139,7 +148,7 @@ export class KafkaPublisher extends PublisherBase {
       // close() stopped waiting for this batch (its bound passed): kafkajs may have reconnected to retry it.
       if (this.released && producer) void producer.disconnect().catch(() => {});
     }
-    return items.map(() => ({ ok: true as const, value: {} }));
+    return new Array(items.length).fill(DELIVERED);
   }
 
   protected override async release(): Promise<void> {

@@ -1,8 +1,11 @@
 // One key, one partition, whichever client wrote it: both clients publish the same keys to one topic
 // and a raw reader records the partition of every record. kafkajs' default partitioner is Java's
 // (murmur2 & 0x7fffffff); @platformatic/kafka's default is not, so the seam gives it
-// compatibilityPartitioner — without it most keys here would land on two partitions.
+// compatibilityPartitioner — without it most keys here would land on two partitions. The same
+// records show that both clients send the same headers: content-type on each, and the event's
+// traceparent on those that have one.
 
+import { CLOUDEVENTS_CONTENT_TYPE, createEvent, type DomainEvent } from "@kaireon/events-core";
 import { sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,7 +19,7 @@ afterAll(async () => {
 });
 
 describe("kafka keyed partitioning across clients", () => {
-  it("every key lands on the same partition with kafkajs and with @platformatic/kafka", async () => {
+  it("every key lands on the same partition, with the same headers, with kafkajs and with @platformatic/kafka", async () => {
     const prefix = uniquePrefix("partitions");
     const tenantId = uniqueTenant("partitions");
     const keys = 60;
@@ -25,9 +28,16 @@ describe("kafka keyed partitioning across clients", () => {
     for (const client of kafkaClients) {
       const publisher = createKafkaPublisher({ ...base, client }, quiet);
       closers.push(() => publisher.close());
+      // Every third event carries a creation trace context.
       await Promise.all(
         Array.from({ length: keys }, (_, i) =>
-          publisher.publish("decision.made.v1", sampleDecision({ tenantId, customerId: `cust-${i}`, recommendationId: client })),
+          publisher.publishEvent(
+            createEvent(
+              "decision.made.v1",
+              sampleDecision({ tenantId, customerId: `cust-${i}`, recommendationId: client }),
+              i % 3 === 0 ? { traceparent: traceparentOf(i) } : {},
+            ) as DomainEvent,
+          ),
         ),
       );
       await publisher.close();
@@ -39,11 +49,18 @@ describe("kafka keyed partitioning across clients", () => {
     await consumer.connect();
     await consumer.subscribe({ topic: `${prefix}decision.made.v1`, fromBeginning: true });
     const seen = new Map<string, Map<string, number>>();
+    const headers: Array<{ writer: string; customer: string; headers: Record<string, string> }> = [];
     let count = 0;
     const all = new Promise<void>((resolve) => {
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
-          const writer = JSON.parse(String(message.value)).data.recommendationId as string;
+          const event = JSON.parse(String(message.value)) as DomainEvent;
+          const writer = (event.data as { recommendationId: string }).recommendationId;
+          headers.push({
+            writer,
+            customer: event.subject,
+            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+          });
           const key = String(message.key);
           const byWriter = seen.get(key) ?? new Map<string, number>();
           byWriter.set(writer, partition);
@@ -65,5 +82,17 @@ describe("kafka keyed partitioning across clients", () => {
     }
     // The keys are spread (a constant partitioner would also "agree").
     expect(partitions.size).toBeGreaterThan(3);
+
+    expect(headers).toHaveLength(keys * kafkaClients.length);
+    for (const { writer, customer, headers: h } of headers) {
+      const i = Number(customer.replace("cust-", ""));
+      const expected: Record<string, string> = { "content-type": CLOUDEVENTS_CONTENT_TYPE };
+      if (i % 3 === 0) expected.traceparent = traceparentOf(i);
+      expect(h, `${writer} ${customer}`).toEqual(expected);
+    }
   }, 120_000);
 });
+
+function traceparentOf(i: number): string {
+  return `00-${i.toString(16).padStart(32, "a")}-${"b".repeat(16)}-01`;
+}

@@ -16,9 +16,9 @@ it("when a batch fails, the queued events of its keys fail unsent; other keys go
   const producer = {
     connect: async () => {},
     disconnect: async () => {},
-    sendBatch: (batch: Array<{ records: Array<{ key: string }> }>) => {
+    sendBatch: (records: Array<{ key: string }>) => {
       calls++;
-      const keys = batch.flatMap((b) => b.records.map((r) => r.key));
+      const keys = records.map((r) => r.key);
       if (calls === 1) return new Promise<void>((_, reject) => (releaseFirst = reject));
       sent.push(keys);
       return Promise.resolve();
