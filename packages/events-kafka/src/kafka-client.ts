@@ -113,6 +113,53 @@ export interface KafkaClient {
   admin(): AdminPort;
 }
 
+/** A consumer's first group join, which ConsumerPort.joined waits for; each client settles it from its own events. */
+export interface GroupJoin {
+  /** The consumer has its partitions: every wait resolves, and so does every later one, at once. */
+  joined(): void;
+  /** The consumer stopped for good before it joined: every wait rejects with `error`. */
+  failed(error: unknown): void;
+  /** Resolves at the join; rejects at `failed`, after `timeoutMs`, or when `signal` aborts. */
+  waitUntilJoined(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+}
+
+export function groupJoin(groupId: string): GroupJoin {
+  let done = false;
+  const waiters = new Set<{ resolve: () => void; reject: (error: unknown) => void }>();
+  return {
+    joined() {
+      done = true;
+      for (const w of waiters) w.resolve();
+    },
+    failed(error) {
+      for (const w of waiters) w.reject(error);
+    },
+    waitUntilJoined: (timeoutMs, signal) =>
+      done
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            const waiter = {
+              resolve: () => settle(resolve),
+              reject: (error: unknown) => settle(() => reject(error)),
+            };
+            const timer = setTimeout(
+              () => waiter.reject(new Error(`consumer group ${groupId} did not join within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+            const aborted = () => waiter.reject(new Error(`consumer group ${groupId}: closed before it joined`));
+            signal?.addEventListener("abort", aborted, { once: true });
+            function settle(finish: () => void) {
+              if (!waiters.delete(waiter)) return;
+              clearTimeout(timer);
+              signal?.removeEventListener("abort", aborted);
+              finish();
+            }
+            waiters.add(waiter);
+            if (signal?.aborted) aborted();
+          }),
+  };
+}
+
 const compressionCodes = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP } as const;
 
 function secretsOf(sasl: KafkaSasl | undefined): string[] {
@@ -176,15 +223,11 @@ function createKafkajsClient(connection: KafkaConnection, logger: Logger): Kafka
 
     consumer(groupId: string): ConsumerPort {
       const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true, retry: { retries: 10 } });
-      let joinedOnce = false;
-      const joinWaiters = new Set<{ resolve: () => void; reject: (error: unknown) => void }>();
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        joinedOnce = true;
-        for (const w of joinWaiters) w.resolve();
-      });
+      const join = groupJoin(groupId);
+      consumer.on(consumer.events.GROUP_JOIN, () => join.joined());
       const crashListeners: Array<(error: unknown, restart: boolean) => void> = [];
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) for (const w of joinWaiters) w.reject(payload.error);
+        if (!payload.restart) join.failed(payload.error);
         for (const listener of crashListeners) listener(payload.error, payload.restart);
       });
       return {
@@ -220,29 +263,7 @@ function createKafkajsClient(connection: KafkaConnection, logger: Logger): Kafka
               }
             },
           }),
-        joined: (timeoutMs, signal) =>
-          joinedOnce
-            ? Promise.resolve()
-            : new Promise<void>((resolve, reject) => {
-                const waiter = {
-                  resolve: () => settle(resolve),
-                  reject: (error: unknown) => settle(() => reject(error)),
-                };
-                const timer = setTimeout(
-                  () => waiter.reject(new Error(`consumer group ${groupId} did not join within ${timeoutMs} ms`)),
-                  timeoutMs,
-                );
-                const aborted = () => waiter.reject(new Error(`consumer group ${groupId}: closed before it joined`));
-                signal?.addEventListener("abort", aborted, { once: true });
-                function settle(done: () => void) {
-                  if (!joinWaiters.delete(waiter)) return;
-                  clearTimeout(timer);
-                  signal?.removeEventListener("abort", aborted);
-                  done();
-                }
-                joinWaiters.add(waiter);
-                if (signal?.aborted) aborted();
-              }),
+        joined: (timeoutMs, signal) => join.waitUntilJoined(timeoutMs, signal),
       };
     },
 

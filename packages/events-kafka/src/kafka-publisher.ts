@@ -7,8 +7,8 @@ import {
   CLOUDEVENTS_CONTENT_TYPE,
   type Delivery,
   type DomainEvent,
-  type Logger,
   PublisherBase,
+  type PublisherContext,
   type ReadinessReport,
   serializeEvent,
 } from "@kaireon/events-core/backend";
@@ -18,10 +18,8 @@ import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
 const CONTENT_TYPE_HEADER: Readonly<Record<string, string>> = Object.freeze({ "content-type": CLOUDEVENTS_CONTENT_TYPE });
 
-export interface KafkaPublisherDeps {
-  source?: string;
-  logger?: Logger;
-}
+/** Core's PublisherContext: the CloudEvents source and the logger. */
+export type KafkaPublisherContext = PublisherContext;
 
 export class KafkaPublisher extends PublisherBase {
   private readonly client: KafkaClient;
@@ -37,9 +35,13 @@ export class KafkaPublisher extends PublisherBase {
 
   constructor(
     private readonly options: KafkaOptions,
-    deps: KafkaPublisherDeps = {},
+    context: KafkaPublisherContext = {},
   ) {
-    super({ backend: options.backend ?? "kafka", ...deps });
+    super({
+      backend: options.backend ?? "kafka",
+      ...(context.source ? { source: context.source } : {}),
+      ...(context.logger ? { logger: context.logger } : {}),
+    });
     warnPlainWithoutTls(options, this.logger);
     this.client = createKafkaClient(options, this.logger);
     this.batcher = this.useBatcher<DomainEvent, Delivery>({
@@ -193,6 +195,6 @@ export class KafkaPublisher extends PublisherBase {
 }
 
 /** A publisher from resolved options (what the env produces, or what a package like MSK builds). */
-export function createKafkaPublisher(options: KafkaOptions, deps: KafkaPublisherDeps = {}): KafkaPublisher {
-  return new KafkaPublisher(options, deps);
+export function createKafkaPublisher(options: KafkaOptions, context: KafkaPublisherContext = {}): KafkaPublisher {
+  return new KafkaPublisher(options, context);
 }
