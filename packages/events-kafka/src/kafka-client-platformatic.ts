@@ -37,18 +37,18 @@ import {
   type SASLOptions,
   stringSerializers,
 } from "@platformatic/kafka";
-import {
-  type AdminPort,
-  type ConsumerPort,
-  groupJoin,
-  type IncomingRecord,
-  type KafkaClient,
-  type KafkaConnection,
-  type KafkaSasl,
-  type ProducerPort,
-  type RecordVerdict,
-  type TopicSpec,
+import type {
+  AdminPort,
+  ConsumerPort,
+  IncomingRecord,
+  KafkaClient,
+  KafkaConnection,
+  KafkaSasl,
+  ProducerPort,
+  RecordVerdict,
+  TopicSpec,
 } from "./kafka-client.js";
+import { groupJoin } from "./kafka-group-join.js";
 
 // Connections announce themselves on the library's diagnostics channel as they are constructed,
 // before any socket exists (see the header: a second 'error' would otherwise be uncaught).

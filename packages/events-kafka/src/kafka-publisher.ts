@@ -12,8 +12,15 @@ import {
   type ReadinessReport,
   serializeEvent,
 } from "@kaireon/events-core/backend";
-import { type AdminPort, createKafkaClient, type KafkaClient, type OutgoingRecord, type ProducerPort } from "./kafka-client.js";
-import { describeSasl, toEventsError } from "./kafka-errors.js";
+import {
+  type AdminPort,
+  createKafkaClient,
+  describeSasl,
+  type KafkaClient,
+  type OutgoingRecord,
+  type ProducerPort,
+  toEventsError,
+} from "./kafka-client.js";
 import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
 const CONTENT_TYPE_HEADER: Readonly<Record<string, string>> = Object.freeze({ "content-type": CLOUDEVENTS_CONTENT_TYPE });

@@ -19,8 +19,14 @@ import {
   sleep,
   type TransportSubscription,
 } from "@kaireon/events-core/backend";
-import { type ConsumerPort, createKafkaClient, type IncomingRecord, type KafkaClient, type RecordVerdict } from "./kafka-client.js";
-import { toEventsError } from "./kafka-errors.js";
+import {
+  type ConsumerPort,
+  createKafkaClient,
+  type IncomingRecord,
+  type KafkaClient,
+  type RecordVerdict,
+  toEventsError,
+} from "./kafka-client.js";
 import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
 /** The options; beside the resolved Kafka options, two of the subscriber's own behaviour. */

@@ -1,7 +1,7 @@
-// The one join waiter both client seams use (kafka-client.ts groupJoin): each settles it from its own
+// The one join waiter both client seams use (kafka-group-join.ts): each settles it from its own
 // events (kafkajs GROUP_JOIN/CRASH, @platformatic/kafka's stream), so its rules are checked once here.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { groupJoin } from "../../src/kafka-client.js";
+import { groupJoin } from "../../src/kafka-group-join.js";
 
 describe("groupJoin", () => {
   beforeEach(() => {
