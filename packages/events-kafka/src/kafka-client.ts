@@ -4,7 +4,15 @@
 
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "@kaireon/events-core/backend";
-import { backoffDelay, ConnectionError, EventsError, PublishError, redactSecrets, sleep } from "@kaireon/events-core/backend";
+import {
+  authFailedError,
+  backoffDelay,
+  ConnectionError,
+  EventsError,
+  PublishError,
+  redactSecrets,
+  sleep,
+} from "@kaireon/events-core/backend";
 import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 import { createPlatformaticClient } from "./kafka-client-platformatic.js";
 import { groupJoin } from "./kafka-group-join.js";
@@ -410,9 +418,8 @@ export function toEventsError(error: unknown, options: KafkaOptions, what: strin
   switch (classifyClientError(error)) {
     case "auth": {
       const user = options.sasl && "username" in options.sasl ? ` for user "${options.sasl.username}"` : "";
-      return new ConnectionError({
+      return authFailedError({
         backend,
-        code: "AUTH_FAILED",
         message: `[${backend}] ${describeSasl(options)} authentication failed${user} at ${brokers} — ${hints.auth}`,
         details: { mechanism: options.sasl?.mechanism, brokers: options.brokers },
         cause,
