@@ -4,52 +4,20 @@
 // only, so CommonJS resolution is out of scope) on the tarball, plus the house rules publint does
 // not know: sideEffects, engines, README/LICENSE, repository.directory, public access, no leftover
 // workspace: or catalog: ranges, peer ranges on @kaireon/* that a core minor does not break, the
-// backends' file structure and the dependency catalog.
+// backends' file structure, no import cycle (structure.mjs) and the dependency catalog.
 // Needs built packages (`pnpm build`). Exit 1 lists every problem of every package.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { backendStructure, importCycles } from "./structure.mjs";
 import { root, workspacePackages } from "./workspace.mjs";
 
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const problems = [];
 const fail = (pkg, message) => problems.push(`${pkg}: ${message}`);
 const work = mkdtempSync(join(tmpdir(), "kaireon-pack-check-"));
-
-// Every backend package has the same shape, so a reader finds the same thing in the same file in
-// each. A backend is a package whose src/index.ts calls defineBackend; its id is the package name's
-// tail (@kaireon/events-<id>). Rule: src/ holds the five role files index.ts, <id>-options.ts,
-// <id>-client.ts (transport and error mapping), <id>-publisher.ts, <id>-subscriber.ts; any other
-// file is allowed but must be named <id>-*.ts (e.g. msk-iam-token.ts); and src/ imports core only
-// through @kaireon/events-core/backend, never the root (which reaches the loader: an import cycle).
-function checkBackendStructure(packages) {
-  const backends = packages.filter((p) => {
-    const index = join(p.dir, "src", "index.ts");
-    return existsSync(index) && /\bdefineBackend\s*[<(]/.test(readFileSync(index, "utf8"));
-  });
-  if (backends.length === 0)
-    fail("workspace", "no backend package found (src/index.ts calling defineBackend): is the structure check looking in the right place?");
-  for (const p of backends) {
-    const id = p.name.replace(/^@kaireon\/events-/, "");
-    const files = readdirSync(join(p.dir, "src")).filter((f) => f.endsWith(".ts"));
-    for (const role of ["index.ts", `${id}-options.ts`, `${id}-client.ts`, `${id}-publisher.ts`, `${id}-subscriber.ts`])
-      if (!files.includes(role))
-        fail(
-          p.name,
-          `${p.rel}/src/${role} is missing: every backend has index.ts, ${id}-options.ts, ${id}-client.ts, ${id}-publisher.ts and ${id}-subscriber.ts`,
-        );
-    for (const f of files) {
-      if (f !== "index.ts" && !f.startsWith(`${id}-`))
-        fail(p.name, `${p.rel}/src/${f} is not a role file: name it ${id}-<what>.ts or move it into one`);
-      const text = readFileSync(join(p.dir, "src", f), "utf8");
-      if (/from\s+["']@kaireon\/events-core["']|import\(\s*["']@kaireon\/events-core["']/.test(text))
-        fail(p.name, `${p.rel}/src/${f} imports the root "@kaireon/events-core": a backend imports "@kaireon/events-core/backend" only`);
-    }
-  }
-  return backends.length;
-}
 
 // Shared dependency versions are pinned once, in pnpm-workspace.yaml's `catalog:`. Rule: a dependency
 // (dependencies, devDependencies, optionalDependencies; not peers, which are each package's own
@@ -95,8 +63,14 @@ for (const p of all) {
   if (!p.private && !p.rel.startsWith("packages/")) fail(p.name, `${p.rel} is outside packages/ and not private: add "private": true`);
   if (p.rel.startsWith("packages/") && p.private) console.log(`skip ${p.name} (private)`);
 }
-const backendCount = checkBackendStructure(all);
-console.log(`structure: ${backendCount} backend package(s) checked for their role files`);
+const structure = backendStructure(all);
+for (const { pkg, message } of structure.problems) fail(pkg, message);
+console.log(`structure: ${structure.backends} backend package(s) checked for their role files`);
+const cycles = importCycles(root, all);
+for (const { pkg, message } of cycles) fail(pkg, message);
+console.log(
+  `imports: ${cycles.length === 0 ? "no import cycle" : "import cycles (below)"} among the built modules of ${all.length} package(s)`,
+);
 const catalogCount = checkCatalog(all);
 console.log(`catalog: ${catalogCount} shared dependency version(s), every shared dependency checked`);
 const published = all.filter((p) => !p.private);

@@ -3,7 +3,8 @@
 
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Env, envBoolean, envInt, envString, parseEnv } from "@kaireon/events-core";
+import type { Env } from "@kaireon/events-core";
+import { envBoolean, envInt, envString, parseEnv } from "@kaireon/events-core/backend";
 import { z } from "zod";
 
 const appDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,7 +1,6 @@
 // The application API: topics, events, ports, errors, the loader, memory and loggers. What only
-// backend authors need lives in "@kaireon/events-core/backend" (src/kit.ts); the names below marked
-// @deprecated are that kit, kept here for one release so no import breaks. Redaction stays in both:
-// applications log their own URLs too.
+// backend authors need lives in "@kaireon/events-core/backend" (src/kit.ts), and only there.
+// Redaction stays in both: applications log their own URLs too.
 export {
   type AsyncApiDocument,
   type AsyncApiOptions,
@@ -9,24 +8,6 @@ export {
   asyncApiId,
   topicJsonSchemaDraft07,
 } from "./asyncapi.js";
-export {
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type BackendContext,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type BackendDescriptor,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type BackendModule,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  defineBackend,
-} from "./backend.js";
-export {
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  Batcher,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type BatcherOptions,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type ItemOutcome,
-} from "./batcher.js";
 export {
   type BackendId,
   backendPackages,
@@ -37,21 +18,7 @@ export {
   readCoreConfig,
 } from "./config.js";
 export { DisabledPublisher } from "./disabled-publisher.js";
-export {
-  type Env,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  envBoolean,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  envInt,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  envList,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  envString,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  parseEnv,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  readConfigFile,
-} from "./env.js";
+export type { Env } from "./env.js";
 export {
   CLOUDEVENTS_CONTENT_TYPE,
   type CreateEventOptions,
@@ -97,14 +64,6 @@ export {
   MemoryPublisher,
   MemorySubscriber,
 } from "./memory-backend.js";
-export {
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type EntryResult,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type PartialRetryOptions,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  sendWithPartialRetry,
-} from "./partial-retry.js";
 export type {
   EventHandler,
   Logger,
@@ -119,40 +78,10 @@ export type {
   SubscriptionError,
 } from "./ports.js";
 export {
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type Delivery,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  PublisherBase,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type PublisherBaseOptions,
-} from "./publisher-base.js";
-export {
   redactSecrets,
   redactUrl,
   urlSecrets,
 } from "./redact.js";
-export {
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type BackoffOptions,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  backoffDelay,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  sleep,
-} from "./retry.js";
-export {
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type DeliveryOutcome,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type HandlerPolicy,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type Inbox,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  SubscriberBase,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type SubscriberBaseOptions,
-  /** @deprecated Backend-author API: import it from "@kaireon/events-core/backend"; the root drops it in a later minor. */
-  type TransportSubscription,
-} from "./subscriber-base.js";
 export {
   DURATION_BUCKETS,
   messagingSystem,

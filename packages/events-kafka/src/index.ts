@@ -17,8 +17,13 @@ export {
   resolveKafkaOptions,
   saslMechanisms,
 } from "./kafka-options.js";
-export { createKafkaPublisher, KafkaPublisher, type KafkaPublisherDeps } from "./kafka-publisher.js";
-export { createKafkaSubscriber, KafkaSubscriber, type KafkaSubscriberDeps } from "./kafka-subscriber.js";
+export { createKafkaPublisher, KafkaPublisher, type KafkaPublisherContext } from "./kafka-publisher.js";
+export {
+  createKafkaSubscriber,
+  KafkaSubscriber,
+  type KafkaSubscriberContext,
+  type KafkaSubscriberOptions,
+} from "./kafka-subscriber.js";
 export { type EnsureTopicsOptions, ensureTopics } from "./kafka-topics.js";
 
 export const backend = defineBackend({

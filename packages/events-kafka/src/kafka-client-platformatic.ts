@@ -49,6 +49,7 @@ import type {
   RecordVerdict,
   TopicSpec,
 } from "./kafka-client.js";
+import { groupJoin } from "./kafka-group-join.js";
 
 // Connections announce themselves on the library's diagnostics channel as they are constructed,
 // before any socket exists (see the header: a second 'error' would otherwise be uncaught).
@@ -200,13 +201,12 @@ export function createPlatformaticClient(connection: KafkaConnection, _logger: L
       let closing = false;
       const starts = new Map<string, bigint>();
       const crashListeners: Array<(error: unknown, restart: boolean) => void> = [];
-      let joined = false;
-      const joinWaiters = new Set<{ resolve: () => void; reject: (error: unknown) => void }>();
+      const join = groupJoin(groupId);
       let loop: Promise<void> | undefined;
 
       const crash = (error: unknown) => {
         if (closing) return;
-        for (const w of joinWaiters) w.reject(error);
+        join.failed(error);
         // The stream is gone: the subscriber replaces the consumer (the library would not restart it).
         for (const listener of crashListeners) listener(error, false);
       };
@@ -267,32 +267,9 @@ export function createPlatformaticClient(connection: KafkaConnection, _logger: L
           });
           s.on("error", crash);
           loop = consume(onRecord).catch(crash);
-          joined = true;
-          for (const w of joinWaiters) w.resolve();
+          join.joined();
         },
-        joined: (timeoutMs, signal) =>
-          joined
-            ? Promise.resolve()
-            : new Promise<void>((resolve, reject) => {
-                const waiter = {
-                  resolve: () => settle(resolve),
-                  reject: (error: unknown) => settle(() => reject(error)),
-                };
-                const timer = setTimeout(
-                  () => waiter.reject(new Error(`consumer group ${groupId} did not join within ${timeoutMs} ms`)),
-                  timeoutMs,
-                );
-                const aborted = () => waiter.reject(new Error(`consumer group ${groupId}: closed before it joined`));
-                signal?.addEventListener("abort", aborted, { once: true });
-                function settle(done: () => void) {
-                  if (!joinWaiters.delete(waiter)) return;
-                  clearTimeout(timer);
-                  signal?.removeEventListener("abort", aborted);
-                  done();
-                }
-                joinWaiters.add(waiter);
-                if (signal?.aborted) aborted();
-              }),
+        joined: (timeoutMs, signal) => join.waitUntilJoined(timeoutMs, signal),
         async disconnect() {
           closing = true;
           const s = stream;

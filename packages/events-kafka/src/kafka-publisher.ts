@@ -6,22 +6,27 @@ import {
   type Batcher,
   type Delivery,
   type DomainEvent,
-  type Logger,
   PublisherBase,
+  type PublisherContext,
   type ReadinessReport,
   serializeEvent,
 } from "@kaireon/events-core/backend";
-import { type AdminPort, createKafkaClient, type KafkaClient, type OutgoingRecord, type ProducerPort } from "./kafka-client.js";
-import { describeSasl, toEventsError } from "./kafka-errors.js";
+import {
+  type AdminPort,
+  createKafkaClient,
+  describeSasl,
+  type KafkaClient,
+  type OutgoingRecord,
+  type ProducerPort,
+  toEventsError,
+} from "./kafka-client.js";
 import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
 /** What every event of a batch that the broker acked resolves with (shared: nobody writes to it). */
 const DELIVERED: { ok: true; value: Delivery } = Object.freeze({ ok: true as const, value: Object.freeze({}) });
 
-export interface KafkaPublisherDeps {
-  source?: string;
-  logger?: Logger;
-}
+/** Core's PublisherContext: the CloudEvents source and the logger. */
+export type KafkaPublisherContext = PublisherContext;
 
 export class KafkaPublisher extends PublisherBase {
   private readonly client: KafkaClient;
@@ -39,9 +44,13 @@ export class KafkaPublisher extends PublisherBase {
 
   constructor(
     private readonly options: KafkaOptions,
-    deps: KafkaPublisherDeps = {},
+    context: KafkaPublisherContext = {},
   ) {
-    super({ backend: options.backend ?? "kafka", ...deps });
+    super({
+      backend: options.backend ?? "kafka",
+      ...(context.source ? { source: context.source } : {}),
+      ...(context.logger ? { logger: context.logger } : {}),
+    });
     warnPlainWithoutTls(options, this.logger);
     this.client = createKafkaClient(options, this.logger);
     this.batcher = this.useBatcher<DomainEvent, Delivery>({
@@ -202,6 +211,6 @@ export class KafkaPublisher extends PublisherBase {
 }
 
 /** A publisher from resolved options (what the env produces, or what a package like MSK builds). */
-export function createKafkaPublisher(options: KafkaOptions, deps: KafkaPublisherDeps = {}): KafkaPublisher {
-  return new KafkaPublisher(options, deps);
+export function createKafkaPublisher(options: KafkaOptions, context: KafkaPublisherContext = {}): KafkaPublisher {
+  return new KafkaPublisher(options, context);
 }

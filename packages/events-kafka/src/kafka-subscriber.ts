@@ -13,23 +13,32 @@ import {
   ConnectionError,
   type EventsError,
   type Inbox,
-  type Logger,
   type SubscribeOptions,
   SubscriberBase,
+  type SubscriberContext,
   sleep,
   type TransportSubscription,
 } from "@kaireon/events-core/backend";
-import { type ConsumerPort, createKafkaClient, type IncomingRecord, type KafkaClient, type RecordVerdict } from "./kafka-client.js";
-import { toEventsError } from "./kafka-errors.js";
+import {
+  type ConsumerPort,
+  createKafkaClient,
+  type IncomingRecord,
+  type KafkaClient,
+  type RecordVerdict,
+  toEventsError,
+} from "./kafka-client.js";
 import { type KafkaOptions, warnPlainWithoutTls } from "./kafka-options.js";
 
-export interface KafkaSubscriberDeps {
-  logger?: Logger;
+/** The options; beside the resolved Kafka options, two of the subscriber's own behaviour. */
+export interface KafkaSubscriberOptions extends KafkaOptions {
   /** Attempts of a handler that throws or times out before the record is reported (HANDLER_FAILED) and skipped. Default 3. */
   handlerAttempts?: number;
   /** Wait before each new consumer after a crash: random(0, min(maxMs, baseMs·2^attempt)). Default 1 s … 30 s. */
   resubscribeBackoff?: BackoffOptions;
 }
+
+/** Core's SubscriberContext: the logger. */
+export type KafkaSubscriberContext = SubscriberContext;
 
 const DEFAULT_RESUBSCRIBE_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 30_000 };
 
@@ -37,13 +46,13 @@ export class KafkaSubscriber extends SubscriberBase {
   private readonly client: KafkaClient;
 
   constructor(
-    private readonly options: KafkaOptions,
-    private readonly deps: KafkaSubscriberDeps = {},
+    private readonly options: KafkaSubscriberOptions,
+    context: KafkaSubscriberContext = {},
   ) {
     super({
       backend: options.backend ?? "kafka",
-      ...(deps.logger ? { logger: deps.logger } : {}),
-      ...(deps.handlerAttempts ? { handler: { attempts: deps.handlerAttempts } } : {}),
+      ...(context.logger ? { logger: context.logger } : {}),
+      ...(options.handlerAttempts ? { handler: { attempts: options.handlerAttempts } } : {}),
     });
     warnPlainWithoutTls(options, this.logger);
     this.client = createKafkaClient(options, this.logger);
@@ -54,7 +63,7 @@ export class KafkaSubscriber extends SubscriberBase {
       client: this.client,
       options: this.options,
       inbox,
-      backoff: this.deps.resubscribeBackoff ?? DEFAULT_RESUBSCRIBE_BACKOFF,
+      backoff: this.options.resubscribeBackoff ?? DEFAULT_RESUBSCRIBE_BACKOFF,
       toError: (error, what) => this.toError(error, what),
     });
     await loop.start();
@@ -231,6 +240,6 @@ class KafkaConsumerLoop implements TransportSubscription {
   }
 }
 
-export function createKafkaSubscriber(options: KafkaOptions, deps: KafkaSubscriberDeps = {}): KafkaSubscriber {
-  return new KafkaSubscriber(options, deps);
+export function createKafkaSubscriber(options: KafkaSubscriberOptions, context: KafkaSubscriberContext = {}): KafkaSubscriber {
+  return new KafkaSubscriber(options, context);
 }

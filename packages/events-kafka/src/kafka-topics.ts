@@ -2,8 +2,7 @@
 // you want), so topics are created explicitly with their partitions, replication and retention.
 
 import { consoleLogger, type Logger, type TopicName, topicNames } from "@kaireon/events-core/backend";
-import { createKafkaClient } from "./kafka-client.js";
-import { toEventsError } from "./kafka-errors.js";
+import { createKafkaClient, toEventsError } from "./kafka-client.js";
 import type { KafkaOptions } from "./kafka-options.js";
 
 export interface EnsureTopicsOptions {

@@ -6,7 +6,7 @@ import { type MskOptions, readMskOptions } from "./msk-options.js";
 import { createMskPublisher } from "./msk-publisher.js";
 import { createMskSubscriber } from "./msk-subscriber.js";
 
-export { MSK_CLIENT_ID, type MskKafkaDeps, mskErrorHints, toKafkaOptions } from "./msk-client.js";
+export { MSK_CLIENT_ID, type MskAuthContext, mskErrorHints, toKafkaOptions } from "./msk-client.js";
 export {
   createMskIamTokenProvider,
   DEFAULT_MIN_VALIDITY_MS,
@@ -27,13 +27,15 @@ export {
   DEFAULT_MSK_CONSUMER_GROUP_ID,
   DEFAULT_MSK_REGION,
   type MskAuthMode,
+  type MskKafkaTuning,
   type MskOptions,
   mskAuthModes,
   mskEnvSchema,
+  mskOptions,
   readMskOptions,
 } from "./msk-options.js";
-export { createMskPublisher, MskPublisher } from "./msk-publisher.js";
-export { createMskSubscriber, MskSubscriber } from "./msk-subscriber.js";
+export { createMskPublisher, MskPublisher, type MskPublisherContext } from "./msk-publisher.js";
+export { createMskSubscriber, MskSubscriber, type MskSubscriberContext, type MskSubscriberOptions } from "./msk-subscriber.js";
 
 export const backend = defineBackend<MskOptions>({
   id: "msk",

@@ -12,18 +12,20 @@ import { DEFAULT_MSK_CLIENT, type MskOptions } from "./msk-options.js";
 
 export const MSK_CLIENT_ID = "kaireon-platform";
 
-export interface MskKafkaDeps {
+/** What MSK's publisher and subscriber take besides their options (with the logger): the IAM token's source. */
+export interface MskAuthContext {
   logger?: Logger;
   /** IAM mode: the token provider to use (default: one per publisher/subscriber, from the options). */
   tokenProvider?: MskIamTokenProvider;
   /** IAM mode: options of the default token provider (tests inject a clock or a generator here). */
   token?: Omit<MskIamTokenProviderOptions, "region" | "roleArn">;
-  /** Extra resolved Kafka options (batching, timeouts); brokers, auth, TLS and error hints come from MskOptions. */
-  kafka?: Partial<Omit<KafkaOptions, "brokers" | "sasl" | "ssl" | "backend" | "hints">>;
 }
 
 /** The Kafka options MSK's publisher and subscriber run with, and the IAM token provider (IAM mode). */
-export function toKafkaOptions(options: MskOptions, deps: MskKafkaDeps = {}): { kafka: KafkaOptions; tokenProvider?: MskIamTokenProvider } {
+export function toKafkaOptions(
+  options: MskOptions,
+  context: MskAuthContext = {},
+): { kafka: KafkaOptions; tokenProvider?: MskIamTokenProvider } {
   const tls = options.tls.enabled
     ? options.tls.caFile
       ? {
@@ -41,7 +43,7 @@ export function toKafkaOptions(options: MskOptions, deps: MskKafkaDeps = {}): { 
     clientId: MSK_CLIENT_ID,
     // Options built in code without `client` get MSK's default too, not the Kafka package's.
     client: options.client ?? DEFAULT_MSK_CLIENT,
-    ...deps.kafka,
+    ...options.kafka,
     backend: "msk",
     hints: mskErrorHints(options),
     brokers: options.brokers,
@@ -54,10 +56,10 @@ export function toKafkaOptions(options: MskOptions, deps: MskKafkaDeps = {}): { 
     return { kafka: resolveKafkaOptions({ ...base, sasl: { mechanism: "scram-sha-512", username, password } }) };
   }
   const tokenProvider =
-    deps.tokenProvider ??
+    context.tokenProvider ??
     new MskIamTokenProvider({
-      ...(deps.logger ? { logger: deps.logger } : {}),
-      ...deps.token,
+      ...(context.logger ? { logger: context.logger } : {}),
+      ...context.token,
       region: options.region,
       ...(options.auth.roleArn ? { roleArn: options.auth.roleArn } : {}),
     });

@@ -8,7 +8,7 @@
 // that outlived their credentials). kafkajs holds a broker's lock while it waits for the token, so a
 // refresh is bounded (refreshTimeoutMs), and nobody waits on one while the cached token is still good.
 
-import { ConnectionError, type Logger, silentLogger } from "@kaireon/events-core/backend";
+import { authFailedError, type ConnectionError, type Logger, silentLogger } from "@kaireon/events-core/backend";
 
 /** What the signer returns: the base64url token and when it expires (ms since epoch). */
 export interface MskSignedToken {
@@ -280,9 +280,8 @@ export class MskIamTokenProvider {
 
   private authError(reason: string, cause?: unknown, details: Record<string, unknown> = {}): ConnectionError {
     const role = this.request.roleArn ? `assuming ${this.request.roleArn}` : "with the default credential chain";
-    return new ConnectionError({
+    return authFailedError({
       backend: "msk",
-      code: "AUTH_FAILED",
       message: `[msk] ${reason} (region ${this.request.region}, ${role}) — check the AWS credentials, MSK_REGION and MSK_ROLE_ARN`,
       ...(cause === undefined ? {} : { cause }),
       details: { region: this.request.region, ...details },

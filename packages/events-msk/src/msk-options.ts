@@ -1,8 +1,8 @@
 // MSK's variables (the spec's "MSK backend" table) → options. One schema, parsed with core's parseEnv,
 // so every error names the variable and says the fix, and never echoes a value (passwords).
 
-import { type Env, envBoolean, envList, envString, parseEnv } from "@kaireon/events-core/backend";
-import { type KafkaClientName, kafkaClientVariable } from "@kaireon/events-kafka";
+import { backendOptions, type Env, envBoolean, envList, envString } from "@kaireon/events-core/backend";
+import { type KafkaClientName, type KafkaOptions, kafkaClientVariable } from "@kaireon/events-kafka";
 import { z } from "zod";
 
 export const mskAuthModes = ["iam_role", "sasl_scram"] as const;
@@ -96,9 +96,22 @@ export const mskEnvSchema = z
     ...((env.MSK_CLIENT ? { client: env.MSK_CLIENT } : {}) as { client?: KafkaClientName }),
   }));
 
-export type MskOptions = z.output<typeof mskEnvSchema>;
+/** The Kafka options MSK leaves to code (batching, timeouts); brokers, auth, TLS and error hints come from the MSK options. */
+export type MskKafkaTuning = Partial<Omit<KafkaOptions, "brokers" | "sasl" | "ssl" | "backend" | "hints">>;
+
+export type MskOptions = z.output<typeof mskEnvSchema> & {
+  /** Kafka's batching and timeouts for this publisher/subscriber; unset, the Kafka package's defaults. */
+  kafka?: MskKafkaTuning;
+};
+
+const mskOptionsBuilder = backendOptions("msk", mskEnvSchema);
 
 /** Reads and checks the MSK variables; throws a ConfigError naming each bad one. */
 export function readMskOptions(env: Env): MskOptions {
-  return parseEnv("msk", mskEnvSchema, env);
+  return mskOptionsBuilder.fromEnv(env);
+}
+
+/** Options for code that builds them itself: the brokers and any override; every other default is the schema's. */
+export function mskOptions(given: Partial<MskOptions> & Pick<MskOptions, "brokers">): MskOptions {
+  return mskOptionsBuilder.fromCode(given, { MSK_BROKERS: given.brokers.join(",") });
 }

@@ -1,22 +1,28 @@
 // The Kafka subscriber with MSK's auth (msk-client.ts maps the options and the errors).
 
-import type { EventsError } from "@kaireon/events-core/backend";
-import { KafkaSubscriber, type KafkaSubscriberDeps } from "@kaireon/events-kafka";
-import { forgetRefusedToken, type MskKafkaDeps, toKafkaOptions } from "./msk-client.js";
+import type { EventsError, SubscriberContext } from "@kaireon/events-core/backend";
+import { KafkaSubscriber, type KafkaSubscriberOptions } from "@kaireon/events-kafka";
+import { forgetRefusedToken, type MskAuthContext, toKafkaOptions } from "./msk-client.js";
 import type { MskIamTokenProvider } from "./msk-iam-token.js";
 import type { MskOptions } from "./msk-options.js";
+
+/** The options, and the Kafka subscriber's own two: handler attempts and the backoff after a crash. */
+export type MskSubscriberOptions = MskOptions & Pick<KafkaSubscriberOptions, "handlerAttempts" | "resubscribeBackoff">;
+
+/** Core's SubscriberContext (logger) and the IAM token's source. */
+export interface MskSubscriberContext extends SubscriberContext, MskAuthContext {}
 
 /** The Kafka subscriber with MSK's auth; subscribe and crash errors name the MSK variables. */
 export class MskSubscriber extends KafkaSubscriber {
   readonly tokenProvider: MskIamTokenProvider | undefined;
 
-  constructor(options: MskOptions, deps: MskKafkaDeps & Pick<KafkaSubscriberDeps, "handlerAttempts" | "resubscribeBackoff"> = {}) {
-    const { kafka, tokenProvider } = toKafkaOptions(options, deps);
-    super(kafka, {
-      ...(deps.logger ? { logger: deps.logger } : {}),
-      ...(deps.handlerAttempts ? { handlerAttempts: deps.handlerAttempts } : {}),
-      ...(deps.resubscribeBackoff ? { resubscribeBackoff: deps.resubscribeBackoff } : {}),
-    });
+  constructor(options: MskSubscriberOptions, context: MskSubscriberContext = {}) {
+    const { kafka, tokenProvider } = toKafkaOptions(options, context);
+    const { handlerAttempts, resubscribeBackoff } = options;
+    super(
+      { ...kafka, ...(handlerAttempts ? { handlerAttempts } : {}), ...(resubscribeBackoff ? { resubscribeBackoff } : {}) },
+      context.logger ? { logger: context.logger } : {},
+    );
     this.tokenProvider = tokenProvider;
   }
 
@@ -28,9 +34,6 @@ export class MskSubscriber extends KafkaSubscriber {
   }
 }
 
-export function createMskSubscriber(
-  options: MskOptions,
-  deps: MskKafkaDeps & Pick<KafkaSubscriberDeps, "handlerAttempts" | "resubscribeBackoff"> = {},
-): MskSubscriber {
-  return new MskSubscriber(options, deps);
+export function createMskSubscriber(options: MskSubscriberOptions, context: MskSubscriberContext = {}): MskSubscriber {
+  return new MskSubscriber(options, context);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { Batcher, type ItemOutcome } from "../../src/index.js";
+import { Batcher, type ItemOutcome } from "../../src/kit.js";
 
 function recorder(delayMs = 5) {
   const batches: number[][] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { envBoolean, envInt, envList, parseEnv, readConfigFile, readCoreConfig } from "../../src/index.js";
+import { readCoreConfig } from "../../src/index.js";
+import { envBoolean, envInt, envList, parseEnv, readConfigFile } from "../../src/kit.js";
 
 describe("readCoreConfig", () => {
   it("defaults to redis and maps aliases to their backend", () => {

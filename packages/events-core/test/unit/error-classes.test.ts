@@ -13,7 +13,7 @@ const classes = Object.fromEntries(
 ) as Record<string, typeof core.EventsError>;
 
 // Codes whose message core's factories build (error-factories.ts): built nowhere else.
-const factoryCodes = new Set(["QUEUE_FULL", "EVENT_TOO_LARGE", "PUBLISHER_CLOSED"]);
+const factoryCodes = new Set(["QUEUE_FULL", "EVENT_TOO_LARGE", "PUBLISHER_CLOSED", "AUTH_FAILED"]);
 
 interface Site {
   where: string;

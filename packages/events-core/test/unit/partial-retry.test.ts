@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sendWithPartialRetry } from "../../src/index.js";
+import { sendWithPartialRetry } from "../../src/kit.js";
 
 const noSleep = () => Promise.resolve();
 

@@ -37,7 +37,7 @@ for (const client of testClients())
     }
 
     async function subscribe(from: "earliest" | "latest" | Date, group = uniqueTenant("g"), handlerAttempts?: number) {
-      const subscriber = createKafkaSubscriber(options, { ...quiet, ...(handlerAttempts ? { handlerAttempts } : {}) });
+      const subscriber = createKafkaSubscriber({ ...options, ...(handlerAttempts ? { handlerAttempts } : {}) }, quiet);
       const spy = createEventSpy();
       const subscription = await subscriber.subscribe(["decision.made.v1"], spy.handler, { group, from, onError: spy.onError });
       closers.push(() => subscriber.close());
@@ -88,7 +88,7 @@ for (const client of testClients())
 
       it("a handler that keeps failing is reported as HANDLER_FAILED and the partition moves on", async () => {
         const tenantId = uniqueTenant("failing");
-        const subscriber = createKafkaSubscriber(options, { ...quiet, handlerAttempts: 2 });
+        const subscriber = createKafkaSubscriber({ ...options, handlerAttempts: 2 }, quiet);
         closers.push(() => subscriber.close());
         const spy = createEventSpy();
         let calls = 0;

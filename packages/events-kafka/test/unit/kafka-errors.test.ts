@@ -6,7 +6,7 @@ import { ConnectionError, PublishError } from "@kaireon/events-core";
 import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
 import { resolveKafkaOptions } from "../../src/index.js";
-import { toEventsError } from "../../src/kafka-errors.js";
+import { toEventsError } from "../../src/kafka-client.js";
 
 const options = resolveKafkaOptions({ brokers: ["b:9096"], sasl: { mechanism: "scram-sha-512", username: "svc", password: "pw-SECRET" } });
 

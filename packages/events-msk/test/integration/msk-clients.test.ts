@@ -41,7 +41,7 @@ for (const client of kafkaClients)
         MSK_SASL_PASSWORD: password,
         MSK_CLIENT: client,
       });
-      const publisher = createMskPublisher(options, { logger: quiet, kafka: { publishTimeoutMs: 8000 } });
+      const publisher = createMskPublisher({ ...options, kafka: { publishTimeoutMs: 8000 } }, { logger: quiet });
       closers.push(() => publisher.close());
       const error = await publisher.publish("decision.made.v1", sampleDecision()).then(
         () => undefined,
@@ -62,10 +62,12 @@ for (const client of kafkaClients)
       if (!tlsBrokers || !caFile)
         throw new Error("KAFKA_TEST_TLS_BROKERS/KAFKA_TEST_TLS_CA_FILE are not set: run through tooling/with-services.sh");
       const publisher = createMskPublisher(
-        readMskOptions({ MSK_BROKERS: tlsBrokers, MSK_TLS_CA_FILE: caFile, MSK_REGION: "eu-west-1", MSK_CLIENT: client }),
+        {
+          ...readMskOptions({ MSK_BROKERS: tlsBrokers, MSK_TLS_CA_FILE: caFile, MSK_REGION: "eu-west-1", MSK_CLIENT: client }),
+          kafka: { publishTimeoutMs: 8000 },
+        },
         {
           logger: quiet,
-          kafka: { publishTimeoutMs: 8000 },
           token: { generate: async () => ({ token: "t1", expiryTime: Date.now() + 900_000 }) },
         },
       );

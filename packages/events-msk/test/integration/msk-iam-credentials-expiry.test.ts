@@ -48,11 +48,10 @@ describe("msk iam_role with credentials that expire before the token", () => {
       process.env.AWS_SESSION_TOKEN = creds.sessionToken;
       process.env.AWS_CREDENTIAL_EXPIRATION = creds.expiration.toISOString();
       const tokenProvider = createMskIamTokenProvider({ region: iam.region, minValidityMs: 2000 });
-      const publisher = createMskPublisher(readMskOptions(iamEnv(iam, uniquePrefix("shortcreds"), client.env)), {
-        logger: quiet,
-        kafka: { publishTimeoutMs: 20_000 },
-        tokenProvider,
-      });
+      const publisher = createMskPublisher(
+        { ...readMskOptions(iamEnv(iam, uniquePrefix("shortcreds"), client.env)), kafka: { publishTimeoutMs: 20_000 } },
+        { logger: quiet, tokenProvider },
+      );
       try {
         // The default chain, as an app on short-lived instance or container credentials runs it.
         await publisher.publish("decision.made.v1", sampleDecision());
@@ -86,7 +85,10 @@ describe("msk iam_role with credentials that expire before the token", () => {
     const generate: MskTokenGenerator = async () => signed;
     const env = iamEnv(iam, uniquePrefix("expiredcreds"));
 
-    const before = createMskPublisher(readMskOptions(env), { logger: quiet, kafka: { publishTimeoutMs: 20_000 }, token: { generate } });
+    const before = createMskPublisher(
+      { ...readMskOptions(env), kafka: { publishTimeoutMs: 20_000 } },
+      { logger: quiet, token: { generate } },
+    );
     try {
       await before.publish("decision.made.v1", sampleDecision()); // accepted while the credentials live
     } finally {
@@ -94,7 +96,10 @@ describe("msk iam_role with credentials that expire before the token", () => {
     }
 
     await waitUntil(creds.expiration.getTime() + 1000);
-    const after = createMskPublisher(readMskOptions(env), { logger: quiet, kafka: { publishTimeoutMs: 20_000 }, token: { generate } });
+    const after = createMskPublisher(
+      { ...readMskOptions(env), kafka: { publishTimeoutMs: 20_000 } },
+      { logger: quiet, token: { generate } },
+    );
     try {
       const error = await after.publish("decision.made.v1", sampleDecision()).then(
         () => undefined,

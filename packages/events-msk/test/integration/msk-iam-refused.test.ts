@@ -34,11 +34,13 @@ function chain(error: unknown): string {
 
 /** Publishes once; the error, how long it took, and ready() after it. */
 async function refused(env: Record<string, string>, generate?: MskTokenGenerator) {
-  const publisher = createMskPublisher(readMskOptions(env), {
-    logger: quiet,
-    kafka: { publishTimeoutMs: 30_000 },
-    ...(generate ? { token: { generate } } : {}),
-  });
+  const publisher = createMskPublisher(
+    { ...readMskOptions(env), kafka: { publishTimeoutMs: 30_000 } },
+    {
+      logger: quiet,
+      ...(generate ? { token: { generate } } : {}),
+    },
+  );
   try {
     const started = Date.now();
     const error = await publisher.publish("decision.made.v1", sampleDecision()).then(

@@ -36,11 +36,13 @@ function causes(error: unknown): string {
 
 async function publishError(env: Record<string, string>) {
   let made = 0;
-  const publisher = createMskPublisher(readMskOptions(env), {
-    logger: quiet,
-    kafka: { publishTimeoutMs: 8000 },
-    token: { generate: async () => ({ token: `t${++made}`, expiryTime: Date.now() + 900_000 }) },
-  });
+  const publisher = createMskPublisher(
+    { ...readMskOptions(env), kafka: { publishTimeoutMs: 8000 } },
+    {
+      logger: quiet,
+      token: { generate: async () => ({ token: `t${++made}`, expiryTime: Date.now() + 900_000 }) },
+    },
+  );
   try {
     const error = await publisher.publish("decision.made.v1", sampleDecision()).then(
       () => undefined,

@@ -46,7 +46,7 @@ describeBackendConformance({
   capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
   injectRaw,
   createUnreachablePublisher: () =>
-    createMskPublisher({ ...options, brokers: ["127.0.0.1:1"] }, { logger: quiet, kafka: { publishTimeoutMs: 2000 } }),
+    createMskPublisher({ ...options, brokers: ["127.0.0.1:1"], kafka: { publishTimeoutMs: 2000 } }, { logger: quiet }),
 });
 
 describe("msk sasl_scram transport", () => {

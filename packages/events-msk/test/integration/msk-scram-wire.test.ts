@@ -46,8 +46,8 @@ describeWireFaults({
   name: "msk (SASL SCRAM-SHA-512)",
   upstream: process.env.KAFKA_TEST_PROXIED_SASL_UPSTREAM ?? "",
   proxy: async () => (await Toxiproxy.fromEnv()).proxy("kafka-sasl"),
-  createPublisher: ({ address, logger }) => createMskPublisher(options(address), { logger, kafka }),
-  createSubscriber: ({ address, logger }) => createMskSubscriber(options(address), { logger, kafka }),
+  createPublisher: ({ address, logger }) => createMskPublisher({ ...options(address), kafka }, { logger }),
+  createSubscriber: ({ address, logger }) => createMskSubscriber({ ...options(address), kafka }, { logger }),
   pendingBound: MAX_QUEUED + BATCH_SIZE,
   publishTimeoutMs: PUBLISH_TIMEOUT_MS,
   // Past kafkajs' request timeout (5 s here) and the publish bound: requests time out in the hole.

@@ -1,6 +1,7 @@
 import { configErrorOf } from "@kaireon/events-testkit";
 import { describe, expect, it } from "vitest";
-import { readMskOptions } from "../../src/msk-options.js";
+import { toKafkaOptions } from "../../src/msk-client.js";
+import { mskOptions, readMskOptions } from "../../src/msk-options.js";
 
 const brokers = "b-1.demo.kafka.eu-west-1.amazonaws.com:9098,b-2.demo.kafka.eu-west-1.amazonaws.com:9098";
 
@@ -102,5 +103,23 @@ describe("readMskOptions", () => {
       MSK_TLS_ENABLED: "false",
     });
     expect(local.tls).toEqual({ enabled: false });
+  });
+});
+
+describe("mskOptions (options built in code)", () => {
+  it("has the environment schema's defaults: only the brokers are needed", () => {
+    expect(mskOptions({ brokers: brokers.split(",") })).toEqual(readMskOptions({ MSK_BROKERS: brokers }));
+  });
+
+  it("lays what code gives over them, Kafka's batching and timeouts included", () => {
+    const options = mskOptions({
+      brokers: ["b-1:9096"],
+      auth: { mode: "sasl_scram", username: "u", password: "p" },
+      topicPrefix: "prod.",
+      region: undefined, // undefined keeps the default
+      kafka: { publishTimeoutMs: 5000, batchSize: 10 },
+    });
+    expect(options).toMatchObject({ region: "us-east-1", topicPrefix: "prod.", auth: { mode: "sasl_scram" } });
+    expect(toKafkaOptions(options).kafka).toMatchObject({ backend: "msk", publishTimeoutMs: 5000, batchSize: 10, topicPrefix: "prod." });
   });
 });

@@ -3,15 +3,8 @@
 // stays pending. The publisher is a fake on purpose: no real broker refuses one chosen event of a
 // batch with a chosen `retryable` on demand.
 
-import {
-  createEvent,
-  type Delivery,
-  type DomainEvent,
-  PublishError,
-  PublisherBase,
-  type ReadinessReport,
-  silentLogger,
-} from "@kaireon/events-core";
+import { createEvent, type DomainEvent, PublishError, type ReadinessReport, silentLogger } from "@kaireon/events-core";
+import { type Delivery, PublisherBase } from "@kaireon/events-core/backend";
 import { sampleInteraction } from "@kaireon/events-testkit";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";

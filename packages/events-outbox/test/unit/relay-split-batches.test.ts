@@ -7,15 +7,8 @@
 // carrying a later event of the same key is exactly the case that broke order. The in-memory backend
 // of the shared outbox suite settles a whole batch at once, so it cannot produce it either.
 
-import {
-  type Batcher,
-  createEvent,
-  type Delivery,
-  type DomainEvent,
-  PublisherBase,
-  type ReadinessReport,
-  silentLogger,
-} from "@kaireon/events-core";
+import { createEvent, type DomainEvent, type ReadinessReport, silentLogger } from "@kaireon/events-core";
+import { type Batcher, type Delivery, PublisherBase } from "@kaireon/events-core/backend";
 import { sampleInteraction } from "@kaireon/events-testkit";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
