@@ -18,7 +18,7 @@ import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type Message, type
 import { createPlatformaticClient } from "./kafka-client-platformatic.js";
 import { groupJoin } from "./kafka-group-join.js";
 import type { KafkaOptions } from "./kafka-options.js";
-import { stopKafkajsIdlePolling } from "./kafkajs-idle-poll.js";
+import { stopKafkajsIdlePolling } from "./kafka-kafkajs-idle-poll.js";
 
 /** The Kafka client libraries behind the seam (KAFKA_CLIENT / MSK_CLIENT). */
 export const kafkaClients = ["platformatic", "kafkajs"] as const;

@@ -6,7 +6,7 @@
 import { silentLogger } from "@kaireon/events-testkit";
 import { afterEach, expect, it } from "vitest";
 import { createKafkaPublisher, resolveKafkaOptions } from "../../src/index.js";
-import { kafkajsRequestQueue } from "../../src/kafkajs-idle-poll.js";
+import { kafkajsRequestQueue } from "../../src/kafka-kafkajs-idle-poll.js";
 
 interface Queue {
   pending: unknown[];
