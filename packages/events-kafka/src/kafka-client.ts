@@ -17,8 +17,8 @@ import {
 import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type Message, type SASLOptions } from "kafkajs";
 import { createPlatformaticClient } from "./kafka-client-platformatic.js";
 import { groupJoin } from "./kafka-group-join.js";
-import type { KafkaOptions } from "./kafka-options.js";
 import { stopKafkajsIdlePolling } from "./kafka-kafkajs-idle-poll.js";
+import type { KafkaOptions } from "./kafka-options.js";
 
 /** The Kafka client libraries behind the seam (KAFKA_CLIENT / MSK_CLIENT). */
 export const kafkaClients = ["platformatic", "kafkajs"] as const;
