@@ -8,8 +8,8 @@
 // itself on Redis (SUBSCRIBE, or XREAD on Redis Streams), core's subscriber on any other broker. The
 // in-memory backend's bus lives inside the server: no outside subscriber can see it, so n/a there.
 // Each server runs two phases: saturation (throughput, the ratio, CPU per request) and then a fixed
-// offered rate below saturation (BENCH_LATENCY_RATE req/s, default 2,000, for BENCH_LATENCY_SECONDS,
-// default 8), where the end-to-end latency target is measured: at saturation the latency is mostly
+// offered rate below saturation, paced request by request (BENCH_LATENCY_RATE req/s, default 2,000,
+// for BENCH_LATENCY_SECONDS, default 8), where the end-to-end latency target is measured: at saturation the latency is mostly
 // queueing on a machine whose cores the load tool, the server, the broker and the probe share.
 //
 //   pnpm --filter @kaireon/demo bench                      # backend: REDIS_URL when set, else in-memory
@@ -22,6 +22,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -208,10 +209,106 @@ function loadWrk(url, duration) {
   });
 }
 
+const quantile = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : Number.NaN;
+
 let n = 0;
-/** `rate` (req/s, autocannon's overallRate): a fixed offered load instead of as fast as the server answers. */
+const respondBody = () => {
+  n++;
+  return JSON.stringify({
+    tenantId: `tenant-${n % 5}`,
+    customerId: `cust-${n % 5000}`,
+    offerId: "offer-cashback-2pct",
+    creativeId: "cr-cashback-banner",
+    channelId: "web",
+    interactionType: n % 3 === 0 ? "click" : "impression",
+    recommendationId: null,
+  });
+};
+
+/**
+ * A fixed offered load, paced: request i is due at start + i / rate and is sent then (on one of
+ * `connections` keep-alive sockets), whether or not earlier ones have been answered — an open loop,
+ * its latency counted from when the request was due, so a stalled server shows as latency instead of
+ * as fewer requests. Not autocannon's overallRate: that sends each connection's share of a second as
+ * fast as the server answers and then pauses until the next second, so "2,000/s" is a burst at
+ * saturation every second and the latency it shows is the burst's queueing.
+ */
+function loadPaced(url, duration, rate) {
+  const { hostname, port } = new URL(url);
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const latencies = [];
+  let sent = 0;
+  let settled = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let ticking = true;
+  return new Promise((resolve) => {
+    const finish = () => {
+      settled++;
+      done();
+    };
+    const done = () => {
+      if (ticking || settled < sent) return;
+      agent.destroy();
+      latencies.sort((a, b) => a - b);
+      resolve({
+        requests: { average: sent / duration, total: sent },
+        latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
+        non2xx,
+        errors,
+        timeouts: 0,
+      });
+    };
+    const start = performance.now();
+    const total = Math.round(duration * rate);
+    const fire = (due) => {
+      const body = respondBody();
+      const req = request(
+        {
+          agent,
+          hostname,
+          port,
+          path: "/api/v1/respond",
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.once("end", () => {
+            latencies.push(performance.now() - due);
+            if (res.statusCode < 200 || res.statusCode >= 300) non2xx++;
+            finish();
+          });
+        },
+      );
+      req.once("error", () => {
+        errors++;
+        finish();
+      });
+      req.end(body);
+    };
+    const tick = setInterval(() => {
+      const now = performance.now();
+      const dueNow = Math.min(total, Math.floor(((now - start) * rate) / 1000));
+      while (sent < dueNow) {
+        const due = start + (sent * 1000) / rate;
+        sent++;
+        fire(due);
+      }
+      if (sent >= total) {
+        clearInterval(tick);
+        ticking = false;
+        done();
+      }
+    }, 1);
+  });
+}
+
+/** As fast as the server answers (`connections` at once); `rate`: the paced fixed load above. */
 function load(url, duration, rate) {
-  if (tool === "wrk" && rate === undefined) return loadWrk(url, duration);
+  if (rate !== undefined) return loadPaced(url, duration, rate);
+  if (tool === "wrk") return loadWrk(url, duration);
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -219,21 +316,11 @@ function load(url, duration, rate) {
         method: "POST",
         connections,
         duration,
-        ...(rate === undefined ? {} : { overallRate: rate }),
         headers: { "content-type": "application/json" },
         requests: [
           {
             setupRequest: (req) => {
-              n++;
-              req.body = JSON.stringify({
-                tenantId: `tenant-${n % 5}`,
-                customerId: `cust-${n % 5000}`,
-                offerId: "offer-cashback-2pct",
-                creativeId: "cr-cashback-banner",
-                channelId: "web",
-                interactionType: n % 3 === 0 ? "click" : "impression",
-                recommendationId: null,
-              });
+              req.body = respondBody();
               return req;
             },
           },
@@ -343,7 +430,7 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(" ")}\n` +
     `  phase "saturation": ${seconds} s as fast as the server answers — throughput, ratio, CPU per request (its e2e latency is queueing on a saturated machine, not the target)\n` +
-    `  phase "fixed ${latencyRate}/s": ${latencySeconds} s at ${latencyRate} req/s offered (autocannon overallRate) — the e2e latency target (p99 ≤ ${LATENCY_TARGET_MS} ms)`,
+    `  phase "fixed ${latencyRate}/s": ${latencySeconds} s at ${latencyRate} req/s offered, paced (one request every ${(1000 / latencyRate).toFixed(2)} ms, open loop) — the e2e latency target (p99 ≤ ${LATENCY_TARGET_MS} ms)`,
 );
 // Rounds alternate (disabled, publishing, disabled, publishing…) so a machine whose load drifts
 // during the run (other jobs) biases neither side; the ratio is of the summed requests.

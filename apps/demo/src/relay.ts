@@ -2,6 +2,8 @@
 // or with a connection and a publisher of its own (runRelay: the relay thread and relay-main), given
 // a RelaySetup parsed by whoever started it. On SQLite the relay's thread also takes the WAL checkpoints.
 
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { type ConfigError, EventsError, type Logger, type Publisher, redactUrl } from "@kaireon/events-core";
 import {
   createOutboxRelay,
@@ -46,24 +48,30 @@ export async function startRelay(
 const CHECKPOINT_EVERY_MS = 100;
 /** The server's own automatic checkpoint while a relay thread does them: a fallback, if that thread stops. */
 const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+/** How long stop() waits for the checkpoint thread to close its connection before it ends the thread. */
+const CHECKPOINT_STOP_MS = 2_000;
 
 /**
- * Checkpoints the SQLite WAL every CHECKPOINT_EVERY_MS from this thread, so the server's commits do
- * not have to (each checkpoint writes the committed pages into the database file and fsyncs it: a
- * latency spike for whichever request's commit triggers it). No-op on PostgreSQL. Returns a stop function.
+ * Checkpoints the SQLite WAL every CHECKPOINT_EVERY_MS, on a worker thread with its own connection
+ * (checkpoint-thread.ts says why not on the relay's), so the server's commits do not have to (each
+ * checkpoint writes the committed pages into the database file and fsyncs it: a latency spike for
+ * whichever request's commit triggers it). No-op on PostgreSQL. Returns a stop function (bounded).
  */
-export function startCheckpoints(outbox: OutboxStore): () => void {
-  const db = sqliteDb(outbox);
-  if (!db) return () => {};
-  const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
-  const timer = setInterval(() => {
-    try {
-      checkpoint.get();
-    } catch {
-      // Busy or closing: the next tick tries again; the server's fallback checkpoint bounds the WAL.
-    }
-  }, CHECKPOINT_EVERY_MS);
-  return () => clearInterval(timer);
+export function startCheckpoints(location: DatabaseLocation): () => Promise<void> {
+  if (location.kind !== "sqlite") return async () => {};
+  const script = new URL(import.meta.url.endsWith(".ts") ? "../dist/checkpoint-thread.js" : "./checkpoint-thread.js", import.meta.url);
+  const worker = new Worker(script, { workerData: { file: location.file, everyMs: CHECKPOINT_EVERY_MS } });
+  // A checkpoint thread that fails to start or dies leaves the server's fallback checkpoint in charge.
+  worker.on("error", () => {});
+  worker.unref();
+  return async () => {
+    const stopped = once(worker, "message").catch(() => undefined);
+    worker.postMessage("stop");
+    const timer = setTimeout(() => void worker.terminate(), CHECKPOINT_STOP_MS);
+    await Promise.race([stopped, once(worker, "exit")]).catch(() => undefined);
+    clearTimeout(timer);
+    await worker.terminate();
+  };
 }
 
 /** The server's side of startCheckpoints: its own automatic checkpoint becomes the fallback. */
@@ -113,13 +121,13 @@ async function openRelay(setup: RelaySetup, logger: Logger, prepare: boolean, se
     const connection = connectOutbox(setup.database, { create: prepare, ...(separate ? { watchCommitsMs: SEPARATE_WATCH_MS } : {}) });
     try {
       const relay = await startRelay(connection.outbox, publisher, setup.tuning, logger, { migrate: prepare });
-      const stopCheckpoints = startCheckpoints(connection.outbox);
+      const stopCheckpoints = startCheckpoints(setup.database);
       return {
         publisher,
         relay,
         async stop() {
           await relay.stop();
-          stopCheckpoints();
+          await stopCheckpoints();
           const metrics = await relay.metrics().catch(() => undefined);
           await publisher.close().catch(() => {});
           await connection.close().catch(() => {});
