@@ -5,32 +5,18 @@
 // per-record `send` PRODUCER spans under it; one `process` per event of ours — and, on the consumer
 // side, kafkajs' own `poll` span per batch with a `process` span per record beside ours: a second
 // process span per message, which this test pins down until events-kafka folds into it.
-import { createRequire } from "node:module";
-import { context, SpanKind, trace } from "@opentelemetry/api";
+import { SpanKind } from "@opentelemetry/api";
 import { KafkaJsInstrumentation } from "@opentelemetry/instrumentation-kafkajs";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { type OtelCapture, startOtel } from "../../../../packages/events-core/test/otel.js";
+import { expect, it } from "vitest";
+import { besideInstrumentation, expectEachLinkedOnce, ours, publishFiveInRequest, scopeOf } from "./instrumentation-support.js";
 
-let otel: OtelCapture;
-let instrumentation: KafkaJsInstrumentation;
-
-beforeAll(() => {
-  otel = startOtel();
-  instrumentation = new KafkaJsInstrumentation();
-  // The instrumentation patches kafkajs when it is required (an ESM application registers its import
-  // hook with `node --import`, which this test runner cannot): required once here, from where
-  // events-kafka resolves it, so events-kafka's `import "kafkajs"` gets the same, patched module.
-  const { Kafka } = createRequire(new URL("../../../../packages/events-kafka/package.json", import.meta.url))("kafkajs");
-  expect((Kafka.prototype.producer as { __wrapped?: boolean }).__wrapped, "kafkajs patched by the instrumentation").toBe(true);
-});
-afterAll(async () => {
-  instrumentation?.disable();
-  await otel?.shutdown();
-});
-
-const scopeOf = (s: ReadableSpan) => s.instrumentationScope.name;
-const isOurs = (s: ReadableSpan) => scopeOf(s).startsWith("@kaireon/");
+const otel = besideInstrumentation(
+  () => new KafkaJsInstrumentation(),
+  "events-kafka",
+  "kafkajs",
+  (kafkajs) => (kafkajs.Kafka as { prototype: { producer: { __wrapped?: boolean } } }).prototype.producer.__wrapped ?? false,
+);
 const isKafkajs = (s: ReadableSpan) => scopeOf(s) === "@opentelemetry/instrumentation-kafkajs";
 
 it("with the kafkajs instrumentation: one send per batch (kafkajs' per-record send spans under it), one process of ours per event, kafkajs' own process per record beside it", async () => {
@@ -54,25 +40,21 @@ it("with the kafkajs instrumentation: one send per batch (kafkajs' per-record se
   });
   const publisher = await loadPublisher(env, { logger: silentLogger });
   try {
-    const request = trace.getTracer("test").startSpan("POST /api/v1/respond", { kind: SpanKind.SERVER });
-    const events = context.with(trace.setSpan(context.active(), request), () =>
-      Array.from({ length: 5 }, (_, i) => createEvent("interaction.recorded.v1", sampleInteraction({ customerId: `c-${i}` }))),
+    const events = await publishFiveInRequest(
+      (i) => createEvent("interaction.recorded.v1", sampleInteraction({ customerId: `c-${i}` })),
+      (e) => publisher.publishEvent(e),
     );
-    request.end();
-    await Promise.all(events.map((e) => publisher.publishEvent(e)));
     const ids = new Set(events.map((e) => e.id));
     await expect.poll(() => received.filter((id) => ids.has(id)).length, { timeout: 60_000, interval: 200 }).toBe(5);
-    await expect.poll(() => otel.spans().filter((s) => isOurs(s) && s.name.startsWith("process")).length, { timeout: 10_000 }).toBe(5);
+    await expect.poll(() => ours(otel().spans(), "process").length, { timeout: 10_000 }).toBe(5);
 
-    const spans = otel.spans();
+    const spans = otel().spans();
     const kafkajs = spans.filter(isKafkajs);
     expect(kafkajs.length).toBeGreaterThan(0);
-    const creates = spans.filter((s) => isOurs(s) && s.name.startsWith("create"));
+    const creates = ours(spans, "create");
     expect(creates).toHaveLength(5);
-    const sends = spans.filter((s) => isOurs(s) && s.name.startsWith("send"));
-    for (const create of creates) {
-      expect(sends.filter((s) => s.links.some((l) => l.context.spanId === create.spanContext().spanId))).toHaveLength(1);
-    }
+    const sends = ours(spans, "send");
+    expectEachLinkedOnce(creates, sends, "send");
     const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
     const sendIds = new Set(sends.map((s) => s.spanContext().spanId));
     // kafkajs' producer spans: one per record, PRODUCER, all children of our send span.
@@ -81,10 +63,8 @@ it("with the kafkajs instrumentation: one send per batch (kafkajs' per-record se
     for (const s of theirSends) expect(sendIds.has(parentOf(s) ?? "")).toBe(true);
 
     // Ours: one process span per event, linked to its creation context.
-    const processes = spans.filter((s) => isOurs(s) && s.name.startsWith("process"));
-    for (const create of creates) {
-      expect(processes.filter((s) => s.links.some((l) => l.context.spanId === create.spanContext().spanId))).toHaveLength(1);
-    }
+    const processes = ours(spans, "process");
+    expectEachLinkedOnce(creates, processes, "process");
     // kafkajs' consumer side: a `poll` span per batch, the ambient span around our handler (so our
     // process spans are its children, linked to the creation context), and a `process` CONSUMER span
     // per record of its own beside ours — not active around the handler, so core cannot fold into it.
