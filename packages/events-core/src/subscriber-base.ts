@@ -45,6 +45,13 @@ export interface Inbox {
   deliverEvent(event: DomainEvent, context: MessageContext, raw?: string): Promise<DeliveryOutcome>;
   /** A transport problem (connection lost, a consumer crash, a failed ack) through the guarded onError. */
   report(failure: SubscriptionError): void;
+  /**
+   * Whether core makes a `process` span per message (OpenTelemetry, when registered). A transport
+   * whose client library's own instrumentation already makes one per message (kafkajs with
+   * @opentelemetry/instrumentation-kafkajs) sets it false: one process span per message, not two;
+   * the process metrics are recorded either way. Default true.
+   */
+  processSpans: boolean;
 }
 
 /** What `open` returns: the transport's own stop. */
@@ -194,6 +201,7 @@ class SubscriptionInbox implements Inbox {
   private readonly controller = new AbortController();
   private readonly onError: (failure: SubscriptionError) => void;
   private readonly active = new Set<Promise<DeliveryOutcome>>();
+  processSpans = true;
 
   constructor(
     readonly backend: string,
@@ -252,7 +260,7 @@ class SubscriptionInbox implements Inbox {
       });
       return Promise.resolve("malformed");
     }
-    const scope = startProcess(this.backend, event, context.source, this.options.group);
+    const scope = startProcess(this.backend, event, context.source, this.options.group, this.processSpans);
     const run = scope === undefined ? this.run(event, context) : this.traced(scope, event, context);
     this.active.add(run);
     void run.finally(() => this.active.delete(run));

@@ -304,13 +304,15 @@ interface SdkSpanShape {
  * parent is the ambient span when there is one (the conventions' default), else the creation context
  * itself, so a journey without an ambient span reads as one trace. When the ambient span is already
  * a CONSUMER span of a client instrumentation, that span is the process span: it gets the link and
- * the message id instead of a second span for the same message.
+ * the message id instead of a second span for the same message. `withSpan` false: the transport's
+ * client makes this message's process span itself (Inbox.processSpans), only the metrics are here.
  */
 export function startProcess(
   backend: string,
   event: DomainEvent,
   destination: string,
   group: string | undefined,
+  withSpan = true,
 ): ProcessScope | undefined {
   const telemetry = activeTelemetry();
   if (telemetry === undefined) return undefined;
@@ -325,7 +327,7 @@ export function startProcess(
   if (group !== undefined) attributes[ATTR.consumerGroup] = group;
   let span: Otel.Span | undefined;
   let spanContext: Otel.Context | undefined;
-  if (tracer !== undefined) {
+  if (tracer !== undefined && withSpan) {
     const creation = spanContextOf(event.traceparent);
     const active = otel.context.active();
     const ambient = otel.trace.getSpan(active);

@@ -132,6 +132,12 @@ export interface KafkaClient {
   producer(): ProducerPort;
   consumer(groupId: string): ConsumerPort;
   admin(): AdminPort;
+  /**
+   * True when the client library's own OpenTelemetry instrumentation makes a `process` span per
+   * record it hands over (kafkajs patched by @opentelemetry/instrumentation-kafkajs): the subscriber
+   * then makes no second one (Inbox.processSpans).
+   */
+  tracesRecords?(): boolean;
 }
 
 const compressionCodes = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP } as const;
@@ -179,6 +185,9 @@ function createKafkajsClient(connection: KafkaConnection, logger: Logger): Kafka
   const kafka = new Kafka(config);
 
   return {
+    // The instrumentation wraps Kafka.prototype.consumer (shimmer marks a wrapped function) and then
+    // every eachBatch: a `process` CONSUMER span per record of the batch, linked to its trace header.
+    tracesRecords: () => (Kafka.prototype.consumer as { __wrapped?: boolean }).__wrapped === true,
     producer(): ProducerPort {
       // Idempotent + one request in flight: kafkajs breaks sequence numbers with more (kafkajs#598).
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });

@@ -59,6 +59,7 @@ export class KafkaSubscriber extends SubscriberBase {
   }
 
   protected async open(inbox: Inbox): Promise<TransportSubscription> {
+    if (this.client.tracesRecords?.()) inbox.processSpans = false;
     const loop = new KafkaConsumerLoop({
       client: this.client,
       options: this.options,

@@ -3,7 +3,8 @@
 // it), five events created inside one request span and published, and the span filters and link
 // checks both tests assert with.
 import { createRequire } from "node:module";
-import { context, SpanKind, trace } from "@opentelemetry/api";
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, expect } from "vitest";
 import { type OtelCapture, startOtel } from "../../../../packages/events-core/test/otel.js";
@@ -24,12 +25,16 @@ export function besideInstrumentation(
   let instrumentation: { disable(): void } | undefined;
   beforeAll(() => {
     otel = startOtel();
+    // What the Node SDK registers by default: the instrumentations inject and extract their trace
+    // headers through the global propagator (kafkajs' per-record headers).
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     instrumentation = make();
     const module = createRequire(new URL(`../../../../packages/${pkg}/package.json`, import.meta.url))(library);
     expect(patched(module), `${library} patched by the instrumentation`).toBe(true);
   });
   afterAll(async () => {
     instrumentation?.disable();
+    propagation.disable();
     await otel?.shutdown();
   });
   return () => {

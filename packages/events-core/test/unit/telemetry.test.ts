@@ -9,6 +9,7 @@ import { silentLogger } from "../../src/logger.js";
 import { MemoryBus, MemoryPublisher, MemorySubscriber } from "../../src/memory-backend.js";
 import type { ReadinessReport } from "../../src/ports.js";
 import { type Delivery, PublisherBase } from "../../src/publisher-base.js";
+import { type Inbox, SubscriberBase, type TransportSubscription } from "../../src/subscriber-base.js";
 import { observeGauge, telemetryHistogram } from "../../src/telemetry.js";
 import { decision, interaction } from "../fixtures.js";
 import { metric, type OtelCapture, startOtel, traceparentOf } from "../otel.js";
@@ -298,5 +299,35 @@ describe("OpenTelemetry (memory backend, in-memory SDK)", () => {
     expect(metric(all, "test.backlog").dataPoints[0]?.value).toBe(7);
     expect(metric(all, "test.lag").descriptor.unit).toBe("s");
     stop();
+  });
+
+  it("a transport whose client library makes the process span itself (Inbox.processSpans false): no span of ours, the process metrics still recorded", async () => {
+    // The transport in miniature: it hands the inbox one serialized event, as the kafkajs seam does
+    // when @opentelemetry/instrumentation-kafkajs already makes a process span per record.
+    let inbox: Inbox | undefined;
+    class ClientTracedSubscriber extends SubscriberBase {
+      constructor() {
+        super({ backend: "kafka", logger: silentLogger });
+      }
+      protected async open(given: Inbox): Promise<TransportSubscription> {
+        given.processSpans = false;
+        inbox = given;
+        return { close: async () => {} };
+      }
+    }
+    const subscriber = new ClientTracedSubscriber();
+    const handled: string[] = [];
+    await subscriber.subscribe(["decision.made.v1"], (event) => {
+      handled.push(event.id);
+    });
+    const event = context.with(trace.setSpan(context.active(), tracer().startSpan("request")), () =>
+      createEvent("decision.made.v1", decision()),
+    );
+    await expect(inbox?.deliver(JSON.stringify(event), { source: "prefix.decision.made.v1" })).resolves.toBe("handled");
+    expect(handled).toEqual([event.id]);
+    expect(otel.spans().filter((s) => s.name.startsWith("process"))).toEqual([]);
+    const consumed = metric(await otel.metrics(), "messaging.client.consumed.messages");
+    expect(consumed.dataPoints.find((p) => p.attributes["messaging.destination.name"] === "prefix.decision.made.v1")?.value).toBe(1);
+    await subscriber.close();
   });
 });
