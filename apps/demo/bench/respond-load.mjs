@@ -234,6 +234,7 @@ const respondBody = () => {
  * fast as the server answers and then pauses until the next second, so "2,000/s" is a burst at
  * saturation every second and the latency it shows is the burst's queueing.
  */
+const REQUEST_TIMEOUT_MS = 30_000;
 function loadPaced(url, duration, rate) {
   const { hostname, port } = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -242,6 +243,7 @@ function loadPaced(url, duration, rate) {
   let settled = 0;
   let non2xx = 0;
   let errors = 0;
+  let timeouts = 0;
   let ticking = true;
   return new Promise((resolve) => {
     const finish = () => {
@@ -257,13 +259,16 @@ function loadPaced(url, duration, rate) {
         latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
         non2xx,
         errors,
-        timeouts: 0,
+        timeouts,
       });
     };
     const start = performance.now();
     const total = Math.round(duration * rate);
+    // Each request settles once, on its `close` (answered, failed or timed out); a request with no
+    // answer in REQUEST_TIMEOUT_MS is destroyed and counted as a timeout, so the phase always ends.
     const fire = (due) => {
       const body = respondBody();
+      let outcome = "error";
       const req = request(
         {
           agent,
@@ -276,14 +281,20 @@ function loadPaced(url, duration, rate) {
         (res) => {
           res.resume();
           res.once("end", () => {
+            outcome = "answered";
             latencies.push(performance.now() - due);
             if (res.statusCode < 200 || res.statusCode >= 300) non2xx++;
-            finish();
           });
         },
       );
-      req.once("error", () => {
-        errors++;
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => {
+        outcome = "timeout";
+        req.destroy();
+      });
+      req.once("error", () => {});
+      req.once("close", () => {
+        if (outcome === "timeout") timeouts++;
+        else if (outcome === "error") errors++;
         finish();
       });
       req.end(body);

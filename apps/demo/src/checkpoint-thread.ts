@@ -19,8 +19,9 @@ const timer = setInterval(() => {
   }
 }, everyMs);
 
+// stop: the connection closed, then nothing keeps the thread alive and it exits.
 parentPort?.once("message", () => {
   clearInterval(timer);
   db.close();
-  parentPort?.postMessage("stopped");
+  parentPort?.close();
 });

@@ -61,16 +61,23 @@ export function startCheckpoints(location: DatabaseLocation): () => Promise<void
   if (location.kind !== "sqlite") return async () => {};
   const script = new URL(import.meta.url.endsWith(".ts") ? "../dist/checkpoint-thread.js" : "./checkpoint-thread.js", import.meta.url);
   const worker = new Worker(script, { workerData: { file: location.file, everyMs: CHECKPOINT_EVERY_MS } });
-  // A checkpoint thread that fails to start or dies leaves the server's fallback checkpoint in charge.
+  // A checkpoint thread that fails to start or dies leaves the server's fallback checkpoint in charge;
+  // its exit is awaited from the start, so stop() also returns for a thread that is already gone.
   worker.on("error", () => {});
+  const exited = once(worker, "exit").then(
+    () => undefined,
+    () => undefined,
+  );
   worker.unref();
   return async () => {
-    const stopped = once(worker, "message").catch(() => undefined);
-    worker.postMessage("stop");
     const timer = setTimeout(() => void worker.terminate(), CHECKPOINT_STOP_MS);
-    await Promise.race([stopped, once(worker, "exit")]).catch(() => undefined);
+    try {
+      worker.postMessage("stop");
+    } catch {
+      // already gone
+    }
+    await exited;
     clearTimeout(timer);
-    await worker.terminate();
   };
 }
 
@@ -126,8 +133,11 @@ async function openRelay(setup: RelaySetup, logger: Logger, prepare: boolean, se
         publisher,
         relay,
         async stop() {
-          await relay.stop();
-          await stopCheckpoints();
+          try {
+            await relay.stop();
+          } finally {
+            await stopCheckpoints();
+          }
           const metrics = await relay.metrics().catch(() => undefined);
           await publisher.close().catch(() => {});
           await connection.close().catch(() => {});

@@ -50,6 +50,8 @@ export interface CreateEventOptions {
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The envelope's own `time` rule (below): a caller's time must pass it — and then needs no escaping. */
+const RFC_3339 = z.iso.datetime({ offset: true });
 
 function issuesOf(error: z.ZodError, prefix: string): ValidationIssue[] {
   return error.issues.map((issue) => ({
@@ -106,7 +108,9 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
     if (id !== undefined && !UUID.test(id)) bad.push({ path: "id", message: "must be a UUID" });
     const ms = id === undefined || time === undefined ? Date.now() : 0;
     timeText = time === undefined ? isoOf(ms) : typeof time === "string" ? time : time.toISOString();
-    if (time !== undefined && Number.isNaN(Date.parse(timeText))) bad.push({ path: "time", message: "must be an RFC 3339 date-time" });
+    if (time !== undefined && !RFC_3339.safeParse(timeText).success) {
+      bad.push({ path: "time", message: "must be an RFC 3339 date-time (e.g. 2026-12-01T09:30:00.000Z)" });
+    }
     if (bad.length > 0) throw validationError(`${topic} event options`, bad);
     id ??= uuidv7(ms);
   }

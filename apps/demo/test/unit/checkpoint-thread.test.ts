@@ -41,6 +41,15 @@ it("committed pages reach the database file through the checkpoint thread, and s
   db.close();
 });
 
+it("stop() returns for a checkpoint thread that has already died (its database file does not exist)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kaireon-checkpoints-"));
+  dirs.push(dir);
+  const stop = startCheckpoints({ kind: "sqlite", file: join(dir, "missing.sqlite") });
+  // The thread fails at open (fileMustExist) and exits; stop() must not wait for an exit already past.
+  await new Promise((r) => setTimeout(r, 1_000));
+  await expect(stop()).resolves.toBeUndefined();
+}, 20_000);
+
 it("is a no-op on PostgreSQL", async () => {
   const stop = startCheckpoints({ kind: "postgres", url: "postgres://127.0.0.1:1/none" });
   await expect(stop()).resolves.toBeUndefined();

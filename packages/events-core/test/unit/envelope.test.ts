@@ -89,6 +89,19 @@ describe("parseEvent", () => {
   });
 });
 
+describe("createEvent options.time", () => {
+  it("takes an RFC 3339 time as given and refuses any other text, so the envelope is always valid JSON", () => {
+    const given = createEvent("decision.made.v1", decision(), { time: "2026-12-01T09:30:00.000+01:00" });
+    expect(given.time).toBe("2026-12-01T09:30:00.000+01:00");
+    expect(JSON.parse(serializeEvent(given))).toEqual({ ...given });
+    // Date.parse accepts these (the old check); written unquoted, the first broke the JSON.
+    for (const time of ['Jan 1 2020 (a"b)', "2026-12-01", "Tue, 01 Dec 2026 09:30:00 GMT"]) {
+      expect(() => createEvent("decision.made.v1", decision(), { time }), time).toThrow(/time: must be an RFC 3339 date-time/);
+    }
+    expect(createEvent("decision.made.v1", decision(), { time: new Date(0) }).time).toBe("1970-01-01T00:00:00.000Z");
+  });
+});
+
 describe("serializeEvent", () => {
   it("writes exactly what JSON.stringify writes, with and without traceparent, and caches it", () => {
     const plain = createEvent("interaction.recorded.v1", interaction({ channelId: 'quote " and \\ and ü' }));
