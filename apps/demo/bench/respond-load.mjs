@@ -466,7 +466,7 @@ for (let round = 1; round <= rounds; round++) {
     console.log(
       `round ${round} ${r.label.padEnd(16)} saturation: ${r.rps.toFixed(0).padStart(5)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  server CPU ${fmt(r.cpuPerRequest)} µs/request  (${r.total} requests, ${r.non2xx} not 2xx)` +
         `${key === "off" ? "" : `  ${e2eText(r.e2e)}`}\n` +
-        `        ${"".padEnd(16)} fixed ${latencyRate}/s: ${f.rps.toFixed(0)} req/s done  p50 ${f.p50} ms  p99 ${f.p99} ms  server CPU ${fmt(f.cpuPerRequest)} µs/request  (${f.total} requests, ${f.non2xx} not 2xx)` +
+        `        ${"".padEnd(16)} fixed ${latencyRate}/s: ${f.rps.toFixed(0)} req/s done  p50 ${fmt(f.p50)} ms  p99 ${fmt(f.p99)} ms  server CPU ${fmt(f.cpuPerRequest)} µs/request  (${f.total} requests, ${f.non2xx} not 2xx)` +
         `${key === "off" ? "" : `  ${e2eText(f.e2e)}`}${r.relayed !== "n/a" ? `\n        ${"".padEnd(16)} after both: ${r.relayed}` : ""}`,
     );
   }
@@ -493,7 +493,7 @@ for (const [key, label] of modes) {
           `\n  ${"".padEnd(16)} e2e latency at saturation (queueing, not the target): p50 ${saturated.map((e) => fmt(e.p50)).join("/")} ms, p99 ${saturated.map((e) => fmt(e.p99)).join("/")} ms (rounds)`
         : "\n  e2e latency n/a (in-process bus)";
   console.log(
-    `  ${label.padEnd(16)} saturation ${rps(key).toFixed(0).padStart(6)} req/s (mean), p99 ${p99(key)} ms (worst round), server CPU ${fmt(cpu)} µs/request; at fixed ${latencyRate}/s server p99 ${results[key].map((r) => r.fixed.p99).join("/")} ms, CPU ${fmt(fixedCpu)} µs/request${latency}`,
+    `  ${label.padEnd(16)} saturation ${rps(key).toFixed(0).padStart(6)} req/s (mean), p99 ${p99(key)} ms (worst round), server CPU ${fmt(cpu)} µs/request; at fixed ${latencyRate}/s server p99 ${results[key].map((r) => fmt(r.fixed.p99)).join("/")} ms, CPU ${fmt(fixedCpu)} µs/request${latency}`,
   );
 }
 for (const [key, label] of modes.slice(1)) {

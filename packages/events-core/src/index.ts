@@ -83,14 +83,6 @@ export {
   urlSecrets,
 } from "./redact.js";
 export {
-  DURATION_BUCKETS,
-  messagingSystem,
-  observeGauge,
-  spanContextOf,
-  type TraceContext,
-  telemetryHistogram,
-} from "./telemetry.js";
-export {
   type DecisionMadeV1,
   decisionMadeV1Schema,
   type InteractionRecordedV1,
