@@ -136,8 +136,33 @@ export abstract class PublisherBase implements Publisher {
   /** Release the backend's connections. */
   protected release(): void | Promise<void> {}
 
-  /** Send many valid events; default: each on its own (backends override for one round trip). */
+  /**
+   * Send many valid events. With batchItem: all of them through the batcher's addAll, so a batch
+   * larger than the queue bound is worked through as batches go out (QUEUE_FULL only when there is
+   * no room at all), and an event batchItem refuses fails alone. Otherwise each on its own
+   * (backends override for one round trip).
+   */
   protected deliverBatch(events: readonly DomainEvent[]): Promise<ItemOutcome<Delivery>[]> {
+    const batcher = this.#batcher;
+    if (batcher !== undefined && this.batchItem !== undefined) {
+      const outcomes: ItemOutcome<Delivery>[] = new Array(events.length);
+      const items: unknown[] = [];
+      const slots: number[] = [];
+      events.forEach((event, index) => {
+        try {
+          items.push(this.batchItem?.(event));
+          slots.push(index);
+        } catch (error) {
+          outcomes[index] = { ok: false, error };
+        }
+      });
+      return batcher.addAll(items).then((queued) => {
+        queued.forEach((outcome, k) => {
+          outcomes[slots[k] as number] = outcome as ItemOutcome<Delivery>;
+        });
+        return outcomes;
+      });
+    }
     return Promise.all(
       events.map((event) =>
         this.attempt(event).then(

@@ -88,32 +88,36 @@ export class EventBridgePublisher extends PublisherBase {
   }
 
   protected deliver(event: DomainEvent): Promise<Delivery> {
+    return this.batcher.add(this.batchItem(event));
+  }
+
+  /**
+   * The PutEvents entry of an event; throws (nothing sent) for a Source AWS reserves or an entry over
+   * EVENTBRIDGE_MAX_ENTRY_BYTES.
+   */
+  protected override batchItem(event: DomainEvent): Pending {
     const entry = toPutEventsEntry(event, this.options.bus, this.options.entrySource);
     const source = entry.Source ?? "";
     if (isReservedSource(source)) {
-      return Promise.reject(
-        new ValidationError({
-          message: `[eventbridge] Source "${source}" starts with \`aws.\`, which AWS reserves — set EVENTBRIDGE_SOURCE (or the event's source) to your service name; nothing was sent`,
-          issues: [{ path: "source", message: "must not start with aws." }],
-          backend: BACKEND,
-        }),
-      );
+      throw new ValidationError({
+        message: `[eventbridge] Source "${source}" starts with \`aws.\`, which AWS reserves — set EVENTBRIDGE_SOURCE (or the event's source) to your service name; nothing was sent`,
+        issues: [{ path: "source", message: "must not start with aws." }],
+        backend: BACKEND,
+      });
     }
     const size = entrySize(entry);
     if (size > this.options.maxEntryBytes) {
-      return Promise.reject(
-        eventTooLargeError({
-          backend: BACKEND,
-          eventId: event.id,
-          size,
-          measured: "as a PutEvents entry",
-          limit: this.options.maxEntryBytes,
-          limitName: "EVENTBRIDGE_MAX_ENTRY_BYTES",
-          hint: `(or raise the limit up to ${1024 * 1024} where the account allows 1 MB events)`,
-        }),
-      );
+      throw eventTooLargeError({
+        backend: BACKEND,
+        eventId: event.id,
+        size,
+        measured: "as a PutEvents entry",
+        limit: this.options.maxEntryBytes,
+        limitName: "EVENTBRIDGE_MAX_ENTRY_BYTES",
+        hint: `(or raise the limit up to ${1024 * 1024} where the account allows 1 MB events)`,
+      });
     }
-    return this.batcher.add({ event, entry, size });
+    return { event, entry, size };
   }
 
   protected override destinationOf(): string {

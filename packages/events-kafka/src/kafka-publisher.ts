@@ -76,6 +76,11 @@ export class KafkaPublisher extends PublisherBase {
     return this.batcher.add(event);
   }
 
+  /** publish() and publishBatch() queue the event itself (see PublisherBase.batchItem). */
+  protected override batchItem(event: DomainEvent): DomainEvent {
+    return event;
+  }
+
   protected override destinationOf(event: DomainEvent): string {
     return this.options.topicPrefix + event.type;
   }

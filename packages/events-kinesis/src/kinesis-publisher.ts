@@ -69,22 +69,25 @@ export class KinesisPublisher extends PublisherBase {
   }
 
   protected deliver(event: DomainEvent): Promise<Delivery> {
+    return this.batcher.add(this.batchItem(event));
+  }
+
+  /** The record of an event; throws EVENT_TOO_LARGE for one over KINESIS_MAX_RECORD_BYTES (nothing sent). */
+  protected override batchItem(event: DomainEvent): OutgoingRecord {
     const data = this.encoder.encode(serializeEvent(event));
     const partitionKey = kinesisPartitionKey(event.partitionkey);
     const size = data.byteLength + Buffer.byteLength(partitionKey);
     if (size > this.options.maxRecordBytes) {
-      return Promise.reject(
-        eventTooLargeError({
-          backend: BACKEND,
-          eventId: event.id,
-          size,
-          measured: "data + partition key",
-          limit: this.options.maxRecordBytes,
-          limitName: "KINESIS_MAX_RECORD_BYTES",
-        }),
-      );
+      throw eventTooLargeError({
+        backend: BACKEND,
+        eventId: event.id,
+        size,
+        measured: "data + partition key",
+        limit: this.options.maxRecordBytes,
+        limitName: "KINESIS_MAX_RECORD_BYTES",
+      });
     }
-    return this.batcher.add({ event, data, partitionKey });
+    return { event, data, partitionKey };
   }
 
   protected override destinationOf(): string {

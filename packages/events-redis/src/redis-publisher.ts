@@ -100,16 +100,6 @@ export class RedisPublisher extends PublisherBase {
     return this.outgoing(event, Date.now());
   }
 
-  /**
-   * publishBatch: the same Batcher, so the same bounds and pipelines. A batch larger than
-   * REDIS_MAX_PENDING is accepted while there is room and worked through as pipelines go out, each
-   * event settled within REDIS_PUBLISH_TIMEOUT_MS; with no room at all it fails with QUEUE_FULL.
-   */
-  protected override deliverBatch(events: readonly DomainEvent[]): Promise<ItemOutcome<Delivery>[]> {
-    const now = Date.now();
-    return this.batcher.addAll(events.map((event) => this.outgoing(event, now)));
-  }
-
   private outgoing(event: DomainEvent, at: number): Outgoing {
     const { id, type } = event;
     return { event: this.spanEvent(event), id, type, key: this.destinationOf(event), json: serializeEvent(event), at };

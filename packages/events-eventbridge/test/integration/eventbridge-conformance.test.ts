@@ -15,6 +15,8 @@ let lastQueueUrl: string | undefined;
 describeBackendConformance({
   name: "eventbridge (PutEvents → rule → SQS, moto server)",
   createPublisher: () => createEventBridgePublisher({ endpoint, region: region(), bus: bus.name, ...slowEmulator }),
+  createQueueBoundPublisher: (maxQueued) =>
+    createEventBridgePublisher({ endpoint, region: region(), bus: bus.name, ...slowEmulator, maxQueued, maxInFlight: 1 }),
   createSubscriber: async () => {
     const { queueUrl } = await freshQueue(endpoint, undefined, bus.name);
     lastQueueUrl = queueUrl;

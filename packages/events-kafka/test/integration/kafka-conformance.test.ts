@@ -32,6 +32,7 @@ for (const client of testClients()) {
   describeBackendConformance({
     name: `kafka ${client} plaintext`,
     createPublisher: () => createKafkaPublisher(options, quiet),
+    createQueueBoundPublisher: (maxQueued) => createKafkaPublisher(resolveKafkaOptions({ ...options, maxQueued, batchSize: 4 }), quiet),
     createSubscriber: () => createKafkaSubscriber(options, quiet),
     capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
     // Nothing listens on port 1: the refusal is immediate and the publish bound only decides how long

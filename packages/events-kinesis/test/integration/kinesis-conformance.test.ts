@@ -25,6 +25,10 @@ function suite(name: string, ordering: KinesisOptions["ordering"]) {
       const { endpoint, stream } = await ready();
       return createKinesisPublisher({ ...testOptions(endpoint, stream, { ordering }), ...quiet });
     },
+    createQueueBoundPublisher: async (maxQueued) => {
+      const { endpoint, stream } = await ready();
+      return createKinesisPublisher({ ...testOptions(endpoint, stream, { ordering, maxQueued, maxRecordsPerRequest: 4 }), ...quiet });
+    },
     createSubscriber: async () => {
       const { endpoint, stream } = await ready();
       return createKinesisSubscriber({ ...testOptions(endpoint, stream), ...quiet });

@@ -97,6 +97,8 @@ for (const { mode, client, env } of runs) {
     describePublisherConformance({
       name: `msk iam_role, ${mode}, ${client}, SASL OAUTHBEARER over TLS, token verified by the broker`,
       createPublisher: () => createMskPublisher(options, { logger: quiet }),
+      createQueueBoundPublisher: (maxQueued) =>
+        createMskPublisher({ ...options, kafka: { ...options.kafka, maxQueued, batchSize: 4 } }, { logger: quiet }),
       createSubscriber: () => createMskSubscriber(options, { logger: quiet }),
       capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
       injectRaw,

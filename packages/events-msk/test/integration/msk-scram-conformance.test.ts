@@ -42,6 +42,8 @@ async function injectRaw(topic: string, text: string): Promise<void> {
 describeBackendConformance({
   name: `msk sasl_scram, ${scramTransport()}`,
   createPublisher: () => createMskPublisher(options, { logger: quiet }),
+  createQueueBoundPublisher: (maxQueued) =>
+    createMskPublisher({ ...options, kafka: { ...options.kafka, maxQueued, batchSize: 4 } }, { logger: quiet }),
   createSubscriber: () => createMskSubscriber(options, { logger: quiet }),
   capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
   injectRaw,

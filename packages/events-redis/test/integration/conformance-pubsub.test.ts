@@ -22,6 +22,8 @@ for (const sendMode of SEND_MODES) {
   describeBackendConformance({
     name: `redis (pub/sub, ${sendMode})`,
     createPublisher: () => createRedisPublisher(options(sendMode), { logger: silentLogger }),
+    createQueueBoundPublisher: (maxPending) =>
+      createRedisPublisher({ ...options(sendMode), maxPending, pipelineSize: 4 }, { logger: silentLogger }),
     createSubscriber: () => createRedisSubscriber(options(sendMode), { logger: silentLogger }),
     capabilities: { perKeyOrder: true, replay: false, replayFromTime: false, receivers: true },
     // Port 1 on loopback: nothing listens there.

@@ -26,6 +26,8 @@ for (const sendMode of SEND_MODES) {
   describeBackendConformance({
     name: `redis (streams, ${sendMode})`,
     createPublisher: () => createRedisPublisher(options(sendMode), { logger: silentLogger }),
+    createQueueBoundPublisher: (maxPending) =>
+      createRedisPublisher({ ...options(sendMode), maxPending, pipelineSize: 4 }, { logger: silentLogger }),
     createSubscriber: () => createRedisSubscriber(options(sendMode), { logger: silentLogger }),
     capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
     createUnreachablePublisher: () =>

@@ -27,6 +27,11 @@ export interface ConformanceOptions {
   capabilities: ConformanceCapabilities;
   /** A publisher configured for an address where nothing listens; its publish must fail with a coded error. */
   createUnreachablePublisher?: Factory<Publisher>;
+  /**
+   * A publisher like createPublisher's whose queue bound (`*_MAX_QUEUED` / `REDIS_MAX_PENDING`) is
+   * `maxQueued`: a publishBatch larger than the bound must still publish every event.
+   */
+  createQueueBoundPublisher: (maxQueued: number) => Publisher | Promise<Publisher>;
   /** Writes raw text where subscribers read (the backend's raw client), to test malformed messages. */
   injectRaw?: (topic: TopicName, raw: string) => Promise<void>;
   /** Extra subscribe options (e.g. a group per test is added automatically). */

@@ -44,6 +44,22 @@ export function publishCases(h: ConformanceHarness): void {
     expect({ ...received }).toEqual({ ...event });
   });
 
+  it("publishBatch of four times the queue bound publishes every event (the rest waits for room, no QUEUE_FULL)", async () => {
+    const tenantId = uniqueTenant();
+    const { spy } = await h.subscribe(["decision.made.v1"]);
+    const p = await h.options.createQueueBoundPublisher(10);
+    h.register(() => p.close());
+    const events: DomainEvent[] = Array.from({ length: 40 }, (_, i) =>
+      createEvent("decision.made.v1", sampleDecision({ tenantId, customerId: `c${i % 4}`, recommendationId: `r${i}` })),
+    );
+    const results = await p.publishBatch(events);
+    const refused = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as { code?: string }).code] : []));
+    expect(refused).toEqual([]);
+    const received = await spy.waitForCount(40, (e) => e.tenantid === tenantId, h.timeout);
+    expect(new Set(received.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id)));
+    expect(p.metrics()).toMatchObject({ published: 40, failed: 0 });
+  });
+
   it("publishBatch sends every event and settles each one", async () => {
     const tenantId = uniqueTenant();
     const { spy } = await h.subscribe(bothTopics);
