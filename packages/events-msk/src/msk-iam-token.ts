@@ -20,6 +20,12 @@ export interface MskTokenRequest {
   region: string;
   roleArn?: string;
   roleSessionName: string;
+  /**
+   * Each HTTP request of the credential source (STS AssumeRole, web identity) gives up after this
+   * many ms: the provider's refreshTimeoutMs. A call the provider gave up on then ends by itself,
+   * instead of holding its socket for as long as the network lets it hang.
+   */
+  requestTimeoutMs: number;
 }
 
 export type MskTokenGenerator = (request: MskTokenRequest) => Promise<MskSignedToken>;
@@ -68,6 +74,8 @@ export interface MskTokenStats {
   served: number;
   /** Signer failures (a still-valid cached token may have been served instead). */
   failures: number;
+  /** Signer calls given up on (refreshTimeoutMs) that have not ended yet. */
+  unanswered: number;
 }
 
 export const DEFAULT_REFRESH_MARGIN_MS = 180_000;
@@ -75,15 +83,11 @@ export const DEFAULT_MIN_VALIDITY_MS = 10_000;
 export const DEFAULT_REFRESH_TIMEOUT_MS = 10_000;
 export const DEFAULT_ROLE_SESSION_NAME = "kaireon-events";
 
-type SignerModules = [
-  typeof import("aws-msk-iam-sasl-signer-js"),
-  typeof import("aws-msk-iam-sasl-signer-js/dist/mskCredentialProvider.js"),
-];
+type SignerModules = [typeof import("aws-msk-iam-sasl-signer-js"), typeof import("@aws-sdk/credential-providers")];
 let signerModule: Promise<SignerModules> | undefined;
-/** The signer, imported on first use so SCRAM-mode apps never load the AWS SDK. */
+/** The signer and the AWS SDK's credential providers, imported on first use so SCRAM-mode apps never load the AWS SDK. */
 const loadSigner = () => {
-  // Its credential providers are not re-exported by its index; the version is pinned, so the path holds.
-  signerModule ??= Promise.all([import("aws-msk-iam-sasl-signer-js"), import("aws-msk-iam-sasl-signer-js/dist/mskCredentialProvider.js")]);
+  signerModule ??= Promise.all([import("aws-msk-iam-sasl-signer-js"), import("@aws-sdk/credential-providers")]);
   return signerModule;
 };
 
@@ -117,13 +121,32 @@ export async function signMskToken(region: string, credentials: () => Promise<Ms
   return { token: signed.token, expiryTime: expiration ? Math.min(signed.expiryTime, expiration.getTime()) : signed.expiryTime };
 }
 
-/** The default generator: the signer, loaded on first use so SCRAM-mode apps never load the AWS SDK. */
-export const signerTokenGenerator: MskTokenGenerator = async ({ region, roleArn, roleSessionName }) => {
-  const [, providers] = await loadSigner();
-  // The signer's own credential sources (what generateAuthTokenFromRole / generateAuthToken use).
+/** The signer's retry count for its credential sources (aws-msk-iam-sasl-signer-js DEFAULT_MAX_RETRIES). */
+const SIGNER_MAX_ATTEMPTS = 3;
+
+/**
+ * The default generator: the signer, loaded on first use so SCRAM-mode apps never load the AWS SDK.
+ * The credential sources are the ones the signer's generateAuthTokenFromRole / generateAuthToken use
+ * (AssumeRole; the default chain), with the same retries, but with a bound on each HTTP request: the
+ * signer sets none, so an STS call on a black-holed link hung until TCP gave up, one more socket for
+ * every refresh attempt of a long outage.
+ */
+export const signerTokenGenerator: MskTokenGenerator = async ({ region, roleArn, roleSessionName, requestTimeoutMs }) => {
+  const [, credentialProviders] = await loadSigner();
+  const clientConfig = {
+    region,
+    maxAttempts: SIGNER_MAX_ATTEMPTS,
+    // throwOnRequestTimeout: without it the handler only logs a warning and the request goes on waiting.
+    requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
+  };
   const credentials = roleArn
-    ? providers.getCredentialsFromRole(region, roleArn, roleSessionName)
-    : providers.getDefaultCredentials({ region });
+    ? credentialProviders.fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: roleSessionName }, clientConfig })
+    : credentialProviders.fromNodeProviderChain({
+        maxRetries: SIGNER_MAX_ATTEMPTS,
+        roleSessionName,
+        clientConfig,
+        timeout: requestTimeoutMs,
+      });
   return signMskToken(region, credentials);
 };
 
@@ -137,17 +160,18 @@ export class MskIamTokenProvider {
   private readonly logger: Logger;
   private current: MskToken | undefined;
   private inflight: Promise<MskToken> | undefined;
-  private readonly counts: MskTokenStats = { generated: 0, served: 0, failures: 0 };
+  private readonly counts: MskTokenStats = { generated: 0, served: 0, failures: 0, unanswered: 0 };
 
   constructor(options: MskIamTokenProviderOptions) {
+    this.refreshTimeoutMs = options.refreshTimeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
     this.request = {
       region: options.region,
       roleSessionName: options.roleSessionName ?? DEFAULT_ROLE_SESSION_NAME,
+      requestTimeoutMs: this.refreshTimeoutMs,
       ...(options.roleArn ? { roleArn: options.roleArn } : {}),
     };
     this.refreshMarginMs = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
     this.minValidityMs = options.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS;
-    this.refreshTimeoutMs = options.refreshTimeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
     this.generate = options.generate ?? signerTokenGenerator;
     this.logger = options.logger ?? silentLogger;
@@ -230,6 +254,7 @@ export class MskIamTokenProvider {
       const timer = setTimeout(() => {
         timedOut = true;
         this.counts.failures++;
+        this.counts.unanswered++;
         reject(
           this.authError(
             `the IAM auth token signer did not answer within ${limit} ms (STS or the credential source is slow or unreachable)`,
@@ -247,7 +272,10 @@ export class MskIamTokenProvider {
           this.counts.failures++;
           reject(this.authError(`could not sign an IAM auth token: ${(error as Error)?.message ?? String(error)}`, error));
         })
-        .finally(() => clearTimeout(timer));
+        .finally(() => {
+          clearTimeout(timer);
+          if (timedOut) this.counts.unanswered--;
+        });
     });
   }
 

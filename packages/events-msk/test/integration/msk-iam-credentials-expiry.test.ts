@@ -80,7 +80,7 @@ describe("msk iam_role with credentials that expire before the token", () => {
         secretAccessKey: creds.secretAccessKey,
         sessionToken: creds.sessionToken,
       }));
-    const signed = await stale({ region: iam.region, roleSessionName: "short" });
+    const signed = await stale({ region: iam.region, roleSessionName: "short", requestTimeoutMs: 10_000 });
     expect(decode(signed.token).get("X-Amz-Expires")).toBe("900");
     const generate: MskTokenGenerator = async () => signed;
     const env = iamEnv(iam, uniquePrefix("expiredcreds"));

@@ -97,6 +97,33 @@ describe("msk IAM token refresh with STS behind a faulty wire", () => {
     }, 60_000);
   }
 
+  it("black hole for several refresh attempts: each gives up at refreshTimeoutMs and its STS request then ends by itself (no socket held per attempt)", async () => {
+    const proxy = await toxiproxy.createProxy(`msk-sts-unanswered-${Date.now()}`, upstream);
+    vi.stubEnv("AWS_ENDPOINT_URL", `http://${proxy.listen}`);
+    const lines: string[] = [];
+    const p = provider(lines, { refreshTimeoutMs: 1_000 });
+    const heal = await proxy.apply(wireFaults.blackHole);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const during = await attempt(p);
+        expect(during.error?.details?.timedOut, `attempt ${i + 1}: ${during.error?.message}`).toBe(true);
+      }
+      const gaveUp = p.stats().unanswered;
+      // Each STS request is bounded by refreshTimeoutMs, three attempts with the SDK's backoff: the
+      // abandoned calls end within seconds (before: they hung for as long as the link did).
+      const deadline = Date.now() + 20_000;
+      while (p.stats().unanswered > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(p.stats().unanswered, "signer calls still hanging on the black-holed link").toBe(0);
+      noSecret(lines, undefined);
+      figures.push(
+        `black hole, 3 refresh attempts of 1 s: ${gaveUp} signer calls unanswered when the third gave up, 0 after the SDK's own bound`,
+      );
+    } finally {
+      await heal();
+      await proxy.delete();
+    }
+  }, 60_000);
+
   it("black hole at refresh time: the cached token is served at once while the refresh gives up in the background, and a new one is signed after the heal", async () => {
     const proxy = await toxiproxy.createProxy(`msk-sts-cached-${Date.now()}`, upstream);
     vi.stubEnv("AWS_ENDPOINT_URL", `http://${proxy.listen}`);

@@ -53,7 +53,7 @@ describe("MskIamTokenProvider", () => {
     const second = await provider.token();
     expect(second.value).not.toBe(first.value);
     expect(signer.calls).toHaveLength(2);
-    expect(provider.stats()).toEqual({ generated: 2, served: 4, failures: 0 });
+    expect(provider.stats()).toEqual({ generated: 2, served: 4, failures: 0, unanswered: 0 });
   });
 
   it("a long-lived client (3 days of connects and re-authentications) never gets an expired or nearly expired token", async () => {
