@@ -16,10 +16,13 @@ import { z } from "zod";
 type Copier = (input: unknown) => Record<string, unknown> | undefined;
 /** JSON text of a payload produced by the copier. */
 type Writer = (data: Record<string, unknown>) => string;
+/** The same text as pieces appended to `out`, for a caller that joins them with its own (the envelope). */
+type PartsWriter = (data: Record<string, unknown>, out: string[]) => void;
 
 export interface CompiledTopic {
   copy: Copier;
   write: Writer;
+  writeParts: PartsWriter;
 }
 
 type Schema = Record<string, unknown>;
@@ -85,11 +88,17 @@ function alwaysPlain(schema: Schema): boolean {
   return schema.format === "date-time" && typeof schema.pattern === "string";
 }
 
-/** A JS expression writing `v` (already checked against `schema`) as JSON; `clean`: no string needs escaping. */
-function writer(schema: Schema, v: string, clean: boolean): string {
+/**
+ * The pieces writing `name` and `v` (already checked against `schema`) as JSON, after `prefix`
+ * (`{` or `,`): literal text is merged into its neighbours, so the whole payload is one short list
+ * of pieces. `clean`: no string needs escaping.
+ */
+function pieces(prefix: string, name: string, schema: Schema, v: string, clean: boolean): { head: string; value: string; tail: string } {
   const { string, nullable } = kinds(schema);
-  const value = string ? (clean ? `'"' + ${v} + '"'` : `q(${v})`) : `String(${v})`;
-  return nullable ? `(${v} === null ? "null" : ${value})` : value;
+  const key = `${prefix}${JSON.stringify(name)}:`;
+  if (string && clean && !nullable) return { head: `${key}"`, value: v, tail: '"' };
+  const text = string ? (clean ? `'"' + ${v} + '"'` : `q(${v})`) : `String(${v})`;
+  return { head: key, value: nullable ? `(${v} === null ? "null" : ${text})` : text, tail: "" };
 }
 
 /** Code points in `s`: UTF-16 units less one per well-formed surrogate pair. */
@@ -153,20 +162,35 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
     if (!k.string || alwaysPlain(properties[n] as Schema)) return [];
     return [k.nullable ? `(v${i} !== null && e(v${i}))` : `e(v${i})`];
   });
-  const text = (clean: boolean) =>
-    `${names
-      .map(
-        (n, i) => `${JSON.stringify(`${i === 0 ? "{" : ","}${JSON.stringify(n)}:`)} + ${writer(properties[n] as Schema, `v${i}`, clean)}`,
-      )
-      .join(" + ")} + "}"`;
-  const writeBody = `
+  // One push of the payload's pieces: literal text merged, so a flat payload is ~2 pieces per field;
+  // the caller joins them (one flat string, no tree of concatenations to copy and flatten later).
+  const push = (clean: boolean) => {
+    const out: string[] = [];
+    let literal = "";
+    names.forEach((n, i) => {
+      const { head, value, tail } = pieces(i === 0 ? "{" : ",", n, properties[n] as Schema, `v${i}`, clean);
+      out.push(JSON.stringify(literal + head), value);
+      literal = tail;
+    });
+    out.push(JSON.stringify(`${literal}}`));
+    return `o.push(${out.join(", ")});`;
+  };
+  const partsBody = `
     ${names.map((n, i) => `const v${i} = d[${JSON.stringify(n)}];`).join(" ")}
-    ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) return ${text(false)};`}
-    return ${text(true)};`;
+    ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) { ${push(false)} return; }`}
+    ${push(true)}`;
   try {
     const copy = new Function("p", "cp", `return function copy(s) {${copyBody}\n};`)(patterns, codePoints) as Copier;
-    const write = new Function("e", "q", `return function write(d) {${writeBody}\n};`)(needsEscape, JSON.stringify) as Writer;
-    return { copy, write };
+    const writeParts = new Function("e", "q", `return function writeParts(d, o) {${partsBody}\n};`)(
+      needsEscape,
+      JSON.stringify,
+    ) as PartsWriter;
+    const write: Writer = (data) => {
+      const out: string[] = [];
+      writeParts(data, out);
+      return out.join("");
+    };
+    return { copy, write, writeParts };
   } catch {
     return undefined; // code generation is not allowed here (a CSP): the zod path serves
   }

@@ -9,22 +9,10 @@ import type { DomainEvent } from "./envelope.js";
 
 const q = JSON.stringify;
 
-/**
- * Makes V8 turn the concatenation `s` was built by (a tree of some sixty pieces, about 1.8 kB for a
- * 500-byte event) into one flat string now, which it would do anyway when the text is first written
- * to a socket. An event waits in a batch for its broker's answer, often past a young-generation
- * collection: kept as the tree it costs three times the memory, all of it copied by each collection
- * and promoted with the event (measured: 2.9 kB → 1.8 kB held per event in flight). A conversion to
- * a number reads the whole string, so V8 flattens it first; the result is thrown away.
- */
-function flatten(s: string): void {
-  void +s;
-}
-
 export class ValidEnvelope {
   #json: string | undefined;
-  /** Writes `data` when createEvent built it with the topic's compiled copier (a known, fixed shape). */
-  #writeData: ((data: unknown) => string) | undefined;
+  /** Writes `data`'s pieces when createEvent built it with the topic's compiled copier (a known, fixed shape). */
+  #writeData: ((data: unknown, out: string[]) => void) | undefined;
 
   static is(value: unknown): value is ValidEnvelope {
     return typeof value === "object" && value !== null && #json in value;
@@ -34,7 +22,7 @@ export class ValidEnvelope {
     value.#json = json;
   }
 
-  static writeDataWith(value: ValidEnvelope, write: (data: unknown) => string): void {
+  static writeDataWith(value: ValidEnvelope, write: (data: unknown, out: string[]) => void): void {
     value.#writeData = write;
   }
 
@@ -53,14 +41,35 @@ export class ValidEnvelope {
         typeof partitionkey === "string" &&
         Object.keys(e).length === (traceparent === undefined ? 10 : 11)
       ) {
-        const data = value.#writeData ? value.#writeData(e.data) : q(e.data);
         const plain = !(needsEscape(source) || needsEscape(subject) || needsEscape(tenantid) || needsEscape(partitionkey));
-        value.#json =
-          `{"specversion":"1.0","id":"${e.id}","source":${plain ? `"${source}"` : q(source)},"type":"${e.type}","time":"${e.time}",` +
-          `"datacontenttype":"application/json","subject":${plain ? `"${subject}"` : q(subject)},"tenantid":${plain ? `"${tenantid}"` : q(tenantid)},` +
-          `"partitionkey":${plain ? `"${partitionkey}"` : q(partitionkey)},${traceparent === undefined ? "" : `"traceparent":"${traceparent}",`}"data":${data}}`;
+        // Pieces joined once: one flat string. A template literal would build a tree of some sixty
+        // concatenations (1.8 kB for a 500-byte event) that V8 flattens only when the text is first
+        // written — while the event waits for its batch that tree is copied by every young-generation
+        // collection and promoted with it.
+        const out: string[] = [
+          '{"specversion":"1.0","id":"',
+          e.id,
+          plain ? '","source":"' : '","source":',
+          plain ? source : q(source),
+          plain ? '","type":"' : ',"type":"',
+          e.type,
+          '","time":"',
+          e.time,
+          plain ? '","datacontenttype":"application/json","subject":"' : '","datacontenttype":"application/json","subject":',
+          plain ? subject : q(subject),
+          plain ? '","tenantid":"' : ',"tenantid":',
+          plain ? tenantid : q(tenantid),
+          plain ? '","partitionkey":"' : ',"partitionkey":',
+          plain ? partitionkey : q(partitionkey),
+          plain ? '",' : ",",
+        ];
+        if (traceparent !== undefined) out.push('"traceparent":"', traceparent, '",');
+        out.push('"data":');
+        if (value.#writeData) value.#writeData(e.data, out);
+        else out.push(q(e.data));
+        out.push("}");
+        value.#json = out.join("");
       } else value.#json = q(value);
-      flatten(value.#json);
     }
     return value.#json;
   }

@@ -112,4 +112,21 @@ describe("serializeEvent", () => {
       expect(JSON.parse(serializeEvent(event))).toEqual({ ...event });
     }
   });
+
+  it("writes what JSON.stringify writes when the envelope's own attributes need escaping, and for a parsed envelope", () => {
+    const odd = [
+      createEvent("decision.made.v1", decision({ customerId: 'c"1', tenantId: "t\\1" }), { source: 'src "x"' }),
+      createEvent("interaction.recorded.v1", interaction({ customerId: "c\u0001\ud800", offerId: "o\n" })),
+      createEvent("decision.made.v1", decision({ topOfferId: null, topPropensity: null }), {
+        source: "é-source",
+        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      }),
+    ];
+    for (const event of odd) {
+      expect(serializeEvent(event)).toBe(JSON.stringify({ ...event }));
+      // Read back (no compiled writer for its data): the same text again.
+      const parsed = parseEvent(Buffer.from(JSON.stringify({ ...event })));
+      expect(serializeEvent(parsed)).toBe(JSON.stringify({ ...event }));
+    }
+  });
 });
