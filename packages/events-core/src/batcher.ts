@@ -54,6 +54,13 @@ export interface BatcherOptions<T, R> {
   oneItemPerKey?: boolean;
   /** Each add() settles within this many ms. */
   timeoutMs: number;
+  /**
+   * What addSettled() resolves with, made from the item and its value: the publisher's own result,
+   * so the caller's promise is the entry's promise (no second promise and callbacks per event).
+   */
+  mapValue?: (item: T, value: R) => unknown;
+  /** What addSettled() rejects with, made from the item's (already normalised) error. */
+  mapError?: (item: T, error: unknown) => unknown;
 }
 
 interface Entry<T, R> {
@@ -69,6 +76,8 @@ interface Entry<T, R> {
   failed: boolean;
   /** The error it failed with (the cause given to the entries of its key that fail behind it). */
   error?: unknown;
+  /** Added by addSettled(): settled through mapValue / mapError. */
+  mapped: boolean;
   resolve: (value: R) => void;
   reject: (error: unknown) => void;
 }
@@ -103,18 +112,47 @@ export class Batcher<T, R> {
   }
 
   add(item: T): Promise<R> {
+    return this.enqueue(item, false) as Promise<R>;
+  }
+
+  /** add(), settled with `mapValue(item, value)` or rejected with `mapError(item, error)`. */
+  addSettled<P>(item: T): Promise<P> {
+    return this.enqueue(item, true) as Promise<P>;
+  }
+
+  private enqueue(item: T, mapped: boolean): Promise<unknown> {
     const { maxQueued, maxBatchBytes, sizeOf, orderKey, timeoutMs } = this.options;
-    if (this.closed) return Promise.reject(this.closedError());
-    if (this.queue.length >= maxQueued || this.waiting.length > 0) return Promise.reject(this.queueFull());
+    const refuse = (error: unknown) => Promise.reject(mapped ? this.mappedError(item, error) : error);
+    if (this.closed) return refuse(this.closedError());
+    if (this.queue.length >= maxQueued || this.waiting.length > 0) return refuse(this.queueFull());
     let size: number | undefined;
     if (!this.options.sizeAhead) {
-      size = sizeOf ? sizeOf(item) : 0;
-      if (maxBatchBytes !== undefined && size > maxBatchBytes) return Promise.reject(this.tooLarge(size, maxBatchBytes));
+      try {
+        size = sizeOf ? sizeOf(item) : 0;
+      } catch (error) {
+        return refuse(error);
+      }
+      if (maxBatchBytes !== undefined && size > maxBatchBytes) return refuse(this.tooLarge(size, maxBatchBytes));
     }
     return new Promise<R>((resolve, reject) => {
-      this.queue.push(this.entry(item, size, orderKey?.(item), Date.now() + timeoutMs, resolve, reject));
+      const entry = this.entry(item, size, orderKey?.(item), Date.now() + timeoutMs, resolve, reject);
+      entry.mapped = mapped;
+      this.queue.push(entry);
       this.schedule();
     });
+  }
+
+  private mappedError(item: T, error: unknown): unknown {
+    return this.options.mapError ? this.options.mapError(item, error) : error;
+  }
+
+  /** Settles an entry (once): with its value, or with its error when `error` is given. */
+  private settleEntry(entry: Entry<T, R>, error: unknown, value?: R): void {
+    entry.settled = true;
+    if (error === undefined) {
+      const { mapValue } = this.options;
+      entry.resolve((entry.mapped && mapValue ? mapValue(entry.item, value as R) : value) as R);
+    } else entry.reject(entry.mapped ? this.mappedError(entry.item, error) : error);
   }
 
   /**
@@ -187,7 +225,7 @@ export class Batcher<T, R> {
     resolve: (value: R) => void,
     reject: (error: unknown) => void,
   ): Entry<T, R> {
-    return { item, size, key, deadline, seq: this.nextSeq++, settled: false, failed: false, resolve, reject };
+    return { item, size, key, deadline, seq: this.nextSeq++, settled: false, failed: false, mapped: false, resolve, reject };
   }
 
   private closedError(): PublishError {
@@ -207,10 +245,9 @@ export class Batcher<T, R> {
   /** Rejects an entry once; marks it failed so later entries of its key do not overtake its retry. */
   private fail(entry: Entry<T, R>, error: unknown): void {
     if (entry.settled) return;
-    entry.settled = true;
     entry.failed = true;
     entry.error = error;
-    entry.reject(error);
+    this.settleEntry(entry, error);
   }
 
   /** addAll's waiting entries move into the queue as room frees, in order, before any later add(). */
@@ -293,13 +330,11 @@ export class Batcher<T, R> {
       try {
         entry.size = sizeOf ? sizeOf(entry.item) : 0;
       } catch (error) {
-        entry.settled = true;
-        entry.reject(error);
+        this.settleEntry(entry, error);
         return false;
       }
       if (maxBatchBytes !== undefined && entry.size > maxBatchBytes) {
-        entry.settled = true;
-        entry.reject(this.tooLarge(entry.size, maxBatchBytes));
+        this.settleEntry(entry, this.tooLarge(entry.size, maxBatchBytes));
         return false;
       }
     }
@@ -373,12 +408,12 @@ export class Batcher<T, R> {
       batch.forEach((entry, index) => {
         const outcome = outcomes[index];
         if (outcome === undefined)
-          settle(entry, new PublishError({ backend, message: `[${backend}] the broker returned no result for this event` }));
-        else if (outcome.ok) settle(entry, undefined, outcome.value);
-        else settle(entry, outcome.error);
+          this.answer(entry, new PublishError({ backend, message: `[${backend}] the broker returned no result for this event` }));
+        else if (outcome.ok) this.answer(entry, undefined, outcome.value);
+        else this.answer(entry, outcome.error);
       });
     } catch (error) {
-      for (const entry of batch) settle(entry, error);
+      for (const entry of batch) this.answer(entry, error);
     } finally {
       // Before anything else is dispatched: the failed keys' queued entries must not go out now.
       const failedKeys = new Map<string, unknown>();
@@ -395,19 +430,19 @@ export class Batcher<T, R> {
       // Whatever queued up meanwhile goes now: the round trip we just waited for was the linger.
       this.dispatch(true);
     }
+  }
 
-    function settle(entry: Entry<T, R>, error: unknown, value?: R) {
-      if (entry.settled) return;
-      entry.settled = true;
-      if (error === undefined) {
-        entry.resolve(value as R);
-        return;
-      }
-      const normalized = toPublishError(backend, error);
-      entry.failed = true;
-      entry.error = normalized;
-      entry.reject(normalized);
+  /** An in-flight entry's answer (once: a timed-out entry was settled by the sweep already). */
+  private answer(entry: Entry<T, R>, error: unknown, value?: R): void {
+    if (entry.settled) return;
+    if (error === undefined) {
+      this.settleEntry(entry, undefined, value);
+      return;
     }
+    const normalized = toPublishError(this.options.backend, error);
+    entry.failed = true;
+    entry.error = normalized;
+    this.settleEntry(entry, normalized);
   }
 
   private ensureSweeper(): void {

