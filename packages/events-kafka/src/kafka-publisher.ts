@@ -41,6 +41,12 @@ export class KafkaPublisher extends PublisherBase {
   private sending: Promise<void> | undefined;
   /** Event type → topic; as many entries as there are event types. */
   private readonly topics = new Map<string, string>();
+  /**
+   * The last type looked up and its topic: a batch is mostly one type, and an envelope read back from
+   * a stored row (the relay) has its own copy of the type string, which a Map lookup hashes first.
+   */
+  private lastType: string | undefined;
+  private lastTopic = "";
 
   constructor(
     private readonly options: KafkaOptions,
@@ -76,7 +82,12 @@ export class KafkaPublisher extends PublisherBase {
     return this.batcher.add(event);
   }
 
-  /** publish() and publishBatch() queue the event itself (see PublisherBase.batchItem). */
+  /**
+   * publish(), publishEvent() and publishBatch() queue the event themselves and the batcher settles
+   * the caller's promise (PublisherBase.batchItem): one promise per event instead of three, for
+   * thousands waiting at once. The item is the event, as deliver() queues it: its JSON is made (and
+   * cached on it) while the batch before it is in flight, and its record only when its batch is formed.
+   */
   protected override batchItem(event: DomainEvent): DomainEvent {
     return event;
   }
@@ -124,11 +135,14 @@ export class KafkaPublisher extends PublisherBase {
 
   /** The topic of an event type (prefix + type), made once per type rather than once per event. */
   private topicOf(type: string): string {
+    if (type === this.lastType) return this.lastTopic;
     let topic = this.topics.get(type);
     if (topic === undefined) {
       topic = this.options.topicPrefix + type;
       this.topics.set(type, topic);
     }
+    this.lastType = type;
+    this.lastTopic = topic;
     return topic;
   }
 

@@ -6,8 +6,9 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { promisify } from "node:util";
 import { silentLogger } from "@kaireon/events-core";
 import { requireService, uniqueName } from "@kaireon/events-testkit";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { ensureTopics, type KafkaClientName, type KafkaOptions, kafkaClients, resolveKafkaOptions } from "../../src/index.js";
+import { stopKafkajsIdlePolling } from "../../src/kafka-kafkajs-idle-poll.js";
 
 export type Listener = "plaintext" | "sasl-plain" | "sasl-scram-sha-512" | "tls" | "sasl-ssl-scram-sha-512";
 
@@ -95,9 +96,29 @@ export async function prepareTopics(options: KafkaOptions, partitions = 3): Prom
   await ensureTopics(options, { partitions, replicationFactor: 1, logger: silentLogger });
 }
 
+// kafkajs warns once per process when it re-arms its idle 1 ms poll (a negative delay, see
+// src/kafka-kafkajs-idle-poll.ts). The package stops that poll when its kafkajs client is first made;
+// a file whose publishers run on platformatic and that reads with plain kafkajs never made one, so
+// its plain clients printed the warning (kafka-close). They stop the poll the same way, and the
+// files check that nothing printed it.
+const negativeTimeouts: string[] = [];
+process.on("warning", (warning) => {
+  if (warning.name === "TimeoutNegativeWarning") negativeTimeouts.push(`${warning.message}\n${warning.stack ?? ""}`);
+});
+/** The TimeoutNegativeWarnings this process printed so far (Node prints the first only). */
+export function timeoutNegativeWarnings(): string[] {
+  return [...negativeTimeouts];
+}
+
+/** A plain kafkajs client for reading or writing beside our clients, without kafkajs' idle polling. */
+export function plainKafka(config: Omit<KafkaConfig, "logLevel">): Kafka {
+  stopKafkajsIdlePolling();
+  return new Kafka({ ...config, logLevel: logLevel.NOTHING });
+}
+
 /** Writes raw bytes with plain kafkajs, bypassing the publisher (for malformed-record tests). */
 export function rawWriter(options: KafkaOptions) {
-  const kafka = new Kafka({ brokers: options.brokers, clientId: "kaireon-test-raw", logLevel: logLevel.NOTHING });
+  const kafka = plainKafka({ brokers: options.brokers, clientId: "kaireon-test-raw" });
   const producer = kafka.producer();
   let connected: Promise<void> | undefined;
   return {

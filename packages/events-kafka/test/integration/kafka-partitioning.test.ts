@@ -7,10 +7,9 @@
 
 import { CLOUDEVENTS_CONTENT_TYPE, createEvent, type DomainEvent } from "@kaireon/events-core";
 import { sampleDecision, uniqueTenant } from "@kaireon/events-testkit";
-import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, kafkaClients } from "../../src/index.js";
-import { brokerOptions, prepareTopics, uniquePrefix } from "./helpers.js";
+import { brokerOptions, plainKafka, prepareTopics, uniquePrefix } from "./helpers.js";
 
 const quiet = { logger: { debug() {}, info() {}, warn() {}, error() {} } };
 const closers: Array<() => Promise<void>> = [];
@@ -43,7 +42,7 @@ describe("kafka keyed partitioning across clients", () => {
       await publisher.close();
     }
 
-    const kafka = new Kafka({ brokers: base.brokers, clientId: "kaireon-test-partitions", logLevel: logLevel.NOTHING });
+    const kafka = plainKafka({ brokers: base.brokers, clientId: "kaireon-test-partitions" });
     const consumer = kafka.consumer({ groupId: uniqueTenant("partitions-reader") });
     closers.push(() => consumer.disconnect());
     await consumer.connect();

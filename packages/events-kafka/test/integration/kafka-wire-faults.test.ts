@@ -10,10 +10,9 @@
 // The client is a parameter: every client the package offers runs every scenario, chosen through
 // KAFKA_CLIENT exactly as a user's environment would.
 import { describeWireFaults, requireService, Toxiproxy, type WireFaultOptions } from "@kaireon/events-testkit";
-import { Kafka, logLevel } from "kafkajs";
 import { beforeAll } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions, kafkaOptionsFromEnv } from "../../src/index.js";
-import { brokerOptions, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
+import { brokerOptions, plainKafka, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
 
 /** Past the `slow` scenario's 2.5 s round trip (jitter on top), so a slow link is slow, not failed. */
 const PUBLISH_TIMEOUT_MS = 8_000;
@@ -49,7 +48,7 @@ beforeAll(async () => {
 
 /** Every record of the topic, read from the beginning on the PLAINTEXT listener with plain kafkajs. */
 async function readTopic(): Promise<Array<{ id: string; tenantid: string }>> {
-  const kafka = new Kafka({ brokers: direct.brokers, clientId: "kaireon-wire-reader", logLevel: logLevel.NOTHING });
+  const kafka = plainKafka({ brokers: direct.brokers, clientId: "kaireon-wire-reader" });
   const admin = kafka.admin();
   await admin.connect();
   const name = prefix + TOPIC;
