@@ -7,12 +7,15 @@
 // Each path runs ROUNDS times, alternating; the median is reported, and every round with this
 // process's CPU time per event (process.cpuUsage), which a loaded machine disturbs less than wall
 // time. Publishes are fired in windows of BENCH_WINDOW and awaited, so what is in flight stays bounded.
+// A full collection before each timed run: no run pays for the garbage of the one before.
 //
 //   pnpm --filter @kaireon/events-redis bench          # REDIS_URL, or starts redis-server itself
 //   BENCH_MODE=streams REDIS_SEND_MODE=pipeline REDIS_SCRIPT_SIZE=200 BENCH_BATCH=1000 pnpm --filter @kaireon/events-redis bench
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { loadavg } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { createEvent, redactUrl, serializeEvent, silentLogger } from "@kaireon/events-core";
 import { Redis } from "ioredis";
 import { createRedisPublisher, redisOptions } from "../dist/index.js";
@@ -73,8 +76,16 @@ const cpuNow = () => {
   return user + system;
 };
 
-/** One timed run: wall milliseconds and this process's CPU microseconds. */
+setFlagsFromString("--expose-gc");
+const collect = globalThis.gc ?? runInNewContext("gc");
+
+/**
+ * One timed run: wall milliseconds and this process's CPU microseconds. The heap is collected first,
+ * so no run pays for the garbage the one before it left (the typed path's used to land on the raw
+ * run after it); a run's own garbage stays inside it.
+ */
 async function timed(run) {
+  collect();
   const c0 = cpuNow();
   const t0 = performance.now();
   await run();
