@@ -122,17 +122,16 @@ export class Batcher<T, R> {
 
   private enqueue(item: T, mapped: boolean): Promise<unknown> {
     const { maxQueued, maxBatchBytes, sizeOf, orderKey, timeoutMs } = this.options;
-    const refuse = (error: unknown) => Promise.reject(mapped ? this.mappedError(item, error) : error);
-    if (this.closed) return refuse(this.closedError());
-    if (this.queue.length >= maxQueued || this.waiting.length > 0) return refuse(this.queueFull());
+    if (this.closed) return this.refuse(item, mapped, this.closedError());
+    if (this.queue.length >= maxQueued || this.waiting.length > 0) return this.refuse(item, mapped, this.queueFull());
     let size: number | undefined;
     if (!this.options.sizeAhead) {
       try {
         size = sizeOf ? sizeOf(item) : 0;
       } catch (error) {
-        return refuse(error);
+        return this.refuse(item, mapped, error);
       }
-      if (maxBatchBytes !== undefined && size > maxBatchBytes) return refuse(this.tooLarge(size, maxBatchBytes));
+      if (maxBatchBytes !== undefined && size > maxBatchBytes) return this.refuse(item, mapped, this.tooLarge(size, maxBatchBytes));
     }
     return new Promise<R>((resolve, reject) => {
       const entry = this.entry(item, size, orderKey?.(item), Date.now() + timeoutMs, resolve, reject);
@@ -140,6 +139,11 @@ export class Batcher<T, R> {
       this.queue.push(entry);
       this.schedule();
     });
+  }
+
+  /** An entry refused before it was queued: rejected at once (through mapError when mapped). */
+  private refuse(item: T, mapped: boolean, error: unknown): Promise<never> {
+    return Promise.reject(mapped ? this.mappedError(item, error) : error);
   }
 
   private mappedError(item: T, error: unknown): unknown {
