@@ -110,7 +110,11 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
     if (relay) cleanups.push(() => relay.stop());
     const relayThread =
       relayMode === "thread"
-        ? await RelayThread.start({ database: location, publisher: publisherSetup, tuning, secrets: [...secrets] }, logger, { outbox, env })
+        ? await RelayThread.start({ database: location, publisher: publisherSetup, tuning, secrets: [...secrets] }, logger, {
+            outbox,
+            env,
+            cursor: store.advanceOutboxCursor?.bind(store),
+          })
         : undefined;
     const relayDisabled = () => inlineDisabled ?? relayThread?.disabled;
     if (relayDisabled()) {

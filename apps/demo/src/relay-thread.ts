@@ -7,7 +7,10 @@
 // and publisher, and neither reads the environment nor migrates anything. Each enqueue on the
 // server's outbox wakes it (RelayThread.wake); the server asks it for metrics for /health. On SQLite
 // the thread also takes the WAL checkpoints (copying committed pages into the database file, with
-// its fsync), which the request thread would otherwise run inside a commit every few hundred requests.
+// its fsync), which the request thread would otherwise run inside a commit every few hundred requests,
+// and the server commits the relay's cursor for it (RelayThreadOptions.cursor): SQLite has one writer,
+// and when the relay's connection and the server's both write, whichever finds the lock taken sleeps
+// in SQLite's busy handler (1, 2, 5, 10 … ms) — the server's requests, or the events behind the batch.
 //
 // This file is both sides: `RelayThread` (server) and, when loaded as a worker, the worker's loop.
 
@@ -28,10 +31,17 @@ import { startTelemetry } from "./telemetry.js";
 const WAKE_EVERY_MS = 1;
 /** The worker's own bound on relay.metrics() and publisher.ready(), under the server's, so its reply arrives in time. */
 const WORKER_HEALTH_TIMEOUT_MS = 1500;
+/** How long the relay waits for the server to commit its cursor; then the batch's rows stay pending (sent again). */
+const CURSOR_TIMEOUT_MS = 10_000;
 
-type ToWorker = { type: "wake" } | { type: "metrics"; id: number } | { type: "stop" };
+type ToWorker =
+  | { type: "wake" }
+  | { type: "metrics"; id: number }
+  | { type: "stop" }
+  | { type: "cursor-done"; id: number; error?: string | undefined };
 type FromWorker =
   | { type: "ready" }
+  | { type: "cursor"; id: number; seq: number }
   | { type: "failed"; message: string }
   | { type: "disabled"; message: string }
   | { type: "metrics"; id: number; metrics: OutboxMetrics | string; publisher: unknown; publisherMetrics?: PublisherMetrics }
@@ -49,6 +59,12 @@ export interface RelayThreadOptions {
   script?: URL;
   /** How long status() waits for the worker's reply (default HEALTH_TIMEOUT_MS). */
   statusTimeoutMs?: number;
+  /**
+   * Commits the relay's cursor on the server's writer (SQLite: the store's advanceOutboxCursor, in
+   * its group commit); the worker's relay then writes nothing for a batch whose rows were all sent.
+   * Unset: the relay writes its cursor on its own connection.
+   */
+  cursor?: ((seq: number) => Promise<void>) | undefined;
 }
 
 export interface RelayThreadStatus {
@@ -110,7 +126,8 @@ export class RelayThread {
     const self =
       this.options.script ?? new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url, import.meta.url);
     const env = this.options.env ?? process.env;
-    const worker = new Worker(self, { workerData: { relayThread: true, setup: this.setup }, env: { ...env } });
+    const serverCursor = this.options.cursor !== undefined;
+    const worker = new Worker(self, { workerData: { relayThread: true, setup: this.setup, serverCursor }, env: { ...env } });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
       let started = false;
@@ -127,7 +144,8 @@ export class RelayThread {
         else if (m.type === "metrics") {
           this.pending.get(m.id)?.(m);
           this.pending.delete(m.id);
-        } else if (m.type === "stopped") this.finalMetrics = m.metrics;
+        } else if (m.type === "cursor") this.commitCursor(worker, m.id, m.seq);
+        else if (m.type === "stopped") this.finalMetrics = m.metrics;
       });
       // Always listened to: an 'error' event without a listener would take the server down.
       worker.on("error", (error) => {
@@ -142,6 +160,31 @@ export class RelayThread {
         else if (!this.stopped && !this.disabledBy) this.restartLater(code);
       });
     });
+  }
+
+  /** The worker's cursor, committed by the server's writer; the answer says whether it was. */
+  private commitCursor(worker: Worker, id: number, seq: number): void {
+    const answer = (error?: unknown) => {
+      const m: ToWorker = {
+        type: "cursor-done",
+        id,
+        error: error === undefined ? undefined : redactText(String((error as Error)?.message ?? error), this.setup.secrets),
+      };
+      try {
+        worker.postMessage(m);
+      } catch {
+        // The worker is gone; its rows stay pending for the next one.
+      }
+    };
+    const write = this.options.cursor;
+    if (!write) {
+      answer(new Error("the server commits no cursor for this relay"));
+      return;
+    }
+    write(seq).then(
+      () => answer(),
+      (error: unknown) => answer(error ?? new Error("cursor write failed")),
+    );
   }
 
   /** Events stay in the outbox while the thread is down; a new one picks them up. */
@@ -234,7 +277,35 @@ export class RelayThread {
   }
 }
 
-async function runWorker(setup: RelaySetup): Promise<void> {
+/**
+ * The worker's side of RelayThreadOptions.cursor: asks the server to commit `seq` and waits for its
+ * answer, bounded by CURSOR_TIMEOUT_MS (a rejection leaves the batch's rows pending: sent again).
+ */
+function serverCursorWriter(port: NonNullable<typeof parentPort>, send: (m: FromWorker) => void): (seq: number) => Promise<void> {
+  const waiting = new Map<number, (error?: string) => void>();
+  let nextId = 0;
+  port.on("message", (m: ToWorker) => {
+    if (m.type !== "cursor-done") return;
+    waiting.get(m.id)?.(m.error);
+    waiting.delete(m.id);
+  });
+  return (seq) =>
+    new Promise<void>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`[demo] the server did not commit the relay's cursor within ${CURSOR_TIMEOUT_MS} ms`));
+      }, CURSOR_TIMEOUT_MS);
+      waiting.set(id, (error) => {
+        clearTimeout(timer);
+        if (error === undefined) resolve();
+        else reject(new Error(`[demo] the server could not commit the relay's cursor: ${error}`));
+      });
+      send({ type: "cursor", id, seq });
+    });
+}
+
+async function runWorker(setup: RelaySetup, serverCursor: boolean): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const send = (m: FromWorker) => port.postMessage(m);
@@ -242,7 +313,8 @@ async function runWorker(setup: RelaySetup): Promise<void> {
   // The thread's own SDK (OTLP only): spans and metrics of the relay's sends; /metrics is the server thread's.
   const telemetry = await startTelemetry(process.env, { prometheus: false }).catch(() => undefined);
   try {
-    const { publisher, relay, stop } = await runRelay(setup, consoleLogger);
+    const cursorWriter = serverCursor ? serverCursorWriter(port, send) : undefined;
+    const { publisher, relay, stop } = await runRelay(setup, consoleLogger, { cursorWriter });
     port.on("message", async (m: ToWorker) => {
       if (m.type === "wake") relay.notify();
       else if (m.type === "metrics") {
@@ -272,5 +344,5 @@ async function runWorker(setup: RelaySetup): Promise<void> {
   }
 }
 
-const data = workerData as { relayThread?: boolean; setup: RelaySetup } | undefined;
-if (!isMainThread && data?.relayThread) await runWorker(data.setup);
+const data = workerData as { relayThread?: boolean; setup: RelaySetup; serverCursor?: boolean } | undefined;
+if (!isMainThread && data?.relayThread) await runWorker(data.setup, data.serverCursor === true);

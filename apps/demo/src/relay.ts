@@ -114,18 +114,37 @@ export const SEPARATE_WATCH_MS = 2;
  * the checkpoints. `prepare` (relay-main, which may start first): create the SQLite file if needed
  * and migrate the outbox; a relay thread's server did both already. `separate` (relay-main): nothing
  * in this process enqueues, so on SQLite the relay watches for other processes' commits.
+ * `cursorWriter` (a relay thread, SQLite): the relay's cursor is committed by the server's writer.
  */
-export async function runRelay(setup: RelaySetup, logger: Logger, { prepare = false, separate = false } = {}): Promise<StandaloneRelay> {
+export async function runRelay(
+  setup: RelaySetup,
+  logger: Logger,
+  {
+    prepare = false,
+    separate = false,
+    cursorWriter,
+  }: { prepare?: boolean; separate?: boolean; cursorWriter?: ((seq: number) => Promise<void>) | undefined } = {},
+): Promise<StandaloneRelay> {
   const log = redactingLogger(logger, setup.secrets);
-  return openRelay(setup, log, prepare, separate).catch((error: unknown) => {
+  return openRelay(setup, log, prepare, separate, cursorWriter).catch((error: unknown) => {
     throw redactError(error, setup.secrets);
   });
 }
 
-async function openRelay(setup: RelaySetup, logger: Logger, prepare: boolean, separate: boolean): Promise<StandaloneRelay> {
+async function openRelay(
+  setup: RelaySetup,
+  logger: Logger,
+  prepare: boolean,
+  separate: boolean,
+  cursorWriter: ((seq: number) => Promise<void>) | undefined,
+): Promise<StandaloneRelay> {
   const publisher = await createPublisher(setup.publisher, { logger });
   try {
-    const connection = connectOutbox(setup.database, { create: prepare, ...(separate ? { watchCommitsMs: SEPARATE_WATCH_MS } : {}) });
+    const connection = connectOutbox(setup.database, {
+      create: prepare,
+      ...(separate ? { watchCommitsMs: SEPARATE_WATCH_MS } : {}),
+      cursorWriter,
+    });
     try {
       const relay = await startRelay(connection.outbox, publisher, setup.tuning, logger, { migrate: prepare });
       const stopCheckpoints = startCheckpoints(setup.database);

@@ -198,6 +198,9 @@ export function createSqliteStore(db: SqliteDatabase, file: string, outbox: Sqli
       await enqueueWrite(() => insertBehaviour.run({ ...row, propertiesJson: JSON.stringify(row.properties) }));
       return row;
     },
+    async advanceOutboxCursor(seq) {
+      await enqueueWrite(() => outbox.advanceCursor(db, seq));
+    },
     async getInteraction(interactionId) {
       const r = selectInteraction.get(interactionId) as Record<string, string | null> | undefined;
       return r ? interactionFromRow(r) : undefined;

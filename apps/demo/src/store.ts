@@ -48,5 +48,10 @@ export interface DemoStore {
   recordBehaviourEvent(row: BehaviourEventRow): Promise<BehaviourEventRow>;
   getInteraction(interactionId: string): Promise<InteractionRow | undefined>;
   counts(): Promise<StoreCounts>;
+  /**
+   * SQLite: moves the outbox relay's cursor to `seq` in the store's next group commit (the relay
+   * thread's cursorWriter — see relay-thread.ts). Absent on PostgreSQL, where a relay writes its own rows.
+   */
+  advanceOutboxCursor?(seq: number): Promise<void>;
   close(): Promise<void>;
 }

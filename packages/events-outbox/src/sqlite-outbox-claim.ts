@@ -30,6 +30,7 @@ export class SqliteClaimer {
     private readonly db: SqliteDatabaseLike,
     private readonly statements: () => SqliteStatements,
     private readonly now: () => number,
+    private readonly cursorWriter?: (seq: number) => Promise<void>,
   ) {}
 
   /** Reads the log rows after `after` for the next claim (see OutboxStore.readAhead). */
@@ -105,6 +106,7 @@ export class SqliteClaimer {
         db: this.db,
         s,
         now: this.now,
+        cursorWriter: this.cursorWriter,
         release: () => {
           if (this.open === claim) this.open = undefined;
         },
@@ -131,6 +133,8 @@ interface ClaimContext {
   db: SqliteDatabaseLike;
   s: SqliteStatements;
   now: () => number;
+  /** Moves the cursor on the app's writer (SqliteOutboxOptions.cursorWriter). */
+  cursorWriter: ((seq: number) => Promise<void>) | undefined;
   /** Tells the claimer this claim is settled. */
   release: () => void;
 }
@@ -170,10 +174,31 @@ class SqliteClaim implements Claim {
     const bySeq = new Map<number, RowOutcome>(outcomes.map((o) => [o.seq, o]));
     const done = this.context.now();
     try {
-      this.context.db.transaction(() => this.record(bySeq, done))();
+      const writer = this.context.cursorWriter;
+      const sentUpTo = writer ? this.onlySentUpTo(bySeq) : undefined;
+      // Awaited before the claim settles: the next claim reads the cursor this one moved.
+      if (writer && sentUpTo !== undefined) {
+        if (sentUpTo > this.scope.from) await writer(sentUpTo);
+      } else this.context.db.transaction(() => this.record(bySeq, done))();
     } finally {
       this.settle();
     }
+  }
+
+  /**
+   * When all this claim records is a new cursor — no retry-table row, no deferred row, and every log
+   * row up to the first one without an outcome was sent — that cursor; undefined otherwise.
+   */
+  private onlySentUpTo(bySeq: Map<number, RowOutcome>): number | undefined {
+    if (this.retrySeqs.size > 0 || this.deferredSet.size > 0) return undefined;
+    let reached = this.scope.from;
+    for (const row of this.scope.picked) {
+      const o = bySeq.get(row.seq);
+      if (!o) break;
+      if (o.status !== "sent") return undefined;
+      reached = row.seq;
+    }
+    return reached;
   }
 
   async abandon(): Promise<void> {

@@ -42,6 +42,9 @@ export interface RetryPayloadRow {
 
 export type SqliteStatements = ReturnType<typeof prepareStatements>;
 
+/** Moves the cursor forward only: a late write of an older position never takes it back. */
+export const setCursorSql = (t: string) => `UPDATE ${t}_cursor SET relayed_seq = max(relayed_seq, ?) WHERE id = 1`;
+
 export function prepareStatements(db: SqliteDatabaseLike, t: string) {
   const retryColumns =
     "seq, event_id, topic, partition_key, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at";
@@ -53,7 +56,7 @@ export function prepareStatements(db: SqliteDatabaseLike, t: string) {
       `SELECT (SELECT relayed_seq FROM ${t}_cursor WHERE id = 1) AS seq, (SELECT max(seq) FROM ${t}) AS max,
               EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending') AS retry`,
     ),
-    setCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = max(relayed_seq, ?) WHERE id = 1`),
+    setCursor: db.prepare(setCursorSql(t)),
     resetCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = ? WHERE id = 1`),
     log: db.prepare(`SELECT seq, event_id, partition_key, payload FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`),
     keyWaits: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending' AND partition_key = ?) AS yes`),

@@ -19,6 +19,7 @@ import {
   readState,
   type SqliteDatabaseLike,
   type SqliteStatements,
+  setCursorSql,
 } from "./sqlite-outbox-statements.js";
 
 export type { SqliteDatabaseLike, SqliteStatementLike } from "./sqlite-outbox-statements.js";
@@ -38,6 +39,17 @@ export interface SqliteOutboxOptions {
    * when unset; the app's own relay needs none (enqueue wakes it).
    */
   watchCommitsMs?: number;
+  /**
+   * For a relay with a connection of its own beside the app's writer (e.g. on a worker thread):
+   * moves the relay's cursor on the app's writer instead of in a transaction of this connection. A
+   * batch whose rows were all sent (the usual case) completes by awaiting `cursorWriter(seq)`, which
+   * must commit `advanceCursor(db, seq)` on the app's connection (in its own next transaction, say)
+   * and reject if that fails; anything else a batch records (retries, dead rows) is still written
+   * here. Why: SQLite has one writer at a time, and a second connection that finds the write lock
+   * taken waits in SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25 ms… on the thread that
+   * called it — a stall for the app's requests, or for every event behind the relay's batch.
+   */
+  cursorWriter?: (seq: number) => Promise<void>;
 }
 
 export interface SqliteOutbox extends OutboxStore {
@@ -51,6 +63,12 @@ export interface SqliteOutbox extends OutboxStore {
   enqueue(db: SqliteDatabaseLike, events: EventOrEvents): void;
   /** Wakes the relays of this process now (enqueue does it for you once your transaction is done). */
   notify(): void;
+  /**
+   * Moves the relay's cursor to `seq` (never back) in your transaction: what a relay's
+   * `cursorWriter` asks of the app's connection. `seq` comes from that relay; nothing else should
+   * move the cursor, which skips the rows at or before it.
+   */
+  advanceCursor(db: SqliteDatabaseLike, seq: number): void;
 }
 
 export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
@@ -65,7 +83,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     statements ??= prepareStatements(db, t);
     return statements;
   };
-  const claimer = new SqliteClaimer(db, stmts, now);
+  const claimer = new SqliteClaimer(db, stmts, now, options.cursorWriter);
   const watchMs = options.watchCommitsMs;
   if (watchMs !== undefined && (!Number.isInteger(watchMs) || watchMs < 1)) {
     throw new ConfigError({
@@ -101,6 +119,16 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     notify() {
       listeners.emit();
+    },
+
+    advanceCursor(tx, seq) {
+      if (!Number.isSafeInteger(seq) || seq < 0) {
+        throw new ConfigError({
+          backend: "outbox",
+          message: `[outbox] advanceCursor was given seq ${seq} — pass the whole number a relay's cursorWriter was called with`,
+        });
+      }
+      (tx === db ? stmts().setCursor : tx.prepare(setCursorSql(t))).run(seq);
     },
 
     async claim(limit) {
