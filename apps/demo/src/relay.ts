@@ -90,6 +90,16 @@ function sqliteDb(outbox: OutboxStore): SqliteDatabaseLike | undefined {
   return outbox.kind === "sqlite" ? (outbox as SqliteOutbox).db : undefined;
 }
 
+/** `outbox`, with `beforeClaim` called as each claim starts. */
+function withBeforeClaim(outbox: OutboxStore, beforeClaim: () => void): OutboxStore {
+  return Object.assign(Object.create(outbox) as OutboxStore, {
+    claim(limit: number) {
+      beforeClaim();
+      return outbox.claim(limit);
+    },
+  });
+}
+
 /** Where a relay reads from, without credentials (for the start-up line). */
 export function describeLocation(location: DatabaseLocation): string {
   return location.kind === "sqlite" ? `sqlite ${location.file}` : `postgres ${redactUrl(location.url)}`;
@@ -115,6 +125,7 @@ export const SEPARATE_WATCH_MS = 2;
  * and migrate the outbox; a relay thread's server did both already. `separate` (relay-main): nothing
  * in this process enqueues, so on SQLite the relay watches for other processes' commits.
  * `cursorWriter` (a relay thread, SQLite): the relay's cursor is committed by the server's writer.
+ * `beforeClaim`: called as each claim starts, before it reads the outbox (the relay thread's wake-ups).
  */
 export async function runRelay(
   setup: RelaySetup,
@@ -123,10 +134,16 @@ export async function runRelay(
     prepare = false,
     separate = false,
     cursorWriter,
-  }: { prepare?: boolean; separate?: boolean; cursorWriter?: ((seq: number) => Promise<void>) | undefined } = {},
+    beforeClaim,
+  }: {
+    prepare?: boolean;
+    separate?: boolean;
+    cursorWriter?: ((seq: number) => Promise<void>) | undefined;
+    beforeClaim?: (() => void) | undefined;
+  } = {},
 ): Promise<StandaloneRelay> {
   const log = redactingLogger(logger, setup.secrets);
-  return openRelay(setup, log, prepare, separate, cursorWriter).catch((error: unknown) => {
+  return openRelay(setup, log, prepare, separate, cursorWriter, beforeClaim).catch((error: unknown) => {
     throw redactError(error, setup.secrets);
   });
 }
@@ -137,6 +154,7 @@ async function openRelay(
   prepare: boolean,
   separate: boolean,
   cursorWriter: ((seq: number) => Promise<void>) | undefined,
+  beforeClaim: (() => void) | undefined,
 ): Promise<StandaloneRelay> {
   const publisher = await createPublisher(setup.publisher, { logger });
   try {
@@ -146,7 +164,8 @@ async function openRelay(
       cursorWriter,
     });
     try {
-      const relay = await startRelay(connection.outbox, publisher, setup.tuning, logger, { migrate: prepare });
+      const outbox = beforeClaim ? withBeforeClaim(connection.outbox, beforeClaim) : connection.outbox;
+      const relay = await startRelay(outbox, publisher, setup.tuning, logger, { migrate: prepare });
       const stopCheckpoints = startCheckpoints(setup.database);
       return {
         publisher,
