@@ -121,10 +121,14 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
       logger.error(`[demo] relay not running: ${relayDisabled()} (the server keeps serving; /health shows the backlog)`);
     }
     if (relayThread && !relayThread.disabled) {
+      store.followRelayCursor?.(relayThread.relayCursor);
       // The relay thread checkpoints the WAL; the server's own automatic checkpoint only as a fallback.
       leaveCheckpointsToRelay(outbox);
       cleanups.push(async () => {
         await relayThread.stop();
+        // The relay's last cursor, if no group commit took it yet: else its last batch is sent again at the next start.
+        const last = relayThread.relayCursor.pending();
+        if (last !== undefined) await store.advanceOutboxCursor?.(last);
       });
     }
 

@@ -33,6 +33,8 @@ const WAKE_EVERY_MS = 1;
 const WORKER_HEALTH_TIMEOUT_MS = 1500;
 /** How long the relay waits for the server to commit its cursor; then the batch's rows stay pending (sent again). */
 const CURSOR_TIMEOUT_MS = 10_000;
+/** A relay cursor no group commit took within this long (no request came) is sent to the server to commit. */
+const CURSOR_NUDGE_MS = 20;
 
 type ToWorker =
   | { type: "wake" }
@@ -62,7 +64,8 @@ export interface RelayThreadOptions {
   /**
    * Commits the relay's cursor on the server's writer (SQLite: the store's advanceOutboxCursor, in
    * its group commit); the worker's relay then writes nothing for a batch whose rows were all sent.
-   * Unset: the relay writes its cursor on its own connection.
+   * Asked only when no group commit took the cursor from `relayCursor` meanwhile (the store's
+   * followRelayCursor). Unset: the relay writes its cursor on its own connection.
    */
   cursor?: ((seq: number) => Promise<void>) | undefined;
 }
@@ -98,6 +101,22 @@ export class RelayThread {
    * CPU on the bench's machine).
    */
   private wakePending = new Int32Array(new SharedArrayBuffer(4));
+  /** Shared with the worker: [the relay's cursor, the cursor the server has committed] (RelayThreadOptions.cursor). */
+  private cursorShared = new BigInt64Array(new SharedArrayBuffer(16));
+
+  /**
+   * The relay's cursor for the server's group commit: `pending()` is a cursor the worker's relay
+   * reached and the server has not committed (else undefined), `committed(seq)` marks it committed.
+   */
+  readonly relayCursor = {
+    pending: (): number | undefined => {
+      const wanted = Atomics.load(this.cursorShared, 0);
+      return wanted > Atomics.load(this.cursorShared, 1) ? Number(wanted) : undefined;
+    },
+    committed: (seq: number): void => {
+      if (BigInt(seq) > Atomics.load(this.cursorShared, 1)) Atomics.store(this.cursorShared, 1, BigInt(seq));
+    },
+  };
   private finalMetrics: OutboxMetrics | undefined;
   private disabledBy: string | undefined;
   private offEnqueue: (() => void) | undefined;
@@ -134,10 +153,11 @@ export class RelayThread {
     const self =
       this.options.script ?? new URL(import.meta.url.endsWith(".ts") ? "../dist/relay-thread.js" : import.meta.url, import.meta.url);
     const env = this.options.env ?? process.env;
-    const serverCursor = this.options.cursor !== undefined;
     this.wakePending = new Int32Array(new SharedArrayBuffer(4));
+    this.cursorShared = new BigInt64Array(new SharedArrayBuffer(16));
+    const cursor = this.options.cursor !== undefined ? this.cursorShared : undefined;
     const worker = new Worker(self, {
-      workerData: { relayThread: true, setup: this.setup, serverCursor, wakePending: this.wakePending },
+      workerData: { relayThread: true, setup: this.setup, cursor, wakePending: this.wakePending },
       env: { ...env },
     });
     this.worker = worker;
@@ -194,7 +214,10 @@ export class RelayThread {
       return;
     }
     write(seq).then(
-      () => answer(),
+      () => {
+        this.relayCursor.committed(seq);
+        answer();
+      },
       (error: unknown) => answer(error ?? new Error("cursor write failed")),
     );
   }
@@ -293,34 +316,72 @@ export class RelayThread {
 }
 
 /**
- * The worker's side of RelayThreadOptions.cursor: asks the server to commit `seq` and waits for its
- * answer, bounded by CURSOR_TIMEOUT_MS (a rejection leaves the batch's rows pending: sent again).
+ * The worker's side of RelayThreadOptions.cursor. The relay's cursor goes into shared memory
+ * (`cursor[0]`), which the server's store writes with its next group commit and marks committed
+ * (`cursor[1]`): under traffic no message at all. A cursor still uncommitted after
+ * CURSOR_NUDGE_MS (no request came) is sent to the server to commit on its own. Each write's promise
+ * settles once the server has committed it, or rejects (the server's error, or CURSOR_TIMEOUT_MS):
+ * the relay then goes back to the stored cursor and sends those rows again.
  */
-function serverCursorWriter(port: NonNullable<typeof parentPort>, send: (m: FromWorker) => void): (seq: number) => Promise<void> {
-  const waiting = new Map<number, (error?: string) => void>();
+function serverCursorWriter(
+  port: NonNullable<typeof parentPort>,
+  send: (m: FromWorker) => void,
+  cursor: BigInt64Array,
+): (seq: number) => Promise<void> {
+  const waiting: Array<{ seq: number; since: number; resolve: () => void; reject: (error: Error) => void }> = [];
+  const nudges = new Map<number, number>();
   let nextId = 0;
+  // A check is scheduled; unref'd: a stopping worker exits without waiting for its last cursor (the server commits it).
+  let scheduled = false;
+  const later = () => {
+    scheduled = true;
+    setTimeout(check, CURSOR_NUDGE_MS).unref();
+  };
+  const settle = (upTo: number, error?: Error) => {
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      const w = waiting[i] as (typeof waiting)[number];
+      if (w.seq > upTo) continue;
+      waiting.splice(i, 1);
+      if (error) w.reject(error);
+      else w.resolve();
+    }
+  };
+  const check = () => {
+    scheduled = false;
+    settle(Number(Atomics.load(cursor, 1)));
+    const now = performance.now();
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      const w = waiting[i] as (typeof waiting)[number];
+      if (now - w.since < CURSOR_TIMEOUT_MS) continue;
+      waiting.splice(i, 1);
+      w.reject(new Error(`[demo] the server did not commit the relay's cursor within ${CURSOR_TIMEOUT_MS} ms`));
+    }
+    if (waiting.length === 0) return;
+    if (nudges.size === 0) {
+      const seq = Math.max(...waiting.map((w) => w.seq));
+      const id = nextId++;
+      nudges.set(id, seq);
+      send({ type: "cursor", id, seq });
+    }
+    later();
+  };
   port.on("message", (m: ToWorker) => {
     if (m.type !== "cursor-done") return;
-    waiting.get(m.id)?.(m.error);
-    waiting.delete(m.id);
+    const seq = nudges.get(m.id);
+    nudges.delete(m.id);
+    if (seq === undefined) return;
+    if (m.error === undefined) settle(seq);
+    else settle(seq, new Error(`[demo] the server could not commit the relay's cursor: ${m.error}`));
   });
   return (seq) =>
     new Promise<void>((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`[demo] the server did not commit the relay's cursor within ${CURSOR_TIMEOUT_MS} ms`));
-      }, CURSOR_TIMEOUT_MS);
-      waiting.set(id, (error) => {
-        clearTimeout(timer);
-        if (error === undefined) resolve();
-        else reject(new Error(`[demo] the server could not commit the relay's cursor: ${error}`));
-      });
-      send({ type: "cursor", id, seq });
+      if (BigInt(seq) > Atomics.load(cursor, 0)) Atomics.store(cursor, 0, BigInt(seq));
+      waiting.push({ seq, since: performance.now(), resolve, reject });
+      if (!scheduled) later();
     });
 }
 
-async function runWorker(setup: RelaySetup, serverCursor: boolean, wakePending: Int32Array | undefined): Promise<void> {
+async function runWorker(setup: RelaySetup, cursor: BigInt64Array | undefined, wakePending: Int32Array | undefined): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const send = (m: FromWorker) => port.postMessage(m);
@@ -328,7 +389,7 @@ async function runWorker(setup: RelaySetup, serverCursor: boolean, wakePending: 
   // The thread's own SDK (OTLP only): spans and metrics of the relay's sends; /metrics is the server thread's.
   const telemetry = await startTelemetry(process.env, { prometheus: false }).catch(() => undefined);
   try {
-    const cursorWriter = serverCursor ? serverCursorWriter(port, send) : undefined;
+    const cursorWriter = cursor ? serverCursorWriter(port, send, cursor) : undefined;
     // Before each claim reads the outbox: the next commit's wake-up is for rows this claim may miss.
     const beforeClaim = wakePending ? () => Atomics.store(wakePending, 0, 0) : undefined;
     const { publisher, relay, stop } = await runRelay(setup, consoleLogger, { cursorWriter, beforeClaim });
@@ -361,5 +422,5 @@ async function runWorker(setup: RelaySetup, serverCursor: boolean, wakePending: 
   }
 }
 
-const data = workerData as { relayThread?: boolean; setup: RelaySetup; serverCursor?: boolean; wakePending?: Int32Array } | undefined;
-if (!isMainThread && data?.relayThread) await runWorker(data.setup, data.serverCursor === true, data.wakePending);
+const data = workerData as { relayThread?: boolean; setup: RelaySetup; cursor?: BigInt64Array; wakePending?: Int32Array } | undefined;
+if (!isMainThread && data?.relayThread) await runWorker(data.setup, data.cursor, data.wakePending);

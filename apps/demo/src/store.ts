@@ -36,6 +36,11 @@ export interface StoreCounts {
   outbox: number;
 }
 
+export interface RelayCursorSource {
+  pending(): number | undefined;
+  committed(seq: number): void;
+}
+
 export interface DemoStore {
   readonly kind: "sqlite" | "postgres";
   /** Where it is, without credentials (for the start-up line). */
@@ -53,5 +58,10 @@ export interface DemoStore {
    * thread's cursorWriter — see relay-thread.ts). Absent on PostgreSQL, where a relay writes its own rows.
    */
   advanceOutboxCursor?(seq: number): Promise<void>;
+  /**
+   * SQLite: every group commit also writes `source.pending()` as the outbox cursor, when there is
+   * one, and reports it with `source.committed(seq)` (a relay thread's cursor, without a message per batch).
+   */
+  followRelayCursor?(source: RelayCursorSource): void;
   close(): Promise<void>;
 }

@@ -25,6 +25,14 @@ export class SqliteClaimer {
   private open: SqliteClaim | undefined;
   /** Log rows read ahead while the open claim was out (readAhead), for the next claim. */
   private ahead: { after: number; rows: LogRow[] } | undefined;
+  /**
+   * The last log row this relay sent whose cursor was handed to the cursorWriter: claims start
+   * after it even before the app's writer has committed it (0 after a failed cursor write: the
+   * stored cursor rules again, and the rows after it are sent again).
+   */
+  sentUpTo = 0;
+  /** A cursor write that failed since the last claim: the next claim throws it (the relay backs off). */
+  private writeError: unknown;
 
   constructor(
     private readonly db: SqliteDatabaseLike,
@@ -43,6 +51,11 @@ export class SqliteClaimer {
   }
 
   claim(limit: number): Claim {
+    if (this.writeError !== undefined) {
+      const error = this.writeError;
+      this.writeError = undefined;
+      throw error;
+    }
     // A caller that opened a transaction by hand (BEGIN … await … COMMIT) shares this connection:
     // claiming now would read its uncommitted rows. Wait for it to finish.
     if (this.db.inTransaction || this.open) return emptyClaim;
@@ -50,7 +63,7 @@ export class SqliteClaimer {
     this.ahead = undefined;
     const s = this.statements();
     const at = this.now();
-    const state = readState(s);
+    const state = readState(s, this.sentUpTo);
     const anyWaiting = state.anyRetry;
     const retries = anyWaiting ? this.dueRetries(s, limit, at) : [];
     if (!state.anyAfter && retries.length === 0) return emptyClaim;
@@ -107,6 +120,13 @@ export class SqliteClaimer {
         s,
         now: this.now,
         cursorWriter: this.cursorWriter,
+        sent: (seq, written) => {
+          this.sentUpTo = Math.max(this.sentUpTo, seq);
+          written.catch((error: unknown) => {
+            this.sentUpTo = 0;
+            this.writeError = error ?? new Error("the cursor write failed");
+          });
+        },
         release: () => {
           if (this.open === claim) this.open = undefined;
         },
@@ -135,6 +155,8 @@ interface ClaimContext {
   now: () => number;
   /** Moves the cursor on the app's writer (SqliteOutboxOptions.cursorWriter). */
   cursorWriter: ((seq: number) => Promise<void>) | undefined;
+  /** The rows up to `seq` were sent; `written` settles when the app's writer has committed that cursor. */
+  sent: (seq: number, written: Promise<void>) => void;
   /** Tells the claimer this claim is settled. */
   release: () => void;
 }
@@ -176,9 +198,14 @@ class SqliteClaim implements Claim {
     try {
       const writer = this.context.cursorWriter;
       const sentUpTo = writer ? this.onlySentUpTo(bySeq) : undefined;
-      // Awaited before the claim settles: the next claim reads the cursor this one moved.
+      // Not awaited: the next claim starts after these rows (the claimer's sentUpTo) while the
+      // app's writer commits the cursor with its own next transaction.
       if (writer && sentUpTo !== undefined) {
-        if (sentUpTo > this.scope.from) await writer(sentUpTo);
+        if (sentUpTo > this.scope.from)
+          this.context.sent(
+            sentUpTo,
+            Promise.resolve().then(() => writer(sentUpTo)),
+          );
       } else this.context.db.transaction(() => this.record(bySeq, done))();
     } finally {
       this.settle();

@@ -115,22 +115,27 @@ export interface OutboxState {
   anyRetry: boolean;
 }
 
-export function readState(s: SqliteStatements): OutboxState {
+/**
+ * `sentUpTo`: rows this relay sent whose cursor the app's writer has not committed yet
+ * (SqliteOutboxOptions.cursorWriter): the relay's position is the later of the two.
+ */
+export function readState(s: SqliteStatements, sentUpTo = 0): OutboxState {
   const row = s.state.get() as { seq: number | null; max: number | null; retry: number };
-  const cursor = row.seq ?? 0;
+  const stored = row.seq ?? 0;
   const max = row.max ?? 0;
   const anyRetry = row.retry === 1;
   // Rows deleted by hand past the cursor would let new rows reuse lower seqs: follow them down.
-  if (max < cursor) {
+  if (max < stored) {
     s.resetCursor.run(max);
     return { cursor: max, anyAfter: false, anyRetry };
   }
+  const cursor = Math.min(max, Math.max(stored, sentUpTo));
   return { cursor, anyAfter: max > cursor, anyRetry };
 }
 
 /** The relay's position; rows at or before it were sent or moved to the retry table. */
-export function readCursor(s: SqliteStatements): number {
-  return readState(s).cursor;
+export function readCursor(s: SqliteStatements, sentUpTo = 0): number {
+  return readState(s, sentUpTo).cursor;
 }
 
 /** After the retry rows of `keys` changed: each key's first pending row becomes its head, due at `due(seq)`. */

@@ -42,10 +42,12 @@ export interface SqliteOutboxOptions {
   /**
    * For a relay with a connection of its own beside the app's writer (e.g. on a worker thread):
    * moves the relay's cursor on the app's writer instead of in a transaction of this connection. A
-   * batch whose rows were all sent (the usual case) completes by awaiting `cursorWriter(seq)`, which
-   * must commit `advanceCursor(db, seq)` on the app's connection (in its own next transaction, say)
-   * and reject if that fails; anything else a batch records (retries, dead rows) is still written
-   * here. Why: SQLite has one writer at a time, and a second connection that finds the write lock
+   * batch whose rows were all sent (the usual case) completes by calling `cursorWriter(seq)`, which
+   * must commit `advanceCursor(db, seq)` on the app's connection (with its own next transaction,
+   * say) and settle once that is committed, or reject. The relay does not wait for it: its next
+   * claim starts after those rows at once. A rejection sends it back to the stored cursor (the rows
+   * after it go out again: at least once). Until the write commits, a crash sends them again too.
+   * Anything else a batch records (retries, dead rows) is still written here. Why: SQLite has one writer at a time, and a second connection that finds the write lock
    * taken waits in SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25 ms… on the thread that
    * called it — a stall for the app's requests, or for every event behind the relay's batch.
    */
@@ -143,7 +145,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async nextDueInMs() {
       const s = stmts();
-      const state = readState(s);
+      const state = readState(s, claimer.sentUpTo);
       if (state.anyAfter) return 0;
       if (!state.anyRetry) return undefined;
       const row = s.nextRetryDue.get() as { due: number | null };
@@ -155,7 +157,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       const cutoff = now() - olderThanMs;
       // The oldest sent rows first, up to the first one still inside the retention; the row at the
       // cursor stays so seqs keep growing past it. The range delete below keeps the rows it steps over.
-      const scan = s.pruneScan.all(readCursor(s), limit) as { seq: number; created_at: number }[];
+      const scan = s.pruneScan.all(readCursor(s, claimer.sentUpTo), limit) as { seq: number; created_at: number }[];
       let last: number | undefined;
       for (const r of scan) {
         if (r.created_at >= cutoff) break;
@@ -173,7 +175,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async stats(): Promise<OutboxStats> {
       const s = stmts();
-      const cursor = readCursor(s);
+      const cursor = readCursor(s, claimer.sentUpTo);
       const row = s.stats.get(cursor, cursor) as { backlog: number; oldest: number; dead: number };
       return {
         backlog: row.backlog,

@@ -9,7 +9,7 @@ import { type DomainEvent, MemoryBus, MemoryPublisher, type Publisher, type Publ
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import { createOutboxRelay, createSqliteOutbox, type OutboxRelay, type SqliteOutbox } from "../../src/index.js";
-import { makeEvent, recordBus } from "../support/outbox-suite.js";
+import { makeEvent, recordBus, until } from "../support/outbox-suite.js";
 
 let dir: string | undefined;
 let relay: OutboxRelay | undefined;
@@ -71,9 +71,11 @@ it("cursorWriter: sent batches move the cursor on the app's connection; the rela
   const before = changesBy(relayDb);
   enqueue(app, appDb, [makeEvent("k-1"), makeEvent("k-2"), makeEvent("k-3"), makeEvent("k-4")]);
   expect(await relay.runOnce()).toBe(3);
+  // The next claim does not wait for the app's commit of the cursor: it starts after the sent rows.
   expect(await relay.runOnce()).toBe(1);
   expect(await relay.runOnce()).toBe(0);
   expect(delivered.map(keyOf)).toEqual(["k-1", "k-2", "k-3", "k-4"]);
+  await until("both cursor writes", () => writes.length === 2, 10_000);
   expect(writes).toEqual([3, 4]);
   expect(cursorOf(appDb)).toBe(4);
   expect(changesBy(relayDb)).toBe(before);
@@ -122,10 +124,11 @@ it("cursorWriter: a batch with a failed send is recorded by the relay itself, an
   // Back to log rows only: the cursor goes through the writer again.
   enqueue(app, appDb, [makeEvent("ok-3")]);
   expect(await relay.runOnce()).toBe(1);
+  await until("the cursor write", () => writes.length === 1, 10_000);
   expect(writes).toEqual([4]);
 });
 
-it("cursorWriter: a failed cursor write leaves the rows pending; they are sent again (at least once)", async () => {
+it("cursorWriter: after a failed cursor write the next claim fails (the relay backs off) and the rows are sent again (at least once)", async () => {
   let fail = true;
   const { app, appDb, relayStore } = await setUp(async (outbox, db, seq) => {
     if (fail) {
@@ -144,11 +147,14 @@ it("cursorWriter: a failed cursor write leaves the rows pending; they are sent a
     migrate: false,
   });
   enqueue(app, appDb, [makeEvent("k-1"), makeEvent("k-2")]);
-  await expect(relay.runOnce()).rejects.toThrow(/writer is closed/);
-  expect(cursorOf(appDb)).toBe(0);
   expect(await relay.runOnce()).toBe(2);
+  await new Promise((r) => setTimeout(r, 10));
+  expect(cursorOf(appDb)).toBe(0);
+  await expect(relay.runOnce()).rejects.toThrow(/writer is closed/);
+  expect(await relay.runOnce()).toBe(2);
+  await until("the cursor", () => cursorOf(appDb) === 2, 10_000);
   expect(delivered.map(keyOf)).toEqual(["k-1", "k-2", "k-1", "k-2"]);
-  expect(cursorOf(appDb)).toBe(2);
+  expect(await relay.runOnce()).toBe(0);
 });
 
 it("advanceCursor never moves the cursor back, and refuses a seq that is not a whole number", async () => {
