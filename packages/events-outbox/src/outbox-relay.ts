@@ -54,6 +54,14 @@ export interface OutboxRelayOptions {
   lingerMs?: number;
   /** Longest sleep between checks when no wake-up arrives. Default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * Called with `true` as the relay, with nothing left to send, is about to look once more for
+   * due rows and then sleep until `notify()`, a due retry or the poll; with `false` as it goes back
+   * to work. Between the two, a new row needs a `notify()`; outside, the relay looks for rows
+   * anyway before it sleeps. For an application whose relay is on another thread, where each
+   * `notify()` is a message that wakes that thread: send it only while the relay is idle.
+   */
+  onIdle?: (idle: boolean) => void;
   /** Deletion of sent rows; `false` keeps them forever. */
   retention?: Partial<OutboxRetention> | false;
   /** Create/upgrade the tables on start(). Default true. */
@@ -370,6 +378,24 @@ class Relay implements OutboxRelay {
 
   private async idle(handled: number): Promise<void> {
     if (this.woken || this.stopping) return;
+    // Said before the last look for due rows: a row committed after that look finds the relay idle.
+    this.sayIdle(true);
+    try {
+      await this.sleepUntilDue(handled);
+    } finally {
+      this.sayIdle(false);
+    }
+  }
+
+  private sayIdle(idle: boolean): void {
+    try {
+      this.options.onIdle?.(idle);
+    } catch {
+      // A hint for the application only; the relay polls regardless.
+    }
+  }
+
+  private async sleepUntilDue(handled: number): Promise<void> {
     let wait = this.pollIntervalMs;
     try {
       const due = await this.store.nextDueInMs();
