@@ -131,6 +131,8 @@ const DEFAULT_RETENTION: OutboxRetention = { sentMs: 24 * 60 * 60 * 1000, interv
 // this long before looking again instead of spinning.
 const CONTENDED_WAIT_MS = 25;
 const PRUNE_CHUNK = 10_000;
+/** The reason a sleep is cut short by notify() or stop() (sleep() resolves whatever the reason). */
+const WOKEN = "woken";
 
 function positiveInt(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
@@ -208,8 +210,8 @@ class Relay implements OutboxRelay {
     this.stopping ??= (async () => {
       this.phase = "stopping";
       await this.starting?.catch(() => {});
-      this.sleeper?.abort();
-      this.lingerer?.abort();
+      this.sleeper?.abort(WOKEN);
+      this.lingerer?.abort(WOKEN);
       await this.loop;
       await this.inFlight;
       for (const undo of this.detach.splice(0)) await Promise.resolve(undo()).catch(() => {});
@@ -221,7 +223,8 @@ class Relay implements OutboxRelay {
   notify(): void {
     this.woken = true;
     if (this.batchInFlight) this.wokenInFlight = true;
-    this.sleeper?.abort();
+    // With a reason: abort() without one builds a DOMException with its stack, per wake-up.
+    this.sleeper?.abort(WOKEN);
   }
 
   runOnce(): Promise<number> {
