@@ -4,6 +4,7 @@
 // main thread) does not delay the moment an event is seen: the probe measures the stream, not
 // the bench's own event loop.
 
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { loadSubscriber, silentLogger, topicNames } from "@kaireon/events-core";
 import { Redis } from "ioredis";
@@ -12,6 +13,8 @@ const env = workerData.env;
 let samples = [];
 let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
 let received = 0;
+// The probe's own loop delay over the window (beyond its 5 ms sampling): an event it saw late because it was busy.
+const delay = monitorEventLoopDelay({ resolution: 5 });
 const record = (json) => {
   const now = Date.now();
   received++;
@@ -72,8 +75,13 @@ const quantile = (sorted, q) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : Number.NaN;
 
 parentPort.on("message", async (m) => {
-  if (m.type === "measure") window = { from: m.from, to: m.to };
-  else if (m.type === "take") {
+  if (m.type === "measure") {
+    window = { from: m.from, to: m.to };
+    if (m.to === Number.POSITIVE_INFINITY) {
+      delay.reset();
+      delay.enable();
+    } else delay.disable();
+  } else if (m.type === "take") {
     // The window's figures; the next window starts empty.
     const sorted = samples.sort((a, b) => a - b);
     samples = [];
@@ -86,6 +94,7 @@ parentPort.on("message", async (m) => {
         p50: quantile(sorted, 0.5),
         p99: quantile(sorted, 0.99),
         max: sorted.at(-1) ?? Number.NaN,
+        delayP99: Math.max(0, delay.percentile(99) / 1e6 - 5),
       },
     });
   } else if (m.type === "close") {

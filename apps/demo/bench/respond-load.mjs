@@ -9,14 +9,18 @@
 // in-memory backend's bus lives inside the server: no outside subscriber can see it, so n/a there.
 // Each server runs two phases: saturation (throughput, the ratio, CPU per request) and then a fixed
 // offered rate below saturation, paced request by request (BENCH_LATENCY_RATE req/s, default 2,000,
-// for BENCH_LATENCY_SECONDS, default 8), where the end-to-end latency target is measured: at saturation the latency is mostly
-// queueing on a machine whose cores the load tool, the server, the broker and the probe share.
+// for BENCH_LATENCY_SECONDS, default 8), where the end-to-end latency target is measured. The probe
+// subscribes for the fixed phase only: during saturation its CPU (a JSON.parse per event, on the
+// cores the server shares) would count against events-on and not against events-off.
+// Every phase also shows where a latency tail comes from: the server's own stalls (event-loop delay
+// and GC pauses of its request thread, from bench/stall-probe.mjs preloaded into it), the load tool's
+// (its CPU per request, and how late the paced phase sent requests), and the probe's loop delay.
 //
 //   pnpm --filter @kaireon/demo bench                      # backend: REDIS_URL when set, else in-memory
 //   BENCH_SECONDS=20 BENCH_CONNECTIONS=32 BENCH_MODES=off,thread pnpm --filter @kaireon/demo bench
 //
-// The servers never run at the same time (the machine may have 2 cores); rounds alternate the modes so
-// a drift of the machine's speed biases none of them. BENCH_SECONDS (12), BENCH_CONNECTIONS (16),
+// The servers never run at the same time (the machine may have 2 cores); rounds alternate the modes,
+// in reverse order every other round (A B, B A, A B…), so a drift of the machine's speed biases none of them. BENCH_SECONDS (12), BENCH_CONNECTIONS (16),
 // BENCH_ROUNDS (4), BENCH_MODES (off,thread,inline,separate), BENCH_LATENCY_RATE (2000),
 // BENCH_LATENCY_SECONDS (8).
 
@@ -26,7 +30,8 @@ import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 
@@ -94,9 +99,12 @@ async function startProbe(env) {
   };
 }
 
+const stallProbe = pathToFileURL(join(here, "stall-probe.mjs")).href;
+
 async function startServer(extraEnv) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "kaireon-demo-bench-"));
+  const stallsFile = join(dataDir, "stalls.json");
   const env = {
     ...process.env,
     ...backendEnv,
@@ -106,7 +114,12 @@ async function startServer(extraEnv) {
     DEMO_LIVE_VIEW: "false",
     ...extraEnv,
   };
-  const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const serverEnv = {
+    ...env,
+    BENCH_STALLS_FILE: stallsFile,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${stallProbe}`.trim(),
+  };
+  const child = spawn(process.execPath, [main], { env: serverEnv, stdio: ["ignore", "pipe", "inherit"] });
   // DEMO_RELAY=separate: the relay runs in its own process (relay-main.js) on the same database.
   const relayChild =
     extraEnv.DEMO_RELAY === "separate"
@@ -139,6 +152,25 @@ async function startServer(extraEnv) {
     /** CPU the server (and its relay process) have used so far, µs. */
     cpu: () => (cpuMicros(child.pid) ?? Number.NaN) + (relayChild ? (cpuMicros(relayChild.pid) ?? Number.NaN) : 0),
     health: () => fetch(`${url}/health`).then((r) => r.json()),
+    /** Starts a window of the server's stall figures (stall-probe.mjs). */
+    stallsFrom() {
+      rmSync(stallsFile, { force: true });
+      child.kill("SIGUSR2");
+    },
+    /** The window's stall figures, and a new window; undefined if the server wrote none within 2 s. */
+    async stalls() {
+      rmSync(stallsFile, { force: true });
+      child.kill("SIGUSR2");
+      for (let i = 0; i < 40; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          return JSON.parse(readFileSync(stallsFile, "utf8"));
+        } catch {
+          // not written yet
+        }
+      }
+      return undefined;
+    },
     relayOutput: () => relayOutput,
     async stop() {
       const exited = new Promise((r) => child.once("exit", r));
@@ -239,6 +271,8 @@ function loadPaced(url, duration, rate) {
   const { hostname, port } = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const latencies = [];
+  // How late each request was sent after it was due: the load tool's own delay (its event loop, the CPU it waits for).
+  const late = [];
   let sent = 0;
   let settled = 0;
   let non2xx = 0;
@@ -254,9 +288,11 @@ function loadPaced(url, duration, rate) {
       if (ticking || settled < sent) return;
       agent.destroy();
       latencies.sort((a, b) => a - b);
+      late.sort((a, b) => a - b);
       resolve({
         requests: { average: sent / duration, total: sent },
         latency: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
+        late: { p99: quantile(late, 0.99), max: late.at(-1) ?? Number.NaN },
         non2xx,
         errors,
         timeouts,
@@ -267,6 +303,7 @@ function loadPaced(url, duration, rate) {
     // Each request settles once, on its `close` (answered, failed or timed out); a request with no
     // answer in REQUEST_TIMEOUT_MS is destroyed and counted as a timeout, so the phase always ends.
     const fire = (due) => {
+      late.push(performance.now() - due);
       const body = respondBody();
       let outcome = "error";
       const req = request(
@@ -360,29 +397,43 @@ async function drained(server) {
  */
 async function run(label, env) {
   const server = await startServer(env);
-  const probe = env.DEMO_EVENTS === "false" ? undefined : await startProbe(server.env);
   const events = env.DEMO_EVENTS !== "false";
+  let probe;
   let stopped = false;
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  const benchCpu = () => {
+    const { user, system } = process.cpuUsage();
+    return user + system;
+  };
   try {
     const warmupTotal = (await load(server.url, 3)).requests.total; // warm-up: JIT, SQLite pages, broker connection
     const cpuBefore = server.cpu();
-    const from = Date.now();
-    probe?.measure(from, Number.POSITIVE_INFINITY);
+    const toolCpuBefore = benchCpu();
+    server.stallsFrom();
     const result = await load(server.url, seconds);
-    probe?.measure(from, Date.now());
     const cpuPerRequest = (server.cpu() - cpuBefore) / result.requests.total;
+    const toolCpu = (benchCpu() - toolCpuBefore) / result.requests.total;
+    const stalls = await server.stalls();
     const non2xx = result.non2xx + result.errors + result.timeouts;
     if (events && env.DEMO_RELAY !== "separate") await drained(server);
     else if (events) await new Promise((r) => setTimeout(r, 3000));
-    // The probe sees the last events of the window once the relay has drained them (above).
-    const e2e = await probe?.take();
 
+    // Subscribed (and warmed by a second of paced load) before the window opens.
+    probe = events ? await startProbe(server.env) : undefined;
+    await load(server.url, 1, latencyRate);
     const fixedFrom = Date.now();
     probe?.measure(fixedFrom, Number.POSITIVE_INFINITY);
     const fixedCpuBefore = server.cpu();
+    const fixedToolCpuBefore = benchCpu();
+    server.stallsFrom();
+    loopDelay.enable();
     const fixed = await load(server.url, latencySeconds, latencyRate);
+    loopDelay.disable();
     probe?.measure(fixedFrom, Date.now());
     const fixedCpu = (server.cpu() - fixedCpuBefore) / fixed.requests.total;
+    // The bench process: the paced load tool and (events on) the probe's thread.
+    const fixedToolCpu = (benchCpu() - fixedToolCpuBefore) / fixed.requests.total;
+    const fixedStalls = await server.stalls();
     const fixedNon2xx = fixed.non2xx + fixed.errors + fixed.timeouts;
 
     let relayed = "n/a";
@@ -391,7 +442,7 @@ async function run(label, env) {
       await new Promise((r) => setTimeout(r, 3000));
       await server.stop();
       stopped = true;
-      const total = warmupTotal + result.requests.total + fixed.requests.total;
+      const total = warmupTotal + result.requests.total + Math.round(latencyRate) + fixed.requests.total;
       relayed = `requests ${total}, relay process: ${(/stopped (\{.*\})/.exec(server.relayOutput())?.[1] ?? "no report").slice(0, 200)}`;
     } else if (events) {
       await drained(server);
@@ -406,15 +457,20 @@ async function run(label, env) {
       p50: result.latency.p50,
       total: result.requests.total,
       cpuPerRequest,
+      toolCpu,
+      stalls,
       non2xx,
       relayed,
-      e2e,
       fixed: {
         rps: fixed.requests.total / latencySeconds,
         p50: fixed.latency.p50,
         p99: fixed.latency.p99,
         total: fixed.requests.total,
         cpuPerRequest: fixedCpu,
+        toolCpu: fixedToolCpu,
+        late: fixed.late,
+        toolDelay: { p99: Math.max(0, loopDelay.percentile(99) / 1e6 - 5), max: Math.max(0, loopDelay.max / 1e6 - 5) },
+        stalls: fixedStalls,
         non2xx: fixedNon2xx,
         e2e: fixedE2e,
       },
@@ -427,7 +483,14 @@ async function run(label, env) {
 
 const fmt = (v) => (Number.isFinite(v) ? (v < 10 ? v.toFixed(1) : v.toFixed(0)) : "n/a");
 const e2eText = (e) =>
-  e ? `e2e (${e.how}) p50 ${fmt(e.p50)} ms p99 ${fmt(e.p99)} ms max ${fmt(e.max)} ms over ${e.samples} events` : "e2e n/a (in-process bus)";
+  e
+    ? `e2e (${e.how}) p50 ${fmt(e.p50)} ms p99 ${fmt(e.p99)} ms max ${fmt(e.max)} ms over ${e.samples} events (probe's loop delay p99 ${fmt(e.delayP99)} ms)`
+    : "e2e n/a (in-process bus)";
+/** The server's request thread over the phase (stall-probe.mjs): loop delay beyond its 5 ms sampling, busy share, GC pauses. */
+const stallText = (s) =>
+  s
+    ? `server loop delay p99 ${fmt(s.delay.p99)} ms max ${fmt(s.delay.max)} ms, busy ${(100 * s.utilisation).toFixed(0)}%, GC ${s.gc.pauses} pauses ${s.gc.totalMs} ms (max ${fmt(s.gc.maxMs)} ms, ${s.gc.over5ms} over 5 ms)`
+    : "server stalls n/a";
 
 const latencyRate = Number(process.env.BENCH_LATENCY_RATE ?? 2000);
 const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 8);
@@ -440,7 +503,7 @@ console.log(
   `respond-load: ${tool}, ${connections} connections, backend ${backendEnv.EVENT_PUBLISHER ?? process.env.EVENT_PUBLISHER}, store ${process.env.DATABASE_URL ? "postgres" : "sqlite"}, load ${loadavg()
     .map((l) => l.toFixed(2))
     .join(" ")}\n` +
-    `  phase "saturation": ${seconds} s as fast as the server answers — throughput, ratio, CPU per request (its e2e latency is queueing on a saturated machine, not the target)\n` +
+    `  phase "saturation": ${seconds} s as fast as the server answers — throughput, ratio, CPU per request (no e2e probe: its CPU would count against events-on)\n` +
     `  phase "fixed ${latencyRate}/s": ${latencySeconds} s at ${latencyRate} req/s offered, paced (one request every ${(1000 / latencyRate).toFixed(2)} ms, open loop) — the e2e latency target (p99 ≤ ${LATENCY_TARGET_MS} ms)`,
 );
 // Rounds alternate (disabled, publishing, disabled, publishing…) so a machine whose load drifts
@@ -459,15 +522,18 @@ wanted.add("off");
 const modes = allModes.filter(([key]) => wanted.has(key));
 const results = Object.fromEntries(modes.map(([key]) => [key, []]));
 for (let round = 1; round <= rounds; round++) {
-  for (const [key, label, env] of modes) {
+  for (const [key, label, env] of round % 2 === 1 ? modes : [...modes].reverse()) {
     const r = await run(label, env);
     results[key].push(r);
     const f = r.fixed;
+    const pad = `        ${"".padEnd(16)} `;
     console.log(
-      `round ${round} ${r.label.padEnd(16)} saturation: ${r.rps.toFixed(0).padStart(5)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  server CPU ${fmt(r.cpuPerRequest)} µs/request  (${r.total} requests, ${r.non2xx} not 2xx)` +
-        `${key === "off" ? "" : `  ${e2eText(r.e2e)}`}\n` +
-        `        ${"".padEnd(16)} fixed ${latencyRate}/s: ${f.rps.toFixed(0)} req/s done  p50 ${fmt(f.p50)} ms  p99 ${fmt(f.p99)} ms  server CPU ${fmt(f.cpuPerRequest)} µs/request  (${f.total} requests, ${f.non2xx} not 2xx)` +
-        `${key === "off" ? "" : `  ${e2eText(f.e2e)}`}${r.relayed !== "n/a" ? `\n        ${"".padEnd(16)} after both: ${r.relayed}` : ""}`,
+      `round ${round} ${r.label.padEnd(16)} saturation: ${r.rps.toFixed(0).padStart(5)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  server CPU ${fmt(r.cpuPerRequest)} µs/request  (${r.total} requests, ${r.non2xx} not 2xx), load tool ${fmt(r.toolCpu)} µs/request\n` +
+        `${pad}  ${stallText(r.stalls)}\n` +
+        `${pad}fixed ${latencyRate}/s: ${f.rps.toFixed(0)} req/s done  p50 ${fmt(f.p50)} ms  p99 ${fmt(f.p99)} ms  server CPU ${fmt(f.cpuPerRequest)} µs/request  (${f.total} requests, ${f.non2xx} not 2xx)` +
+        `${key === "off" ? "" : `  ${e2eText(f.e2e)}`}\n` +
+        `${pad}  ${stallText(f.stalls)}; load tool ${fmt(f.toolCpu)} µs/request${key === "off" ? "" : " (with the probe)"}, sent late p99 ${fmt(f.late.p99)} ms max ${fmt(f.late.max)} ms, its loop delay p99 ${fmt(f.toolDelay.p99)} ms max ${fmt(f.toolDelay.max)} ms` +
+        `${r.relayed !== "n/a" ? `\n${pad}after both: ${r.relayed}` : ""}`,
     );
   }
 }
@@ -483,14 +549,12 @@ for (const [key, label] of modes) {
   const cpu = sum(results[key], (r) => r.cpuPerRequest) / results[key].length;
   const fixedCpu = sum(results[key], (r) => r.fixed.cpuPerRequest) / results[key].length;
   const e2e = results[key].map((r) => r.fixed.e2e).filter(Boolean);
-  const saturated = results[key].map((r) => r.e2e).filter(Boolean);
   const worst = (list, f) => Math.max(...list.map(f));
   const latency =
     key === "off"
       ? ""
       : e2e.length
-        ? `\n  ${"".padEnd(16)} e2e latency at fixed ${latencyRate}/s: p50 ${e2e.map((e) => fmt(e.p50)).join("/")} ms, p99 ${e2e.map((e) => fmt(e.p99)).join("/")} ms (rounds), worst p99 ${fmt(worst(e2e, (e) => e.p99))} ms ${worst(e2e, (e) => e.p99) <= LATENCY_TARGET_MS ? `≤ ${LATENCY_TARGET_MS} ms target met` : `> ${LATENCY_TARGET_MS} ms target NOT met`}, max ${fmt(worst(e2e, (e) => e.max))} ms` +
-          `\n  ${"".padEnd(16)} e2e latency at saturation (queueing, not the target): p50 ${saturated.map((e) => fmt(e.p50)).join("/")} ms, p99 ${saturated.map((e) => fmt(e.p99)).join("/")} ms (rounds)`
+        ? `\n  ${"".padEnd(16)} e2e latency at fixed ${latencyRate}/s: p50 ${e2e.map((e) => fmt(e.p50)).join("/")} ms, p99 ${e2e.map((e) => fmt(e.p99)).join("/")} ms (rounds), worst p99 ${fmt(worst(e2e, (e) => e.p99))} ms ${worst(e2e, (e) => e.p99) <= LATENCY_TARGET_MS ? `≤ ${LATENCY_TARGET_MS} ms target met` : `> ${LATENCY_TARGET_MS} ms target NOT met`}, max ${fmt(worst(e2e, (e) => e.max))} ms`
         : "\n  e2e latency n/a (in-process bus)";
   console.log(
     `  ${label.padEnd(16)} saturation ${rps(key).toFixed(0).padStart(6)} req/s (mean), p99 ${p99(key)} ms (worst round), server CPU ${fmt(cpu)} µs/request; at fixed ${latencyRate}/s server p99 ${results[key].map((r) => fmt(r.fixed.p99)).join("/")} ms, CPU ${fmt(fixedCpu)} µs/request${latency}`,

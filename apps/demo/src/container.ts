@@ -110,17 +110,25 @@ async function start(env: Env, containerOptions: ContainerOptions, secrets: read
     if (relay) cleanups.push(() => relay.stop());
     const relayThread =
       relayMode === "thread"
-        ? await RelayThread.start({ database: location, publisher: publisherSetup, tuning, secrets: [...secrets] }, logger, { outbox, env })
+        ? await RelayThread.start({ database: location, publisher: publisherSetup, tuning, secrets: [...secrets] }, logger, {
+            outbox,
+            env,
+            cursor: store.advanceOutboxCursor?.bind(store),
+          })
         : undefined;
     const relayDisabled = () => inlineDisabled ?? relayThread?.disabled;
     if (relayDisabled()) {
       logger.error(`[demo] relay not running: ${relayDisabled()} (the server keeps serving; /health shows the backlog)`);
     }
     if (relayThread && !relayThread.disabled) {
+      store.followRelayCursor?.(relayThread.relayCursor);
       // The relay thread checkpoints the WAL; the server's own automatic checkpoint only as a fallback.
       leaveCheckpointsToRelay(outbox);
       cleanups.push(async () => {
         await relayThread.stop();
+        // The relay's last cursor, if no group commit took it yet: else its last batch is sent again at the next start.
+        const last = relayThread.relayCursor.pending();
+        if (last !== undefined) await store.advanceOutboxCursor?.(last);
       });
     }
 

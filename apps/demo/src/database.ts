@@ -53,11 +53,20 @@ export async function openStore(options: Pick<DemoOptions, "DATABASE_URL" | "DEM
   }
   const { db, file } = openSqlite(options.DEMO_DATA_DIR);
   try {
-    const outbox = createSqliteOutbox({ db, table: OUTBOX_TABLE });
+    let store: DemoStore | undefined;
+    // A relay on the server's own outbox (DEMO_RELAY=inline) moves its cursor in the store's group
+    // commit: one commit fewer per batch, shared with the requests of that turn.
+    const outbox = createSqliteOutbox({
+      db,
+      table: OUTBOX_TABLE,
+      cursorWriter: (seq) =>
+        store?.advanceOutboxCursor ? store.advanceOutboxCursor(seq) : Promise.reject(new Error("[demo] the store is not open")),
+    });
     // The server and relay-main may open one fresh file at the same moment: the outbox's migration
     // takes SQLite's write lock up front, so the second opener waits (busy_timeout) instead of failing.
     await outbox.migrate();
-    return { store: createSqliteStore(db, file, outbox), outbox, location };
+    store = createSqliteStore(db, file, outbox);
+    return { store, outbox, location };
   } catch (error) {
     db.close();
     throw error;
@@ -74,11 +83,16 @@ export interface RelayConnection {
  * here (the relay's start() migrates when asked). `create`: a SQLite file that may not exist yet is
  * made (relay-main may start before the server); a relay thread's file always exists.
  * `watchCommitsMs`: SQLite only — wake the relay when another process commits (relay-main, which no
- * enqueue of the server can wake; PostgreSQL's NOTIFY does that job there).
+ * enqueue of the server can wake; PostgreSQL's NOTIFY does that job there). `cursorWriter`: SQLite
+ * only — the relay's cursor is committed by the server's writer (a relay thread; see relay-thread.ts).
  */
 export function connectOutbox(
   location: DatabaseLocation,
-  { create = false, watchCommitsMs }: { create?: boolean; watchCommitsMs?: number } = {},
+  {
+    create = false,
+    watchCommitsMs,
+    cursorWriter,
+  }: { create?: boolean; watchCommitsMs?: number; cursorWriter?: ((seq: number) => Promise<void>) | undefined } = {},
 ): RelayConnection {
   if (location.kind === "postgres") {
     const pool = newPool(location.url);
@@ -86,7 +100,12 @@ export function connectOutbox(
   }
   const db = connectSqlite(location.file, { create });
   return {
-    outbox: createSqliteOutbox({ db, table: OUTBOX_TABLE, ...(watchCommitsMs === undefined ? {} : { watchCommitsMs }) }),
+    outbox: createSqliteOutbox({
+      db,
+      table: OUTBOX_TABLE,
+      ...(watchCommitsMs === undefined ? {} : { watchCommitsMs }),
+      ...(cursorWriter === undefined ? {} : { cursorWriter }),
+    }),
     close: async () => {
       db.close();
     },

@@ -32,9 +32,9 @@ export async function startRelay(
   publisher: Publisher,
   tuning: RelayTuning,
   logger: Logger,
-  { migrate = false } = {},
+  { migrate = false, onIdle }: { migrate?: boolean; onIdle?: ((idle: boolean) => void) | undefined } = {},
 ): Promise<OutboxRelay> {
-  const relay = createOutboxRelay({ store: outbox, publisher, logger, migrate, ...tuning });
+  const relay = createOutboxRelay({ store: outbox, publisher, logger, migrate, ...tuning, ...(onIdle ? { onIdle } : {}) });
   try {
     await relay.start();
   } catch (error) {
@@ -90,6 +90,45 @@ function sqliteDb(outbox: OutboxStore): SqliteDatabaseLike | undefined {
   return outbox.kind === "sqlite" ? (outbox as SqliteOutbox).db : undefined;
 }
 
+/**
+ * What a relay thread needs to wake its relay only when it must (relay-thread.ts): `beforeClaim`
+ * as each claim starts, before it reads the outbox; the relay's `onIdle`; `rowsArrived` after each
+ * publish, still in flight — true: rows were committed since the claim, so notify() the relay (which
+ * then lets more of them join its next batch: the linger) without a message.
+ */
+export interface RelayHooks {
+  beforeClaim?: () => void;
+  onIdle?: (idle: boolean) => void;
+  rowsArrived?: () => boolean;
+}
+
+/** `publisher`, with `after` called as each publishBatch settles. */
+function afterEachPublish(publisher: Publisher, after: () => void): Publisher {
+  return new Proxy(publisher, {
+    get(target, prop, receiver) {
+      if (prop !== "publishBatch") {
+        const value = Reflect.get(target, prop, receiver);
+        // Called on the publisher itself: its methods may use private fields, which a proxy has not.
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (events: Parameters<Publisher["publishBatch"]>[0]) =>
+        target.publishBatch(events).finally(() => {
+          after();
+        });
+    },
+  });
+}
+
+/** `outbox`, with `beforeClaim` called as each claim starts. */
+function withBeforeClaim(outbox: OutboxStore, beforeClaim: () => void): OutboxStore {
+  return Object.assign(Object.create(outbox) as OutboxStore, {
+    claim(limit: number) {
+      beforeClaim();
+      return outbox.claim(limit);
+    },
+  });
+}
+
 /** Where a relay reads from, without credentials (for the start-up line). */
 export function describeLocation(location: DatabaseLocation): string {
   return location.kind === "sqlite" ? `sqlite ${location.file}` : `postgres ${redactUrl(location.url)}`;
@@ -114,20 +153,55 @@ export const SEPARATE_WATCH_MS = 2;
  * the checkpoints. `prepare` (relay-main, which may start first): create the SQLite file if needed
  * and migrate the outbox; a relay thread's server did both already. `separate` (relay-main): nothing
  * in this process enqueues, so on SQLite the relay watches for other processes' commits.
+ * `cursorWriter` (a relay thread, SQLite): the relay's cursor is committed by the server's writer.
+ * `hooks`: the relay thread's wake-ups (see RelayHooks).
  */
-export async function runRelay(setup: RelaySetup, logger: Logger, { prepare = false, separate = false } = {}): Promise<StandaloneRelay> {
+export async function runRelay(
+  setup: RelaySetup,
+  logger: Logger,
+  {
+    prepare = false,
+    separate = false,
+    cursorWriter,
+    hooks,
+  }: {
+    prepare?: boolean;
+    separate?: boolean;
+    cursorWriter?: ((seq: number) => Promise<void>) | undefined;
+    hooks?: RelayHooks | undefined;
+  } = {},
+): Promise<StandaloneRelay> {
   const log = redactingLogger(logger, setup.secrets);
-  return openRelay(setup, log, prepare, separate).catch((error: unknown) => {
+  return openRelay(setup, log, prepare, separate, cursorWriter, hooks).catch((error: unknown) => {
     throw redactError(error, setup.secrets);
   });
 }
 
-async function openRelay(setup: RelaySetup, logger: Logger, prepare: boolean, separate: boolean): Promise<StandaloneRelay> {
-  const publisher = await createPublisher(setup.publisher, { logger });
+async function openRelay(
+  setup: RelaySetup,
+  logger: Logger,
+  prepare: boolean,
+  separate: boolean,
+  cursorWriter: ((seq: number) => Promise<void>) | undefined,
+  hooks: RelayHooks | undefined,
+): Promise<StandaloneRelay> {
+  const created = await createPublisher(setup.publisher, { logger });
+  let started: OutboxRelay | undefined;
+  const publisher = hooks?.rowsArrived
+    ? afterEachPublish(created, () => {
+        if (hooks.rowsArrived?.()) started?.notify();
+      })
+    : created;
   try {
-    const connection = connectOutbox(setup.database, { create: prepare, ...(separate ? { watchCommitsMs: SEPARATE_WATCH_MS } : {}) });
+    const connection = connectOutbox(setup.database, {
+      create: prepare,
+      ...(separate ? { watchCommitsMs: SEPARATE_WATCH_MS } : {}),
+      cursorWriter,
+    });
     try {
-      const relay = await startRelay(connection.outbox, publisher, setup.tuning, logger, { migrate: prepare });
+      const outbox = hooks?.beforeClaim ? withBeforeClaim(connection.outbox, hooks.beforeClaim) : connection.outbox;
+      const relay = await startRelay(outbox, publisher, setup.tuning, logger, { migrate: prepare, onIdle: hooks?.onIdle });
+      started = relay;
       const stopCheckpoints = startCheckpoints(setup.database);
       return {
         publisher,

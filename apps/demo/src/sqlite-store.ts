@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import type { DomainEvent } from "@kaireon/events-core";
 import type { SqliteOutbox } from "@kaireon/events-outbox";
 import Database from "better-sqlite3";
-import type { BehaviourEventRow, DecisionRow, DemoStore, InteractionRow, StoreCounts } from "./store.js";
+import type { BehaviourEventRow, DecisionRow, DemoStore, InteractionRow, RelayCursorSource, StoreCounts } from "./store.js";
 import { interactionFromRow } from "./store-rows.js";
 
 export type SqliteDatabase = Database.Database;
@@ -154,7 +154,9 @@ export function createSqliteStore(db: SqliteDatabase, file: string, outbox: Sqli
     error?: unknown;
   }
   let queue: QueuedWrite[] = [];
-  const commitBatch = db.transaction((batch: QueuedWrite[]) => {
+  // A relay thread's cursor rides along with whatever commit comes next (followRelayCursor).
+  let relayCursor: RelayCursorSource | undefined;
+  const commitBatch = db.transaction((batch: QueuedWrite[]): number | undefined => {
     for (const item of batch) {
       try {
         item.write();
@@ -162,13 +164,23 @@ export function createSqliteStore(db: SqliteDatabase, file: string, outbox: Sqli
         item.error = error ?? new Error("write failed");
       }
     }
+    const seq = relayCursor?.pending();
+    if (seq === undefined) return undefined;
+    try {
+      outbox.advanceCursor(db, seq);
+      return seq;
+    } catch {
+      // The relay thread asks again (its own message) if no later commit takes it.
+      return undefined;
+    }
   });
   const flush = () => {
     const batch = queue;
     queue = [];
     if (batch.length === 0) return;
     try {
-      commitBatch(batch);
+      const seq = commitBatch(batch);
+      if (seq !== undefined) relayCursor?.committed(seq);
     } catch (error) {
       for (const item of batch) item.error ??= error;
     }
@@ -197,6 +209,12 @@ export function createSqliteStore(db: SqliteDatabase, file: string, outbox: Sqli
       const row: BehaviourEventRow = { ...input };
       await enqueueWrite(() => insertBehaviour.run({ ...row, propertiesJson: JSON.stringify(row.properties) }));
       return row;
+    },
+    followRelayCursor(source) {
+      relayCursor = source;
+    },
+    async advanceOutboxCursor(seq) {
+      await enqueueWrite(() => outbox.advanceCursor(db, seq));
     },
     async getInteraction(interactionId) {
       const r = selectInteraction.get(interactionId) as Record<string, string | null> | undefined;

@@ -36,6 +36,11 @@ export interface StoreCounts {
   outbox: number;
 }
 
+export interface RelayCursorSource {
+  pending(): number | undefined;
+  committed(seq: number): void;
+}
+
 export interface DemoStore {
   readonly kind: "sqlite" | "postgres";
   /** Where it is, without credentials (for the start-up line). */
@@ -48,5 +53,15 @@ export interface DemoStore {
   recordBehaviourEvent(row: BehaviourEventRow): Promise<BehaviourEventRow>;
   getInteraction(interactionId: string): Promise<InteractionRow | undefined>;
   counts(): Promise<StoreCounts>;
+  /**
+   * SQLite: moves the outbox relay's cursor to `seq` in the store's next group commit (the relay
+   * thread's cursorWriter — see relay-thread.ts). Absent on PostgreSQL, where a relay writes its own rows.
+   */
+  advanceOutboxCursor?(seq: number): Promise<void>;
+  /**
+   * SQLite: every group commit also writes `source.pending()` as the outbox cursor, when there is
+   * one, and reports it with `source.committed(seq)` (a relay thread's cursor, without a message per batch).
+   */
+  followRelayCursor?(source: RelayCursorSource): void;
   close(): Promise<void>;
 }

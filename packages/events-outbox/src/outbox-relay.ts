@@ -54,6 +54,14 @@ export interface OutboxRelayOptions {
   lingerMs?: number;
   /** Longest sleep between checks when no wake-up arrives. Default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * Called with `true` as the relay, with nothing left to send, is about to look once more for
+   * due rows and then sleep until `notify()`, a due retry or the poll; with `false` as it goes back
+   * to work. Between the two, a new row needs a `notify()`; outside, the relay looks for rows
+   * anyway before it sleeps. For an application whose relay is on another thread, where each
+   * `notify()` is a message that wakes that thread: send it only while the relay is idle.
+   */
+  onIdle?: (idle: boolean) => void;
   /** Deletion of sent rows; `false` keeps them forever. */
   retention?: Partial<OutboxRetention> | false;
   /** Create/upgrade the tables on start(). Default true. */
@@ -123,6 +131,8 @@ const DEFAULT_RETENTION: OutboxRetention = { sentMs: 24 * 60 * 60 * 1000, interv
 // this long before looking again instead of spinning.
 const CONTENDED_WAIT_MS = 25;
 const PRUNE_CHUNK = 10_000;
+/** The reason a sleep is cut short by notify() or stop() (sleep() resolves whatever the reason). */
+const WOKEN = "woken";
 
 function positiveInt(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
@@ -200,8 +210,8 @@ class Relay implements OutboxRelay {
     this.stopping ??= (async () => {
       this.phase = "stopping";
       await this.starting?.catch(() => {});
-      this.sleeper?.abort();
-      this.lingerer?.abort();
+      this.sleeper?.abort(WOKEN);
+      this.lingerer?.abort(WOKEN);
       await this.loop;
       await this.inFlight;
       for (const undo of this.detach.splice(0)) await Promise.resolve(undo()).catch(() => {});
@@ -213,7 +223,8 @@ class Relay implements OutboxRelay {
   notify(): void {
     this.woken = true;
     if (this.batchInFlight) this.wokenInFlight = true;
-    this.sleeper?.abort();
+    // With a reason: abort() without one builds a DOMException with its stack, per wake-up.
+    this.sleeper?.abort(WOKEN);
   }
 
   runOnce(): Promise<number> {
@@ -370,6 +381,24 @@ class Relay implements OutboxRelay {
 
   private async idle(handled: number): Promise<void> {
     if (this.woken || this.stopping) return;
+    // Said before the last look for due rows: a row committed after that look finds the relay idle.
+    this.sayIdle(true);
+    try {
+      await this.sleepUntilDue(handled);
+    } finally {
+      this.sayIdle(false);
+    }
+  }
+
+  private sayIdle(idle: boolean): void {
+    try {
+      this.options.onIdle?.(idle);
+    } catch {
+      // A hint for the application only; the relay polls regardless.
+    }
+  }
+
+  private async sleepUntilDue(handled: number): Promise<void> {
     let wait = this.pollIntervalMs;
     try {
       const due = await this.store.nextDueInMs();

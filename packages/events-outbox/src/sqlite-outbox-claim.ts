@@ -25,11 +25,20 @@ export class SqliteClaimer {
   private open: SqliteClaim | undefined;
   /** Log rows read ahead while the open claim was out (readAhead), for the next claim. */
   private ahead: { after: number; rows: LogRow[] } | undefined;
+  /**
+   * The last log row this relay sent whose cursor was handed to the cursorWriter: claims start
+   * after it even before the app's writer has committed it (0 after a failed cursor write: the
+   * stored cursor rules again, and the rows after it are sent again).
+   */
+  sentUpTo = 0;
+  /** A cursor write that failed since the last claim: the next claim throws it (the relay backs off). */
+  private writeError: unknown;
 
   constructor(
     private readonly db: SqliteDatabaseLike,
     private readonly statements: () => SqliteStatements,
     private readonly now: () => number,
+    private readonly cursorWriter?: (seq: number) => Promise<void>,
   ) {}
 
   /** Reads the log rows after `after` for the next claim (see OutboxStore.readAhead). */
@@ -42,6 +51,11 @@ export class SqliteClaimer {
   }
 
   claim(limit: number): Claim {
+    if (this.writeError !== undefined) {
+      const error = this.writeError;
+      this.writeError = undefined;
+      throw error;
+    }
     // A caller that opened a transaction by hand (BEGIN … await … COMMIT) shares this connection:
     // claiming now would read its uncommitted rows. Wait for it to finish.
     if (this.db.inTransaction || this.open) return emptyClaim;
@@ -49,7 +63,7 @@ export class SqliteClaimer {
     this.ahead = undefined;
     const s = this.statements();
     const at = this.now();
-    const state = readState(s);
+    const state = readState(s, this.sentUpTo);
     const anyWaiting = state.anyRetry;
     const retries = anyWaiting ? this.dueRetries(s, limit, at) : [];
     if (!state.anyAfter && retries.length === 0) return emptyClaim;
@@ -105,6 +119,14 @@ export class SqliteClaimer {
         db: this.db,
         s,
         now: this.now,
+        cursorWriter: this.cursorWriter,
+        sent: (seq, written) => {
+          this.sentUpTo = Math.max(this.sentUpTo, seq);
+          written.catch((error: unknown) => {
+            this.sentUpTo = 0;
+            this.writeError = error ?? new Error("the cursor write failed");
+          });
+        },
         release: () => {
           if (this.open === claim) this.open = undefined;
         },
@@ -131,6 +153,10 @@ interface ClaimContext {
   db: SqliteDatabaseLike;
   s: SqliteStatements;
   now: () => number;
+  /** Moves the cursor on the app's writer (SqliteOutboxOptions.cursorWriter). */
+  cursorWriter: ((seq: number) => Promise<void>) | undefined;
+  /** The rows up to `seq` were sent; `written` settles when the app's writer has committed that cursor. */
+  sent: (seq: number, written: Promise<void>) => void;
   /** Tells the claimer this claim is settled. */
   release: () => void;
 }
@@ -170,10 +196,36 @@ class SqliteClaim implements Claim {
     const bySeq = new Map<number, RowOutcome>(outcomes.map((o) => [o.seq, o]));
     const done = this.context.now();
     try {
-      this.context.db.transaction(() => this.record(bySeq, done))();
+      const writer = this.context.cursorWriter;
+      const sentUpTo = writer ? this.onlySentUpTo(bySeq) : undefined;
+      // Not awaited: the next claim starts after these rows (the claimer's sentUpTo) while the
+      // app's writer commits the cursor with its own next transaction.
+      if (writer && sentUpTo !== undefined) {
+        if (sentUpTo > this.scope.from)
+          this.context.sent(
+            sentUpTo,
+            Promise.resolve().then(() => writer(sentUpTo)),
+          );
+      } else this.context.db.transaction(() => this.record(bySeq, done))();
     } finally {
       this.settle();
     }
+  }
+
+  /**
+   * When all this claim records is a new cursor — no retry-table row, no deferred row, and every log
+   * row up to the first one without an outcome was sent — that cursor; undefined otherwise.
+   */
+  private onlySentUpTo(bySeq: Map<number, RowOutcome>): number | undefined {
+    if (this.retrySeqs.size > 0 || this.deferredSet.size > 0) return undefined;
+    let reached = this.scope.from;
+    for (const row of this.scope.picked) {
+      const o = bySeq.get(row.seq);
+      if (!o) break;
+      if (o.status !== "sent") return undefined;
+      reached = row.seq;
+    }
+    return reached;
   }
 
   async abandon(): Promise<void> {

@@ -42,6 +42,9 @@ export interface RetryPayloadRow {
 
 export type SqliteStatements = ReturnType<typeof prepareStatements>;
 
+/** Moves the cursor forward only: a late write of an older position never takes it back. */
+export const setCursorSql = (t: string) => `UPDATE ${t}_cursor SET relayed_seq = max(relayed_seq, ?) WHERE id = 1`;
+
 export function prepareStatements(db: SqliteDatabaseLike, t: string) {
   const retryColumns =
     "seq, event_id, topic, partition_key, payload, status, attempts, next_attempt_at, last_error, created_at, updated_at";
@@ -53,7 +56,7 @@ export function prepareStatements(db: SqliteDatabaseLike, t: string) {
       `SELECT (SELECT relayed_seq FROM ${t}_cursor WHERE id = 1) AS seq, (SELECT max(seq) FROM ${t}) AS max,
               EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending') AS retry`,
     ),
-    setCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = max(relayed_seq, ?) WHERE id = 1`),
+    setCursor: db.prepare(setCursorSql(t)),
     resetCursor: db.prepare(`UPDATE ${t}_cursor SET relayed_seq = ? WHERE id = 1`),
     log: db.prepare(`SELECT seq, event_id, partition_key, payload FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`),
     keyWaits: db.prepare(`SELECT EXISTS (SELECT 1 FROM ${t}_retry WHERE status = 'pending' AND partition_key = ?) AS yes`),
@@ -112,22 +115,27 @@ export interface OutboxState {
   anyRetry: boolean;
 }
 
-export function readState(s: SqliteStatements): OutboxState {
+/**
+ * `sentUpTo`: rows this relay sent whose cursor the app's writer has not committed yet
+ * (SqliteOutboxOptions.cursorWriter): the relay's position is the later of the two.
+ */
+export function readState(s: SqliteStatements, sentUpTo = 0): OutboxState {
   const row = s.state.get() as { seq: number | null; max: number | null; retry: number };
-  const cursor = row.seq ?? 0;
+  const stored = row.seq ?? 0;
   const max = row.max ?? 0;
   const anyRetry = row.retry === 1;
   // Rows deleted by hand past the cursor would let new rows reuse lower seqs: follow them down.
-  if (max < cursor) {
+  if (max < stored) {
     s.resetCursor.run(max);
     return { cursor: max, anyAfter: false, anyRetry };
   }
+  const cursor = Math.min(max, Math.max(stored, sentUpTo));
   return { cursor, anyAfter: max > cursor, anyRetry };
 }
 
 /** The relay's position; rows at or before it were sent or moved to the retry table. */
-export function readCursor(s: SqliteStatements): number {
-  return readState(s).cursor;
+export function readCursor(s: SqliteStatements, sentUpTo = 0): number {
+  return readState(s, sentUpTo).cursor;
 }
 
 /** After the retry rows of `keys` changed: each key's first pending row becomes its head, due at `due(seq)`. */

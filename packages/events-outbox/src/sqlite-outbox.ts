@@ -19,6 +19,7 @@ import {
   readState,
   type SqliteDatabaseLike,
   type SqliteStatements,
+  setCursorSql,
 } from "./sqlite-outbox-statements.js";
 
 export type { SqliteDatabaseLike, SqliteStatementLike } from "./sqlite-outbox-statements.js";
@@ -38,6 +39,19 @@ export interface SqliteOutboxOptions {
    * when unset; the app's own relay needs none (enqueue wakes it).
    */
   watchCommitsMs?: number;
+  /**
+   * For a relay with a connection of its own beside the app's writer (e.g. on a worker thread):
+   * moves the relay's cursor on the app's writer instead of in a transaction of this connection. A
+   * batch whose rows were all sent (the usual case) completes by calling `cursorWriter(seq)`, which
+   * must commit `advanceCursor(db, seq)` on the app's connection (with its own next transaction,
+   * say) and settle once that is committed, or reject. The relay does not wait for it: its next
+   * claim starts after those rows at once. A rejection sends it back to the stored cursor (the rows
+   * after it go out again: at least once). Until the write commits, a crash sends them again too.
+   * Anything else a batch records (retries, dead rows) is still written here. Why: SQLite has one writer at a time, and a second connection that finds the write lock
+   * taken waits in SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25 ms… on the thread that
+   * called it — a stall for the app's requests, or for every event behind the relay's batch.
+   */
+  cursorWriter?: (seq: number) => Promise<void>;
 }
 
 export interface SqliteOutbox extends OutboxStore {
@@ -51,6 +65,12 @@ export interface SqliteOutbox extends OutboxStore {
   enqueue(db: SqliteDatabaseLike, events: EventOrEvents): void;
   /** Wakes the relays of this process now (enqueue does it for you once your transaction is done). */
   notify(): void;
+  /**
+   * Moves the relay's cursor to `seq` (never back) in your transaction: what a relay's
+   * `cursorWriter` asks of the app's connection. `seq` comes from that relay; nothing else should
+   * move the cursor, which skips the rows at or before it.
+   */
+  advanceCursor(db: SqliteDatabaseLike, seq: number): void;
 }
 
 export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
@@ -65,7 +85,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     statements ??= prepareStatements(db, t);
     return statements;
   };
-  const claimer = new SqliteClaimer(db, stmts, now);
+  const claimer = new SqliteClaimer(db, stmts, now, options.cursorWriter);
   const watchMs = options.watchCommitsMs;
   if (watchMs !== undefined && (!Number.isInteger(watchMs) || watchMs < 1)) {
     throw new ConfigError({
@@ -103,6 +123,16 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       listeners.emit();
     },
 
+    advanceCursor(tx, seq) {
+      if (!Number.isSafeInteger(seq) || seq < 0) {
+        throw new ConfigError({
+          backend: "outbox",
+          message: `[outbox] advanceCursor was given seq ${seq} — pass the whole number a relay's cursorWriter was called with`,
+        });
+      }
+      (tx === db ? stmts().setCursor : tx.prepare(setCursorSql(t))).run(seq);
+    },
+
     async claim(limit) {
       return claimer.claim(limit);
     },
@@ -115,7 +145,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async nextDueInMs() {
       const s = stmts();
-      const state = readState(s);
+      const state = readState(s, claimer.sentUpTo);
       if (state.anyAfter) return 0;
       if (!state.anyRetry) return undefined;
       const row = s.nextRetryDue.get() as { due: number | null };
@@ -127,7 +157,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
       const cutoff = now() - olderThanMs;
       // The oldest sent rows first, up to the first one still inside the retention; the row at the
       // cursor stays so seqs keep growing past it. The range delete below keeps the rows it steps over.
-      const scan = s.pruneScan.all(readCursor(s), limit) as { seq: number; created_at: number }[];
+      const scan = s.pruneScan.all(readCursor(s, claimer.sentUpTo), limit) as { seq: number; created_at: number }[];
       let last: number | undefined;
       for (const r of scan) {
         if (r.created_at >= cutoff) break;
@@ -145,7 +175,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
 
     async stats(): Promise<OutboxStats> {
       const s = stmts();
-      const cursor = readCursor(s);
+      const cursor = readCursor(s, claimer.sentUpTo);
       const row = s.stats.get(cursor, cursor) as { backlog: number; oldest: number; dead: number };
       return {
         backlog: row.backlog,

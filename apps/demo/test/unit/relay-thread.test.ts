@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createEvent, type InteractionRecordedV1, uuidv7 } from "@kaireon/events-core";
 import { recordingLogger, silentLogger } from "@kaireon/events-testkit";
 import { afterEach, expect, it } from "vitest";
 import { openStore } from "../../src/database.js";
@@ -57,6 +58,54 @@ it("the worker runs from the setup the server parsed: with an empty environment 
     expect(relay).toMatchObject({ running: true });
     expect(publisher).toMatchObject({ backend: "redis", detail: expect.stringContaining("127.0.0.1:1") });
     expect((publisher as { disabled?: boolean }).disabled).not.toBe(true);
+  } finally {
+    await thread.stop();
+    await store.close();
+  }
+});
+
+/** An interaction with its event, as the /respond route stores it. */
+async function respond(store: import("../../src/store.js").DemoStore, i: number) {
+  const data: InteractionRecordedV1 = {
+    tenantId: "tenant-1",
+    customerId: `cust-${i}`,
+    offerId: "offer-1",
+    creativeId: null,
+    channelId: "web",
+    interactionType: "impression",
+    outcomeTypeKey: "impression",
+    campaignId: null,
+    recommendationId: null,
+    timestamp: new Date().toISOString(),
+  };
+  await store.recordInteraction({ interactionId: uuidv7(), ...data }, createEvent("interaction.recorded.v1", data));
+}
+
+it("the server commits the relay thread's cursor (one writer): every sent batch moves it through the store's group commit", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
+  dirs.push(dataDir);
+  const { store, outbox } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
+  // The in-memory backend: the worker's own bus, so the rows are sent without a broker.
+  const setup = await readRelaySetup({ EVENT_PUBLISHER: "memory", DEMO_DATA_DIR: dataDir });
+  const cursors: number[] = [];
+  let failNext = true;
+  const cursor = async (seq: number) => {
+    cursors.push(seq);
+    // The first write fails, as a closing store would: those rows stay pending and go out again.
+    if (failNext) {
+      failNext = false;
+      throw new Error("simulated: the store is closing");
+    }
+    await store.advanceOutboxCursor?.(seq);
+  };
+  const thread = await RelayThread.start(setup, silentLogger, { outbox, env: {}, cursor });
+  try {
+    for (let i = 1; i <= 5; i++) await respond(store, i);
+    await expect.poll(async () => (await outbox.stats()).backlog, { timeout: 20_000, interval: 50 }).toBe(0);
+    expect(cursors.length).toBeGreaterThanOrEqual(2);
+    expect(cursors.at(-1)).toBe(5);
+    // Sent again after the failed write: at least once, never lost.
+    expect((await thread.status()).relay).toMatchObject({ running: true, storeErrors: 1 });
   } finally {
     await thread.stop();
     await store.close();

@@ -32,7 +32,7 @@ async function open(failEnqueue = false) {
   };
   const store = createSqliteStore(db, file, failEnqueue ? failing : outbox);
   stores.push(store);
-  return { store, file };
+  return { store, file, outbox };
 }
 
 const data: InteractionRecordedV1 = {
@@ -83,5 +83,21 @@ describe("sqlite store", () => {
     const row = await store.recordInteraction({ interactionId: uuidv7(), ...data }, null);
     expect(row.eventId).toBeNull();
     expect(await store.counts()).toMatchObject({ interactions: 1, outbox: 0 });
+  });
+
+  it("writes a relay thread's cursor with the next group commit (followRelayCursor) and says so", async () => {
+    const { store, outbox } = await open();
+    const record = () => store.recordInteraction({ interactionId: uuidv7(), ...data }, createEvent("interaction.recorded.v1", data));
+    let wanted: number | undefined;
+    const committed: number[] = [];
+    store.followRelayCursor?.({ pending: () => wanted, committed: (seq) => committed.push(seq) });
+    for (let i = 0; i < 3; i++) await record();
+    expect(committed).toEqual([]);
+    expect((await outbox.stats()).backlog).toBe(3);
+    // The relay thread sent rows 1–2: the next request's commit carries the cursor.
+    wanted = 2;
+    await record();
+    expect(committed).toEqual([2]);
+    expect((await outbox.stats()).backlog).toBe(2);
   });
 });
