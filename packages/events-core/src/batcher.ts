@@ -150,13 +150,30 @@ export class Batcher<T, R> {
     return this.options.mapError ? this.options.mapError(item, error) : error;
   }
 
-  /** Settles an entry (once): with its value, or with its error when `error` is given. */
-  private settleEntry(entry: Entry<T, R>, error: unknown, value?: R): void {
+  /** Resolves an entry (once) with its value, through mapValue when mapped. */
+  private resolveEntry(entry: Entry<T, R>, value: R): void {
     entry.settled = true;
-    if (error === undefined) {
-      const { mapValue } = this.options;
-      entry.resolve((entry.mapped && mapValue ? mapValue(entry.item, value as R) : value) as R);
-    } else entry.reject(entry.mapped ? this.mappedError(entry.item, error) : error);
+    const { mapValue } = this.options;
+    if (!entry.mapped || mapValue === undefined) {
+      entry.resolve(value);
+      return;
+    }
+    // A mapper that throws (a value it cannot read) fails this entry alone: it never escapes into
+    // the batch's run, where it would be an unhandled rejection and leave the rest unsettled.
+    let result: unknown;
+    try {
+      result = mapValue(entry.item, value);
+    } catch (error) {
+      entry.reject(this.mappedError(entry.item, toPublishError(this.options.backend, error)));
+      return;
+    }
+    entry.resolve(result as R);
+  }
+
+  /** Rejects an entry (once) with `error`, through mapError when mapped. */
+  private rejectEntry(entry: Entry<T, R>, error: unknown): void {
+    entry.settled = true;
+    entry.reject(entry.mapped ? this.mappedError(entry.item, error) : error);
   }
 
   /**
@@ -251,7 +268,7 @@ export class Batcher<T, R> {
     if (entry.settled) return;
     entry.failed = true;
     entry.error = error;
-    this.settleEntry(entry, error);
+    this.rejectEntry(entry, error);
   }
 
   /** addAll's waiting entries move into the queue as room frees, in order, before any later add(). */
@@ -334,11 +351,11 @@ export class Batcher<T, R> {
       try {
         entry.size = sizeOf ? sizeOf(entry.item) : 0;
       } catch (error) {
-        this.settleEntry(entry, error);
+        this.rejectEntry(entry, error);
         return false;
       }
       if (maxBatchBytes !== undefined && entry.size > maxBatchBytes) {
-        this.settleEntry(entry, this.tooLarge(entry.size, maxBatchBytes));
+        this.rejectEntry(entry, this.tooLarge(entry.size, maxBatchBytes));
         return false;
       }
     }
@@ -412,12 +429,13 @@ export class Batcher<T, R> {
       batch.forEach((entry, index) => {
         const outcome = outcomes[index];
         if (outcome === undefined)
-          this.answer(entry, new PublishError({ backend, message: `[${backend}] the broker returned no result for this event` }));
-        else if (outcome.ok) this.answer(entry, undefined, outcome.value);
-        else this.answer(entry, outcome.error);
+          this.answerFailed(entry, new PublishError({ backend, message: `[${backend}] the broker returned no result for this event` }));
+        else if (outcome.ok) {
+          if (!entry.settled) this.resolveEntry(entry, outcome.value);
+        } else this.answerFailed(entry, outcome.error);
       });
     } catch (error) {
-      for (const entry of batch) this.answer(entry, error);
+      for (const entry of batch) this.answerFailed(entry, error);
     } finally {
       // Before anything else is dispatched: the failed keys' queued entries must not go out now.
       const failedKeys = new Map<string, unknown>();
@@ -436,17 +454,13 @@ export class Batcher<T, R> {
     }
   }
 
-  /** An in-flight entry's answer (once: a timed-out entry was settled by the sweep already). */
-  private answer(entry: Entry<T, R>, error: unknown, value?: R): void {
+  /** An in-flight entry's failure (once: a timed-out one was settled by the sweep already), whatever the reason — `undefined` too. */
+  private answerFailed(entry: Entry<T, R>, error: unknown): void {
     if (entry.settled) return;
-    if (error === undefined) {
-      this.settleEntry(entry, undefined, value);
-      return;
-    }
     const normalized = toPublishError(this.options.backend, error);
     entry.failed = true;
     entry.error = normalized;
-    this.settleEntry(entry, normalized);
+    this.rejectEntry(entry, normalized);
   }
 
   private ensureSweeper(): void {

@@ -447,3 +447,45 @@ describe("Batcher.addSettled", () => {
     }
   });
 });
+
+describe("Batcher: failures without a reason, and a mapper that throws", () => {
+  const make = (send: (items: number[]) => Promise<ItemOutcome<number>[]>) =>
+    new Batcher<number, number>({
+      backend: "test",
+      send,
+      maxBatchSize: 10,
+      lingerMs: 0,
+      maxQueued: 100,
+      timeoutMs: 5000,
+      mapValue: (item, value) => {
+        if (item === 13) throw new TypeError("cannot read this value");
+        return { item, value };
+      },
+      mapError: (item, error) => ({ item, error }),
+    });
+
+  it("a send rejected with no reason fails every entry of the batch (PUBLISH_FAILED), settled and mapped, nothing unhandled", async () => {
+    const b = make(() => Promise.reject(undefined));
+    const plain = b.add(1);
+    const mapped = b.addSettled<unknown>(2);
+    await expect(plain).rejects.toMatchObject({ code: "PUBLISH_FAILED", message: "[test] publish failed: undefined" });
+    await expect(mapped).rejects.toMatchObject({ item: 2, error: { code: "PUBLISH_FAILED" } });
+  });
+
+  it("an outcome { ok: false } with no error fails its entry, not resolves it", async () => {
+    const b = make(async (items) => items.map((n) => (n === 2 ? { ok: false, error: undefined } : { ok: true, value: n })));
+    const results = await Promise.allSettled([b.addSettled(1), b.addSettled(2), b.add(2)]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ item: 2, error: { code: "PUBLISH_FAILED" } });
+  });
+
+  it("a mapValue that throws fails that entry alone; the rest of the batch resolves", async () => {
+    const b = make(async (items) => items.map((n) => ({ ok: true, value: n })));
+    const results = await Promise.allSettled([12, 13, 14].map((n) => b.addSettled(n)));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+      item: 13,
+      error: { code: "PUBLISH_FAILED", message: "[test] publish failed: cannot read this value" },
+    });
+  });
+});
