@@ -21,8 +21,8 @@ export interface MskTokenRequest {
   roleArn?: string;
   roleSessionName: string;
   /**
-   * Each HTTP request of the credential source (STS AssumeRole, web identity) gives up after this
-   * many ms: the provider's refreshTimeoutMs. A call the provider gave up on then ends by itself,
+   * Each STS request of the credential source (AssumeRole, web identity) gives up after this many
+   * ms: the provider's refreshTimeoutMs. A call the provider gave up on then ends by itself,
    * instead of holding its socket for as long as the network lets it hang.
    */
   requestTimeoutMs: number;
@@ -127,9 +127,9 @@ const SIGNER_MAX_ATTEMPTS = 3;
 /**
  * The default generator: the signer, loaded on first use so SCRAM-mode apps never load the AWS SDK.
  * The credential sources are the ones the signer's generateAuthTokenFromRole / generateAuthToken use
- * (AssumeRole; the default chain), with the same retries, but with a bound on each HTTP request: the
- * signer sets none, so an STS call on a black-holed link hung until TCP gave up, one more socket for
- * every refresh attempt of a long outage.
+ * (AssumeRole; the default chain), with the same retries, but each STS request (AssumeRole, web
+ * identity) is bounded: the signer sets no bound, so an STS call on a black-holed link hung until
+ * TCP gave up, one more socket for every refresh attempt of a long outage.
  */
 export const signerTokenGenerator: MskTokenGenerator = async ({ region, roleArn, roleSessionName, requestTimeoutMs }) => {
   const [, credentialProviders] = await loadSigner();
@@ -141,12 +141,9 @@ export const signerTokenGenerator: MskTokenGenerator = async ({ region, roleArn,
   };
   const credentials = roleArn
     ? credentialProviders.fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: roleSessionName }, clientConfig })
-    : credentialProviders.fromNodeProviderChain({
-        maxRetries: SIGNER_MAX_ATTEMPTS,
-        roleSessionName,
-        clientConfig,
-        timeout: requestTimeoutMs,
-      });
+    : // Instance/container metadata keeps the SDK's own 1 s timeout: its IMDSv2 → v1 fallback waits
+      // for that timeout, which must stay far below refreshTimeoutMs. The STS clients are bounded.
+      credentialProviders.fromNodeProviderChain({ maxRetries: SIGNER_MAX_ATTEMPTS, roleSessionName, clientConfig });
   return signMskToken(region, credentials);
 };
 
