@@ -193,6 +193,7 @@ for (const sendMode of SEND_MODES) {
       } finally {
         await publisher.close();
         await subscriber.close();
+        await killServer(); // the next send mode's run starts a server of its own
       }
     }, 120_000);
   });

@@ -48,8 +48,12 @@ export class OwnRedisServer {
     readonly extraArgs: readonly string[] = [],
   ) {}
 
-  /** Starts it on `port` (again after a kill: same port, empty) and waits for PING. */
+  /**
+   * Starts it on `port` (again after a kill: same port, empty) and waits for PING. One still running
+   * is stopped first: a second start must not orphan it (it would outlive the test run).
+   */
   async start(port: number): Promise<void> {
+    await this.kill();
     const { spawn } = await import("node:child_process");
     const { Redis } = await import("ioredis");
     const bin = process.env.REDIS_SERVER_BIN || "redis-server";
