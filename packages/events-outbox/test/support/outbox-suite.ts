@@ -44,9 +44,28 @@ export function makeEvent(customerId = "cust-1", tenantId = "tenant-1"): DomainE
   return createEvent("interaction.recorded.v1", sampleInteraction({ customerId, tenantId })) as DomainEvent;
 }
 
+/**
+ * A relay over `store` publishing to an in-memory broker of its own; what reached the broker is
+ * pushed to `delivered`, in order. `options`: the relay's other options (retention is off unless set).
+ */
+export function memoryRelay(store: OutboxStore, delivered: DomainEvent[], options: Partial<OutboxRelayOptions> = {}): OutboxRelay {
+  const bus = new MemoryBus(0);
+  recordInto(bus, delivered);
+  return createOutboxRelay({
+    store,
+    publisher: new MemoryPublisher({ bus, logger: silentLogger }),
+    logger: silentLogger,
+    retention: false,
+    ...options,
+  });
+}
+
 /** Records what reached the in-memory broker, in order. */
 export function recordBus(bus: MemoryBus): DomainEvent[] {
-  const delivered: DomainEvent[] = [];
+  return recordInto(bus, []);
+}
+
+function recordInto(bus: MemoryBus, delivered: DomainEvent[]): DomainEvent[] {
   bus.attach({ topics: new Set(topicNames), deliver: (event) => delivered.push(event) }, "latest");
   return delivered;
 }

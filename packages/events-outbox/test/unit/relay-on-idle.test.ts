@@ -1,11 +1,11 @@
 // onIdle: the relay says when it has nothing left to send and is about to sleep (true), and when it
 // goes back to work (false) — what an application whose relay is on another thread needs to send a
 // wake-up only to a sleeping relay.
-import { MemoryBus, MemoryPublisher, silentLogger } from "@kaireon/events-core";
+import type { DomainEvent } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
-import { createOutboxRelay, createSqliteOutbox, type OutboxRelay } from "../../src/index.js";
-import { makeEvent, recordBus, until } from "../support/outbox-suite.js";
+import { createSqliteOutbox, type OutboxRelay } from "../../src/index.js";
+import { makeEvent, memoryRelay, until } from "../support/outbox-suite.js";
 
 let relay: OutboxRelay | undefined;
 const dbs: Database.Database[] = [];
@@ -19,17 +19,9 @@ it("onIdle(true) before the relay sleeps, onIdle(false) once a wake-up sets it t
   const db = new Database(":memory:");
   dbs.push(db);
   const outbox = createSqliteOutbox({ db });
-  const bus = new MemoryBus(0);
-  const delivered = recordBus(bus);
+  const delivered: DomainEvent[] = [];
   const said: boolean[] = [];
-  relay = createOutboxRelay({
-    store: outbox,
-    publisher: new MemoryPublisher({ bus, logger: silentLogger }),
-    logger: silentLogger,
-    retention: false,
-    pollIntervalMs: 600_000,
-    onIdle: (idle) => said.push(idle),
-  });
+  relay = memoryRelay(outbox, delivered, { pollIntervalMs: 600_000, onIdle: (idle) => said.push(idle) });
   await relay.start();
   await until("the relay asleep", async () => (await relay!.metrics()).state === "waiting", 10_000);
   expect(said).toEqual([true]);
@@ -43,13 +35,8 @@ it("an onIdle that throws does not stop the relay", async () => {
   const db = new Database(":memory:");
   dbs.push(db);
   const outbox = createSqliteOutbox({ db });
-  const bus = new MemoryBus(0);
-  const delivered = recordBus(bus);
-  relay = createOutboxRelay({
-    store: outbox,
-    publisher: new MemoryPublisher({ bus, logger: silentLogger }),
-    logger: silentLogger,
-    retention: false,
+  const delivered: DomainEvent[] = [];
+  relay = memoryRelay(outbox, delivered, {
     onIdle: () => {
       throw new Error("a faulty hook");
     },

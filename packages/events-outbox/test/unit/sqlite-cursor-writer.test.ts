@@ -9,7 +9,7 @@ import { type DomainEvent, MemoryBus, MemoryPublisher, type Publisher, type Publ
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import { createOutboxRelay, createSqliteOutbox, type OutboxRelay, type SqliteOutbox } from "../../src/index.js";
-import { makeEvent, recordBus, until } from "../support/outbox-suite.js";
+import { makeEvent, memoryRelay, recordBus, until } from "../support/outbox-suite.js";
 
 let dir: string | undefined;
 let relay: OutboxRelay | undefined;
@@ -58,13 +58,8 @@ const enqueue = (app: SqliteOutbox, db: Database.Database, events: DomainEvent[]
 
 it("cursorWriter: sent batches move the cursor on the app's connection; the relay's connection writes nothing", async () => {
   const { app, appDb, relayDb, relayStore, writes } = await setUp();
-  const bus = new MemoryBus(0);
-  const delivered = recordBus(bus);
-  relay = createOutboxRelay({
-    store: relayStore,
-    publisher: new MemoryPublisher({ bus, logger: silentLogger }),
-    logger: silentLogger,
-    retention: false,
+  const delivered: DomainEvent[] = [];
+  relay = memoryRelay(relayStore, delivered, {
     migrate: false,
     batchSize: 3,
   });
@@ -137,13 +132,8 @@ it("cursorWriter: after a failed cursor write the next claim fails (the relay ba
     }
     db.transaction(() => outbox.advanceCursor(db, seq))();
   });
-  const bus = new MemoryBus(0);
-  const delivered = recordBus(bus);
-  relay = createOutboxRelay({
-    store: relayStore,
-    publisher: new MemoryPublisher({ bus, logger: silentLogger }),
-    logger: silentLogger,
-    retention: false,
+  const delivered: DomainEvent[] = [];
+  relay = memoryRelay(relayStore, delivered, {
     migrate: false,
   });
   enqueue(app, appDb, [makeEvent("k-1"), makeEvent("k-2")]);

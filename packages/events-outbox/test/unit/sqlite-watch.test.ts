@@ -4,11 +4,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemoryBus, MemoryPublisher, silentLogger } from "@kaireon/events-core";
+import type { DomainEvent } from "@kaireon/events-core";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
-import { createOutboxRelay, createSqliteOutbox, type OutboxRelay } from "../../src/index.js";
-import { makeEvent, recordBus, until } from "../support/outbox-suite.js";
+import { createSqliteOutbox, type OutboxRelay } from "../../src/index.js";
+import { makeEvent, memoryRelay, until } from "../support/outbox-suite.js";
 
 let dir: string | undefined;
 let relay: OutboxRelay | undefined;
@@ -33,16 +33,11 @@ it("watchCommitsMs: another connection's commit wakes an idle relay long before 
   const app = createSqliteOutbox({ db: appDb });
   await app.migrate();
   const relayStore = createSqliteOutbox({ db: open(file), watchCommitsMs: 2 });
-  const bus = new MemoryBus(0);
-  const delivered = recordBus(bus);
+  const delivered: DomainEvent[] = [];
   // A poll and a linger far longer than the deadline below: only the watch can wake it in time.
-  relay = createOutboxRelay({
-    store: relayStore,
-    publisher: new MemoryPublisher({ bus, logger: silentLogger }),
-    logger: silentLogger,
+  relay = memoryRelay(relayStore, delivered, {
     pollIntervalMs: 600_000,
     lingerMs: 60_000,
-    retention: false,
   });
   await relay.start();
   await until("the relay asleep", async () => (await relay!.metrics()).state === "waiting", 10_000);
