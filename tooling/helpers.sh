@@ -6,8 +6,10 @@
 
 declare -F log >/dev/null || log() { echo "$*" >&2; }
 
-# free_port: prints a TCP port nothing listens on right now (on 127.0.0.1).
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# free_port: prints a TCP port nothing listens on right now (on 127.0.0.1), never one given before in
+# this run (KAIREON_RUN_DIR) and never one from the kernel's ephemeral range (tooling/free-port.mjs).
+_helpers_dir="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
+free_port() { node "$_helpers_dir/free-port.mjs" 1; }
 
 # wait_until <description> <seconds> <command...>: retries the command every 0.2 s until it succeeds;
 # after <seconds> it says what did not become ready and returns 1. WAIT_UNTIL_PID=<pid> also gives up
