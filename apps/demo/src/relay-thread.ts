@@ -72,6 +72,11 @@ export interface RelayThreadOptions {
    * followRelayCursor). Unset: the relay writes its cursor on its own connection.
    */
   cursor?: ((seq: number) => Promise<void>) | undefined;
+  /**
+   * How long the worker waits for the server to commit a cursor (default CURSOR_TIMEOUT_MS) before
+   * it goes back to the stored cursor and sends those rows again.
+   */
+  cursorTimeoutMs?: number;
 }
 
 export interface RelayThreadStatus {
@@ -163,7 +168,13 @@ export class RelayThread {
     this.cursorShared = new BigInt64Array(new SharedArrayBuffer(16));
     const cursor = this.options.cursor !== undefined ? this.cursorShared : undefined;
     const worker = new Worker(self, {
-      workerData: { relayThread: true, setup: this.setup, cursor, wakeState: this.wakeState },
+      workerData: {
+        relayThread: true,
+        setup: this.setup,
+        cursor,
+        cursorTimeoutMs: this.options.cursorTimeoutMs ?? CURSOR_TIMEOUT_MS,
+        wakeState: this.wakeState,
+      },
       env: { ...env },
     });
     this.worker = worker;
@@ -327,16 +338,18 @@ export class RelayThread {
  * (`cursor[0]`), which the server's store writes with its next group commit and marks committed
  * (`cursor[1]`): under traffic no message at all. A cursor still uncommitted after
  * CURSOR_NUDGE_MS (no request came) is sent to the server to commit on its own. Each write's promise
- * settles once the server has committed it, or rejects (the server's error, or CURSOR_TIMEOUT_MS):
- * the relay then goes back to the stored cursor and sends those rows again.
+ * settles once the server has committed it, or rejects (the server's error, or `timeoutMs`): the
+ * relay then goes back to the stored cursor and sends those rows again. One nudge is in flight at a
+ * time; one the server has not answered within `timeoutMs` is forgotten, so the next is sent.
  */
 function serverCursorWriter(
   port: NonNullable<typeof parentPort>,
   send: (m: FromWorker) => void,
   cursor: BigInt64Array,
+  timeoutMs: number,
 ): (seq: number) => Promise<void> {
   const waiting: Array<{ seq: number; since: number; resolve: () => void; reject: (error: Error) => void }> = [];
-  const nudges = new Map<number, number>();
+  const nudges = new Map<number, { seq: number; sent: number }>();
   let nextId = 0;
   // A check is scheduled; unref'd: a stopping worker exits without waiting for its last cursor (the server commits it).
   let scheduled = false;
@@ -359,22 +372,24 @@ function serverCursorWriter(
     const now = performance.now();
     for (let i = waiting.length - 1; i >= 0; i--) {
       const w = waiting[i] as (typeof waiting)[number];
-      if (now - w.since < CURSOR_TIMEOUT_MS) continue;
+      if (now - w.since < timeoutMs) continue;
       waiting.splice(i, 1);
-      w.reject(new Error(`[demo] the server did not commit the relay's cursor within ${CURSOR_TIMEOUT_MS} ms`));
+      w.reject(new Error(`[demo] the server did not commit the relay's cursor within ${timeoutMs} ms`));
     }
+    // A nudge the server never answered (its write hangs) would otherwise block every later one.
+    for (const [id, nudge] of nudges) if (now - nudge.sent >= timeoutMs) nudges.delete(id);
     if (waiting.length === 0) return;
     if (nudges.size === 0) {
       const seq = Math.max(...waiting.map((w) => w.seq));
       const id = nextId++;
-      nudges.set(id, seq);
+      nudges.set(id, { seq, sent: now });
       send({ type: "cursor", id, seq });
     }
     later();
   };
   port.on("message", (m: ToWorker) => {
     if (m.type !== "cursor-done") return;
-    const seq = nudges.get(m.id);
+    const seq = nudges.get(m.id)?.seq;
     nudges.delete(m.id);
     if (seq === undefined) return;
     if (m.error === undefined) settle(seq);
@@ -402,7 +417,12 @@ function wakeHooks(state: Int32Array): RelayHooks {
   };
 }
 
-async function runWorker(setup: RelaySetup, cursor: BigInt64Array | undefined, wakeState: Int32Array | undefined): Promise<void> {
+async function runWorker(
+  setup: RelaySetup,
+  cursor: BigInt64Array | undefined,
+  cursorTimeoutMs: number,
+  wakeState: Int32Array | undefined,
+): Promise<void> {
   const port = parentPort;
   if (!port) return;
   const send = (m: FromWorker) => port.postMessage(m);
@@ -410,7 +430,7 @@ async function runWorker(setup: RelaySetup, cursor: BigInt64Array | undefined, w
   // The thread's own SDK (OTLP only): spans and metrics of the relay's sends; /metrics is the server thread's.
   const telemetry = await startTelemetry(process.env, { prometheus: false }).catch(() => undefined);
   try {
-    const cursorWriter = cursor ? serverCursorWriter(port, send, cursor) : undefined;
+    const cursorWriter = cursor ? serverCursorWriter(port, send, cursor, cursorTimeoutMs) : undefined;
     const { publisher, relay, stop } = await runRelay(setup, consoleLogger, { cursorWriter, hooks: wakeState && wakeHooks(wakeState) });
     port.on("message", async (m: ToWorker) => {
       if (m.type === "wake") relay.notify();
@@ -441,5 +461,7 @@ async function runWorker(setup: RelaySetup, cursor: BigInt64Array | undefined, w
   }
 }
 
-const data = workerData as { relayThread?: boolean; setup: RelaySetup; cursor?: BigInt64Array; wakeState?: Int32Array } | undefined;
-if (!isMainThread && data?.relayThread) await runWorker(data.setup, data.cursor, data.wakeState);
+const data = workerData as
+  | { relayThread?: boolean; setup: RelaySetup; cursor?: BigInt64Array; cursorTimeoutMs: number; wakeState?: Int32Array }
+  | undefined;
+if (!isMainThread && data?.relayThread) await runWorker(data.setup, data.cursor, data.cursorTimeoutMs, data.wakeState);

@@ -111,3 +111,29 @@ it("the server commits the relay thread's cursor (one writer): every sent batch 
     await store.close();
   }
 });
+
+it("a cursor write the server never answers is given up after the cursor timeout, and the next write is still asked for", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
+  dirs.push(dataDir);
+  const { store, outbox } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
+  const setup = await readRelaySetup({ EVENT_PUBLISHER: "memory", DEMO_DATA_DIR: dataDir });
+  const cursors: number[] = [];
+  // The first write hangs for good (a store stuck on a lock, say); every later one commits. Before the
+  // fix the worker never asked again: its one nudge stayed unanswered, every later write timed out,
+  // and the rows went out again and again while the stored cursor never moved.
+  const cursor = (seq: number) => {
+    cursors.push(seq);
+    if (cursors.length === 1) return new Promise<void>(() => {});
+    return Promise.resolve(store.advanceOutboxCursor?.(seq));
+  };
+  const thread = await RelayThread.start(setup, silentLogger, { outbox, env: {}, cursor, cursorTimeoutMs: 500 });
+  try {
+    for (let i = 1; i <= 3; i++) await respond(store, i);
+    await expect.poll(async () => (await outbox.stats()).backlog, { timeout: 15_000, interval: 50 }).toBe(0);
+    expect(cursors.length).toBeGreaterThanOrEqual(2);
+    expect(cursors.at(-1)).toBe(3);
+  } finally {
+    await thread.stop();
+    await store.close();
+  }
+});
