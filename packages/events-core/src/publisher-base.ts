@@ -95,7 +95,7 @@ export abstract class PublisherBase implements Publisher {
           .run(() => send(items))
           .then(
             (outcomes) => {
-              scope.end(outcomes.flatMap((o) => (o.ok ? [] : [o.error])));
+              scope.end(outcomes);
               return outcomes;
             },
             (error) => {

@@ -203,8 +203,11 @@ export function eventOfItem(item: unknown): DomainEvent | undefined {
 export interface SendScope {
   /** Runs the request with the send span as its active context (so client instrumentations nest under it). */
   run<T>(request: () => Promise<T>): Promise<T>;
-  /** Ends the span and records the metrics: `failures` are the errors of the events that failed. */
-  end(failures: readonly unknown[], thrown?: unknown): void;
+  /**
+   * Ends the span and records the metrics: `outcomes[i]` is how event i fared (all sent when
+   * `outcomes` is empty), `thrown` what failed the whole request.
+   */
+  end(outcomes: readonly { ok: boolean; error?: unknown }[], thrown?: unknown): void;
 }
 
 /**
@@ -212,7 +215,9 @@ export interface SendScope {
  * (the events' create spans are the PRODUCER spans), the operation duration and the sent-message
  * count. Undefined — and nothing done — when neither a tracer nor a meter provider is registered.
  * `batch` requests start a trace of their own: the batch runs in whichever caller's context armed
- * the batcher's timer, which is no parent of the other events.
+ * the batcher's timer, which is no parent of the other events. A request for events of several
+ * destinations has no destination on its span and duration (semantic conventions); its sent-message
+ * counts are still recorded per destination, so a per-topic count sees every message.
  */
 export function startSend(
   backend: string,
@@ -260,8 +265,9 @@ export function startSend(
   }
   return {
     run: (request) => (spanContext ? otel.context.with(spanContext, request) : request()),
-    end: (failures, thrown) => {
+    end: (outcomes, thrown) => {
       const seconds = (performance.now() - started) / 1000;
+      const failures = thrown !== undefined ? [] : outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
       const failed = thrown !== undefined ? events.length : failures.length;
       const first = thrown ?? failures[0];
       const type = failed > 0 ? errorType(first) : undefined;
@@ -274,13 +280,22 @@ export function startSend(
       }
       if (meters) {
         meters.operationDuration.record(seconds, type === undefined ? attributes : { ...attributes, [ATTR.errorType]: type });
-        if (failed < events.length) meters.sentMessages.add(events.length - failed, attributes);
-        if (failed > 0) {
-          // Per error class, so a partial failure shows what failed how.
-          const byType = new Map<string, number>();
-          if (thrown !== undefined) byType.set(errorType(thrown), failed);
-          else for (const failure of failures) byType.set(errorType(failure), (byType.get(errorType(failure)) ?? 0) + 1);
-          for (const [t, n] of byType) meters.sentMessages.add(n, { ...attributes, [ATTR.errorType]: t });
+        // Per destination and error class, so a partial failure shows what failed how, and where.
+        const counts = new Map<string, { destination: string | undefined; type: string | undefined; n: number }>();
+        events.forEach((event, i) => {
+          const outcome = outcomes[i];
+          const type = thrown !== undefined ? errorType(thrown) : outcome && !outcome.ok ? errorType(outcome.error) : undefined;
+          const d = destination ?? (event === undefined ? undefined : destinationOf(event));
+          const key = `${d ?? ""}\u0000${type ?? ""}`;
+          const count = counts.get(key);
+          if (count) count.n++;
+          else counts.set(key, { destination: d, type, n: 1 });
+        });
+        for (const { destination: d, type: t, n } of counts.values()) {
+          const at: Otel.Attributes = { ...attributes };
+          if (d !== undefined) at[ATTR.destination] = d;
+          if (t !== undefined) at[ATTR.errorType] = t;
+          meters.sentMessages.add(n, at);
         }
       }
     },

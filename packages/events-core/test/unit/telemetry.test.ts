@@ -37,6 +37,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
 class BatchingPublisher extends PublisherBase {
   readonly requests: DomainEvent[][] = [];
   failNext: Error | undefined;
+  /** Events of this type fail alone (the rest of their batch is sent). */
+  failType: string | undefined;
   private readonly batcher;
   constructor() {
     super({ backend: "kafka", logger: silentLogger });
@@ -49,7 +51,10 @@ class BatchingPublisher extends PublisherBase {
           this.failNext = undefined;
           throw error;
         }
-        return items.map((): ItemOutcome<Delivery> => ({ ok: true, value: {} }));
+        return items.map(
+          (i): ItemOutcome<Delivery> =>
+            i.event.type === this.failType ? { ok: false, error: new Error("refused") } : { ok: true, value: {} },
+        );
       },
       maxBatchSize: 100,
       lingerMs: 5,
@@ -201,6 +206,38 @@ describe("OpenTelemetry (memory backend, in-memory SDK)", () => {
     expect(send?.attributes["messaging.destination.name"]).toBeUndefined();
     expect(send?.attributes["error.type"]).toBe("Error");
     expect(send?.status.code).toBe(SpanStatusCode.ERROR);
+    await publisher.close();
+  });
+
+  it("a batch with two destinations counts its sent messages per destination (and per error.type), not as one without a destination", async () => {
+    const publisher = new BatchingPublisher();
+    publisher.failType = "decision.made.v1";
+    // The SDK's sums are cumulative over this file's cases: compare with the counts before.
+    const counts = async () => {
+      const sent = metric(await otel.metrics(), "messaging.client.sent.messages").dataPoints.filter(
+        (p) => p.attributes["messaging.system"] === "kafka",
+      );
+      return (destination: string | undefined, type: string | undefined) =>
+        (sent.find((p) => p.attributes["messaging.destination.name"] === destination && p.attributes["error.type"] === type)?.value as
+          | number
+          | undefined) ?? 0;
+    };
+    const before = await counts();
+    const results = await publisher.publishBatch([
+      createEvent("interaction.recorded.v1", interaction()),
+      createEvent("decision.made.v1", decision()),
+      createEvent("interaction.recorded.v1", interaction()),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(publisher.requests).toHaveLength(1);
+    const after = await counts();
+    const added = (destination: string | undefined, type: string | undefined) => after(destination, type) - before(destination, type);
+    expect(added("prefix.interaction.recorded.v1", undefined)).toBe(2);
+    expect(added("prefix.decision.made.v1", "Error")).toBe(1);
+    expect(added(undefined, undefined)).toBe(0);
+    expect(added(undefined, "Error")).toBe(0);
+    // The request itself has no single destination: its span and duration carry none.
+    expect(otel.spans().find((s) => s.name.startsWith("send"))?.name).toBe("send");
     await publisher.close();
   });
 
