@@ -102,6 +102,24 @@ export interface RelayHooks {
   rowsArrived?: () => boolean;
 }
 
+/**
+ * The relay's onIdle for `hooks`. A row committed after the claim read the outbox but before the
+ * relay said it was idle gets no wake-up (the server saw the relay at work, and sent none): the
+ * relay would sleep through it, 25 ms when it is due (the outbox's contended wait). So once idle is
+ * said, `rowsArrived` is asked, and the relay wakes itself when rows came — the server counts a
+ * commit before it looks at idle, and the relay says idle before it looks at the count, so one of
+ * the two always sees the other.
+ */
+export function idleWithArrivals(hooks: RelayHooks | undefined, notify: () => void): ((idle: boolean) => void) | undefined {
+  const onIdle = hooks?.onIdle;
+  const rowsArrived = hooks?.rowsArrived;
+  if (!onIdle) return undefined;
+  return (idle) => {
+    onIdle(idle);
+    if (idle && rowsArrived?.()) notify();
+  };
+}
+
 /** `publisher`, with `after` called as each publishBatch settles. */
 function afterEachPublish(publisher: Publisher, after: () => void): Publisher {
   return new Proxy(publisher, {
@@ -200,7 +218,10 @@ async function openRelay(
     });
     try {
       const outbox = hooks?.beforeClaim ? withBeforeClaim(connection.outbox, hooks.beforeClaim) : connection.outbox;
-      const relay = await startRelay(outbox, publisher, setup.tuning, logger, { migrate: prepare, onIdle: hooks?.onIdle });
+      const relay = await startRelay(outbox, publisher, setup.tuning, logger, {
+        migrate: prepare,
+        onIdle: idleWithArrivals(hooks, () => started?.notify()),
+      });
       started = relay;
       const stopCheckpoints = startCheckpoints(setup.database);
       return {

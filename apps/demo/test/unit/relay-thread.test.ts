@@ -8,6 +8,7 @@ import { recordingLogger, silentLogger } from "@kaireon/events-testkit";
 import { afterEach, expect, it } from "vitest";
 import { openStore } from "../../src/database.js";
 import { readRelaySetup } from "../../src/relay-setup.js";
+import { runRelay } from "../../src/relay.js";
 import { RelayThread } from "../../src/relay-thread.js";
 
 const dirs: string[] = [];
@@ -134,6 +135,60 @@ it("a cursor write the server never answers is given up after the cursor timeout
     expect(cursors.at(-1)).toBe(3);
   } finally {
     await thread.stop();
+    await store.close();
+  }
+});
+
+it("a row committed after the claim read the outbox but before the relay said it was idle is claimed at once, not after the contended sleep", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
+  dirs.push(dataDir);
+  const { store } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
+  const setup = await readRelaySetup({ EVENT_PUBLISHER: "memory", DEMO_DATA_DIR: dataDir });
+  // The relay thread's hooks (relay-thread.ts wakeHooks: a commit count, the count at each claim),
+  // with the window made to happen: a row is stored as a claim starts, and its group commit lands
+  // after the claim's read, before the relay says it is idle. No wake-up reaches the relay (this
+  // store is not its connection, as the server's wake-up is skipped for a relay at work). A timer of
+  // 20 ms started as the relay says idle tells which comes first: the next claim (the relay woke
+  // itself), or the timer (the relay slept through the row: 25 ms, the outbox's contended wait).
+  let armed = false;
+  let stored = false;
+  let commits = 0;
+  let atClaim = 0;
+  let answer: ((sleptThrough: boolean) => void) | undefined;
+  let outcome: Promise<boolean> | undefined;
+  const hooks = {
+    beforeClaim: () => {
+      atClaim = commits;
+      answer?.(false);
+      answer = undefined;
+      if (!armed || stored) return;
+      stored = true;
+      void respond(store, 1).then(() => {
+        commits++;
+      });
+    },
+    onIdle: (idle: boolean) => {
+      if (!idle || outcome || commits === atClaim) return;
+      outcome = new Promise<boolean>((resolve) => {
+        answer = resolve;
+        setTimeout(() => {
+          answer = undefined;
+          resolve(true);
+        }, 20);
+      });
+    },
+    rowsArrived: () => commits !== atClaim,
+  };
+  const relay = await runRelay(setup, silentLogger, { hooks });
+  try {
+    armed = true;
+    relay.relay.notify(); // a claim now, with the row stored as it starts
+    await expect.poll(() => outcome, { timeout: 10_000, interval: 10 }).toBeDefined();
+    // false: the claim came before the 20 ms timer; true: the relay slept through the row.
+    expect(await outcome).toBe(false);
+    await expect.poll(async () => (await relay.relay.metrics()).backlog, { timeout: 10_000, interval: 20 }).toBe(0);
+  } finally {
+    await relay.stop();
     await store.close();
   }
 });
