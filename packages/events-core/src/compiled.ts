@@ -14,15 +14,15 @@ import { z } from "zod";
 
 /** Checks and copies a payload (schema order); undefined when it is not valid. */
 type Copier = (input: unknown) => Record<string, unknown> | undefined;
-/** JSON text of a payload produced by the copier. */
+/**
+ * JSON text of a payload produced by the copier: one concatenation (a V8 rope, not yet flat — the
+ * envelope flattens its whole text once, see trusted.ts).
+ */
 type Writer = (data: Record<string, unknown>) => string;
-/** The same text as pieces appended to `out`, for a caller that joins them with its own (the envelope). */
-type PartsWriter = (data: Record<string, unknown>, out: string[]) => void;
 
 export interface CompiledTopic {
   copy: Copier;
   write: Writer;
-  writeParts: PartsWriter;
 }
 
 type Schema = Record<string, unknown>;
@@ -162,9 +162,8 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
     if (!k.string || alwaysPlain(properties[n] as Schema)) return [];
     return [k.nullable ? `(v${i} !== null && e(v${i}))` : `e(v${i})`];
   });
-  // One push of the payload's pieces: literal text merged, so a flat payload is ~2 pieces per field;
-  // the caller joins them (one flat string, no tree of concatenations to copy and flatten later).
-  const push = (clean: boolean) => {
+  // One concatenation of the payload's pieces, literal text merged: ~2 pieces per field.
+  const text = (clean: boolean) => {
     const out: string[] = [];
     let literal = "";
     names.forEach((n, i) => {
@@ -173,24 +172,16 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
       literal = tail;
     });
     out.push(JSON.stringify(`${literal}}`));
-    return `o.push(${out.join(", ")});`;
+    return out.join(" + ");
   };
-  const partsBody = `
+  const writeBody = `
     ${names.map((n, i) => `const v${i} = d[${JSON.stringify(n)}];`).join(" ")}
-    ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) { ${push(false)} return; }`}
-    ${push(true)}`;
+    ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) return ${text(false)};`}
+    return ${text(true)};`;
   try {
     const copy = new Function("p", "cp", `return function copy(s) {${copyBody}\n};`)(patterns, codePoints) as Copier;
-    const writeParts = new Function("e", "q", `return function writeParts(d, o) {${partsBody}\n};`)(
-      needsEscape,
-      JSON.stringify,
-    ) as PartsWriter;
-    const write: Writer = (data) => {
-      const out: string[] = [];
-      writeParts(data, out);
-      return out.join("");
-    };
-    return { copy, write, writeParts };
+    const write = new Function("e", "q", `return function write(d) {${writeBody}\n};`)(needsEscape, JSON.stringify) as Writer;
+    return { copy, write };
   } catch {
     return undefined; // code generation is not allowed here (a CSP): the zod path serves
   }

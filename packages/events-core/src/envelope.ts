@@ -81,7 +81,7 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
   // disagree, to have the last word).
   const compiled = compiledTopics[topic]();
   let payload = compiled?.copy(data) as TopicData<T> | undefined;
-  const writer = payload === undefined ? undefined : compiled?.writeParts;
+  const writer = payload === undefined ? undefined : compiled?.write;
   if (payload === undefined) {
     const parsed = topicSchemas[topic].safeParse(data);
     if (!parsed.success) throw validationError(`${topic} payload`, issuesOf(parsed.error, "data"));
@@ -129,7 +129,7 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
   const creation = traceparent ?? creationTraceparent(topic, id);
   if (creation !== undefined) event.traceparent = creation;
   event.data = payload;
-  if (writer) ValidEnvelope.writeDataWith(event as unknown as ValidEnvelope, writer as (data: unknown, out: string[]) => void);
+  if (writer) ValidEnvelope.writeDataWith(event as unknown as ValidEnvelope, writer as (data: unknown) => string);
   return event;
 }
 

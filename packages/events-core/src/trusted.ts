@@ -9,10 +9,23 @@ import type { DomainEvent } from "./envelope.js";
 
 const q = JSON.stringify;
 
+/**
+ * The text, flat. A concatenation is a tree (a rope) of its pieces — some sixty for an event, 1.8 kB
+ * for a 500-byte text — that V8 flattens only when something first reads it as a whole, such as the
+ * socket write; until then the tree is what an event waiting for its batch holds, copied by every
+ * young-generation collection and promoted with the event. startsWith() flattens its receiver in
+ * place (V8 12–13: Node 22 and 24; the heap-per-event test fails if it stops doing so), and the
+ * concatenation plus that one copy costs less than building the pieces in an array and joining them.
+ */
+function flatten(text: string): string {
+  text.startsWith("{");
+  return text;
+}
+
 export class ValidEnvelope {
   #json: string | undefined;
-  /** Writes `data`'s pieces when createEvent built it with the topic's compiled copier (a known, fixed shape). */
-  #writeData: ((data: unknown, out: string[]) => void) | undefined;
+  /** Writes `data` when createEvent built it with the topic's compiled copier (a known, fixed shape). */
+  #writeData: ((data: unknown) => string) | undefined;
 
   static is(value: unknown): value is ValidEnvelope {
     return typeof value === "object" && value !== null && #json in value;
@@ -22,7 +35,7 @@ export class ValidEnvelope {
     value.#json = json;
   }
 
-  static writeDataWith(value: ValidEnvelope, write: (data: unknown, out: string[]) => void): void {
+  static writeDataWith(value: ValidEnvelope, write: (data: unknown) => string): void {
     value.#writeData = write;
   }
 
@@ -41,34 +54,13 @@ export class ValidEnvelope {
         typeof partitionkey === "string" &&
         Object.keys(e).length === (traceparent === undefined ? 10 : 11)
       ) {
+        const data = value.#writeData ? value.#writeData(e.data) : q(e.data);
         const plain = !(needsEscape(source) || needsEscape(subject) || needsEscape(tenantid) || needsEscape(partitionkey));
-        // Pieces joined once: one flat string. A template literal would build a tree of some sixty
-        // concatenations (1.8 kB for a 500-byte event) that V8 flattens only when the text is first
-        // written — while the event waits for its batch that tree is copied by every young-generation
-        // collection and promoted with it.
-        const out: string[] = [
-          '{"specversion":"1.0","id":"',
-          e.id,
-          plain ? '","source":"' : '","source":',
-          plain ? source : q(source),
-          plain ? '","type":"' : ',"type":"',
-          e.type,
-          '","time":"',
-          e.time,
-          plain ? '","datacontenttype":"application/json","subject":"' : '","datacontenttype":"application/json","subject":',
-          plain ? subject : q(subject),
-          plain ? '","tenantid":"' : ',"tenantid":',
-          plain ? tenantid : q(tenantid),
-          plain ? '","partitionkey":"' : ',"partitionkey":',
-          plain ? partitionkey : q(partitionkey),
-          plain ? '",' : ",",
-        ];
-        if (traceparent !== undefined) out.push('"traceparent":"', traceparent, '",');
-        out.push('"data":');
-        if (value.#writeData) value.#writeData(e.data, out);
-        else out.push(q(e.data));
-        out.push("}");
-        value.#json = out.join("");
+        value.#json = flatten(
+          `{"specversion":"1.0","id":"${e.id}","source":${plain ? `"${source}"` : q(source)},"type":"${e.type}","time":"${e.time}",` +
+            `"datacontenttype":"application/json","subject":${plain ? `"${subject}"` : q(subject)},"tenantid":${plain ? `"${tenantid}"` : q(tenantid)},` +
+            `"partitionkey":${plain ? `"${partitionkey}"` : q(partitionkey)},${traceparent === undefined ? "" : `"traceparent":"${traceparent}",`}"data":${data}}`,
+        );
       } else value.#json = q(value);
     }
     return value.#json;
