@@ -20,4 +20,15 @@ describe("uuidv7", () => {
     const b = uuidv7(Date.now());
     expect(b > a).toBe(true);
   });
+
+  // Last: it moves this module's clock far ahead (later ids of this file would take its millisecond).
+  it("writes the 48-bit millisecond field exactly, to its highest value", () => {
+    for (const ms of [Date.now() + 20_000, 2 ** 41 + 0x1234, 2 ** 44 + 7, 2 ** 47 + 0xabcdef, 2 ** 48 - 1]) {
+      const id = uuidv7(ms);
+      const hex = ms.toString(16).padStart(12, "0");
+      expect(id.slice(0, 14)).toBe(`${hex.slice(0, 8)}-${hex.slice(8)}-`);
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(uuidv7Time(id)).toBe(ms);
+    }
+  });
 });
