@@ -14,7 +14,7 @@ import {
   redactSecrets,
   sleep,
 } from "@kaireon/events-core/backend";
-import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type Message, type SASLOptions } from "kafkajs";
+import { CompressionTypes, Kafka, type KafkaConfig, logLevel, type Message, Partitioners, type SASLOptions } from "kafkajs";
 import { createPlatformaticClient } from "./kafka-client-platformatic.js";
 import { groupJoin } from "./kafka-group-join.js";
 import { stopKafkajsIdlePolling } from "./kafka-kafkajs-idle-poll.js";
@@ -190,7 +190,14 @@ function createKafkajsClient(connection: KafkaConnection, logger: Logger): Kafka
     tracesRecords: () => (Kafka.prototype.consumer as { __wrapped?: boolean }).__wrapped === true,
     producer(): ProducerPort {
       // Idempotent + one request in flight: kafkajs breaks sequence numbers with more (kafkajs#598).
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      // The partitioner named: kafkajs' default (Java-compatible murmur2, as platformatic's
+      // compatibilityPartitioner), which left unnamed makes kafkajs log a warning in every process.
+      const producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       return {
         connect: () => producer.connect(),
         disconnect: () => producer.disconnect(),
