@@ -5,11 +5,13 @@
 // in a row for Kafka's listeners, it gave 35231 twice (the first socket was already closed), and
 // Kafka refused to start.
 // - A port given once in a run is never given again in that run: each is recorded in
-//   $KAIREON_RUN_DIR/ports-given (under a lock file), and pickers read the record first.
-// - Ports come from below the kernel's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range), so
-//   an outgoing connection opened between the pick and the service's bind cannot take the port.
-//   Where that range leaves fewer than 1,000 ports below it, the kernel picks (listen on port 0).
-import { appendFileSync, closeSync, openSync, readFileSync, rmSync } from "node:fs";
+//   $KAIREON_RUN_DIR/ports-given (under a lock file holding the picker's pid; a lock whose process
+//   is gone is taken over), and pickers read the record first.
+// - Ports come from the 10,000 below the kernel's ephemeral range (/proc/sys/net/ipv4/
+//   ip_local_port_range), so an outgoing connection opened between the pick and the service's bind
+//   cannot take the port. Where that range starts too low to leave them (below 11,024), the kernel
+//   picks (listen on port 0), from the ephemeral range.
+import { appendFileSync, closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -39,14 +41,42 @@ function listen(port) {
   });
 }
 
+/** The pid in a lock file, and whether that process still runs (a lock left by a killed picker does not). */
+function holder(lock) {
+  let pid;
+  try {
+    pid = Number(readFileSync(lock, "utf8"));
+  } catch {
+    return { pid: undefined, alive: true }; // gone meanwhile, or being written: try again
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return { pid: undefined, alive: true };
+  try {
+    process.kill(pid, 0);
+    return { pid, alive: true };
+  } catch (error) {
+    return { pid, alive: error.code === "EPERM" };
+  }
+}
+
 async function withLock(path, work) {
   const lock = `${path}.lock`;
   for (let tries = 0; ; tries += 1) {
     try {
-      closeSync(openSync(lock, "wx"));
+      const fd = openSync(lock, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
       break;
     } catch (error) {
-      if (error.code !== "EEXIST" || tries > 500) throw error;
+      if (error.code !== "EEXIST") throw error;
+      const { pid, alive } = holder(lock);
+      if (!alive) {
+        rmSync(lock, { force: true }); // its picker was killed while holding it
+        continue;
+      }
+      if (tries > 500) {
+        console.error(`[free-port] ${lock} is still held${pid ? ` by process ${pid}` : ""} after 5 s; if no free_port runs, remove that file`);
+        process.exit(1);
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
   }

@@ -4,7 +4,7 @@
 // 35231 for two listeners).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
@@ -28,6 +28,23 @@ test("100 ports asked one by one in a run are all different, and none is in the 
       const inRange = ports.filter((p) => p >= low && p <= high);
       assert.deepEqual(inRange, [], `ports from the ephemeral range ${low}-${high}`);
     }
+  } finally {
+    rmSync(runDir, { recursive: true, force: true });
+  }
+});
+
+test("a lock left by a picker that was killed is taken over (on the first version free_port failed after 5 s)", () => {
+  const runDir = mkdtempSync(join(tmpdir(), "free-port-"));
+  try {
+    // The pid of a process that has exited: a picker killed while it held the lock.
+    const gone = execFileSync("bash", ["-c", "sleep 0 & echo $!; wait"], { encoding: "utf8" }).trim();
+    writeFileSync(join(runDir, "ports-given.lock"), gone);
+    const port = execFileSync("bash", ["-c", `source "${helpers}"; free_port`], {
+      env: { ...process.env, KAIREON_RUN_DIR: runDir },
+      encoding: "utf8",
+    });
+    assert.match(port.trim(), /^\d+$/);
+    assert.equal(readFileSync(join(runDir, "ports-given"), "utf8").trim(), port.trim());
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }

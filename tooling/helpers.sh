@@ -7,7 +7,8 @@
 declare -F log >/dev/null || log() { echo "$*" >&2; }
 
 # free_port: prints a TCP port nothing listens on right now (on 127.0.0.1), never one given before in
-# this run (KAIREON_RUN_DIR) and never one from the kernel's ephemeral range (tooling/free-port.mjs).
+# this run (KAIREON_RUN_DIR), and from below the kernel's ephemeral range where it leaves room
+# (tooling/free-port.mjs).
 _helpers_dir="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 free_port() { node "$_helpers_dir/free-port.mjs" 1; }
 

@@ -93,8 +93,9 @@ function sqliteDb(outbox: OutboxStore): SqliteDatabaseLike | undefined {
 /**
  * What a relay thread needs to wake its relay only when it must (relay-thread.ts): `beforeClaim`
  * as each claim starts, before it reads the outbox; the relay's `onIdle`; `rowsArrived` after each
- * publish, still in flight — true: rows were committed since the claim, so notify() the relay (which
- * then lets more of them join its next batch: the linger) without a message.
+ * publish, still in flight, and as the relay says it is idle — true: rows were committed since the
+ * claim, so notify() the relay (which then lets more of them join its next batch: the linger, or
+ * claims them at once when idle) without a message.
  */
 export interface RelayHooks {
   beforeClaim?: () => void;
@@ -107,8 +108,10 @@ export interface RelayHooks {
  * relay said it was idle gets no wake-up (the server saw the relay at work, and sent none): the
  * relay would sleep through it, 25 ms when it is due (the outbox's contended wait). So once idle is
  * said, `rowsArrived` is asked, and the relay wakes itself when rows came — the server counts a
- * commit before it looks at idle, and the relay says idle before it looks at the count, so one of
- * the two always sees the other.
+ * commit before it looks at idle, and the relay says idle before it looks at the count (both
+ * sequentially consistent Atomics), so one of the two always sees the other. That is the SQLite
+ * store, whose wake-up fires after its commit; PostgreSQL's fires before COMMIT, and NOTIFY,
+ * delivered after it, is what wakes a relay that missed it there.
  */
 export function idleWithArrivals(hooks: RelayHooks | undefined, notify: () => void): ((idle: boolean) => void) | undefined {
   const onIdle = hooks?.onIdle;
