@@ -65,6 +65,18 @@ it("the worker runs from the setup the server parsed: with an empty environment 
   }
 });
 
+/**
+ * A fresh SQLite store (tables created) and a relay setup on the in-memory backend: the worker's own
+ * bus, so the rows are sent without a broker.
+ */
+async function memoryRelayStore() {
+  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
+  dirs.push(dataDir);
+  const { store, outbox } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
+  const setup = await readRelaySetup({ EVENT_PUBLISHER: "memory", DEMO_DATA_DIR: dataDir });
+  return { store, outbox, setup };
+}
+
 /** An interaction with its event, as the /respond route stores it. */
 async function respond(store: import("../../src/store.js").DemoStore, i: number) {
   const data: InteractionRecordedV1 = {
@@ -83,11 +95,7 @@ async function respond(store: import("../../src/store.js").DemoStore, i: number)
 }
 
 it("the server commits the relay thread's cursor (one writer): every sent batch moves it through the store's group commit", async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
-  dirs.push(dataDir);
-  const { store, outbox } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
-  // The in-memory backend: the worker's own bus, so the rows are sent without a broker.
-  const setup = await readRelaySetup({ EVENT_PUBLISHER: "memory", DEMO_DATA_DIR: dataDir });
+  const { store, outbox, setup } = await memoryRelayStore();
   const cursors: number[] = [];
   let failNext = true;
   const cursor = async (seq: number) => {
@@ -114,10 +122,7 @@ it("the server commits the relay thread's cursor (one writer): every sent batch 
 });
 
 it("a cursor write the server never answers is given up after the cursor timeout, and the next write is still asked for", async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
-  dirs.push(dataDir);
-  const { store, outbox } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
-  const setup = await readRelaySetup({ EVENT_PUBLISHER: "memory", DEMO_DATA_DIR: dataDir });
+  const { store, outbox, setup } = await memoryRelayStore();
   const cursors: number[] = [];
   // The first write hangs for good (a store stuck on a lock, say); every later one commits. Before the
   // fix the worker never asked again: its one nudge stayed unanswered, every later write timed out,
@@ -140,10 +145,7 @@ it("a cursor write the server never answers is given up after the cursor timeout
 });
 
 it("a row committed after the claim read the outbox but before the relay said it was idle is claimed at once, not after the contended sleep", async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "kaireon-relay-thread-"));
-  dirs.push(dataDir);
-  const { store } = await openStore({ DEMO_DATA_DIR: dataDir, DATABASE_URL: undefined });
-  const setup = await readRelaySetup({ EVENT_PUBLISHER: "memory", DEMO_DATA_DIR: dataDir });
+  const { store, setup } = await memoryRelayStore();
   // The relay thread's hooks (relay-thread.ts wakeHooks: a commit count, the count at each claim),
   // with the window made to happen: a row is stored as a claim starts, and its group commit lands
   // after the claim's read, before the relay says it is idle. No wake-up reaches the relay (this

@@ -4,7 +4,7 @@
 // murmur2 one, what it used anyway and what platformatic's compatibilityPartitioner matches), so
 // nothing is logged. Its own file: kafkajs warns once per module instance.
 
-import { recordingLogger } from "@kaireon/events-testkit";
+import { recordingLogger, sampleDecision } from "@kaireon/events-testkit";
 import { expect, it } from "vitest";
 import { createKafkaPublisher, resolveKafkaOptions } from "../../src/index.js";
 
@@ -16,18 +16,7 @@ it("a kafkajs publisher logs no partitioner warning when its producer is made", 
     resolveKafkaOptions({ client: "kafkajs", brokers: ["127.0.0.1:1"], publishTimeoutMs: 1000, connectionTimeoutMs: 200 }),
     { logger },
   );
-  await publisher
-    .publish("decision.made.v1", {
-      tenantId: "t",
-      customerId: "c",
-      recommendationId: "r",
-      offersReturned: 1,
-      topOfferId: null,
-      topPropensity: null,
-      decisionFlowKey: "f",
-      timestamp: new Date().toISOString(),
-    })
-    .catch(() => {});
+  await publisher.publish("decision.made.v1", sampleDecision()).catch(() => {});
   await publisher.close();
   expect(logger.messages("warn", "error").filter((m) => /partitioner/i.test(m))).toEqual([]);
 });
