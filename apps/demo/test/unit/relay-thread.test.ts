@@ -7,8 +7,8 @@ import { createEvent, type InteractionRecordedV1, uuidv7 } from "@kaireon/events
 import { recordingLogger, silentLogger } from "@kaireon/events-testkit";
 import { afterEach, expect, it } from "vitest";
 import { openStore } from "../../src/database.js";
-import { readRelaySetup } from "../../src/relay-setup.js";
 import { runRelay } from "../../src/relay.js";
+import { readRelaySetup } from "../../src/relay-setup.js";
 import { RelayThread } from "../../src/relay-thread.js";
 
 const dirs: string[] = [];
