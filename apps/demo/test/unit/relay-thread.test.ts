@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEvent, type InteractionRecordedV1, uuidv7 } from "@kaireon/events-core";
-import { recordingLogger, silentLogger } from "@kaireon/events-testkit";
+import { createEvent, uuidv7 } from "@kaireon/events-core";
+import { recordingLogger, sampleInteraction, silentLogger } from "@kaireon/events-testkit";
 import { afterEach, expect, it } from "vitest";
 import { openStore } from "../../src/database.js";
 import { runRelay } from "../../src/relay.js";
@@ -79,18 +79,7 @@ async function memoryRelayStore() {
 
 /** An interaction with its event, as the /respond route stores it. */
 async function respond(store: import("../../src/store.js").DemoStore, i: number) {
-  const data: InteractionRecordedV1 = {
-    tenantId: "tenant-1",
-    customerId: `cust-${i}`,
-    offerId: "offer-1",
-    creativeId: null,
-    channelId: "web",
-    interactionType: "impression",
-    outcomeTypeKey: "impression",
-    campaignId: null,
-    recommendationId: null,
-    timestamp: new Date().toISOString(),
-  };
+  const data = sampleInteraction({ customerId: `cust-${i}`, channelId: "web", outcomeTypeKey: "impression" });
   await store.recordInteraction({ interactionId: uuidv7(), ...data }, createEvent("interaction.recorded.v1", data));
 }
 

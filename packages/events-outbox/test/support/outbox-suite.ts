@@ -2,6 +2,9 @@
 // tests) and PostgreSQL (integration tests, the real server). The broker is core's in-memory backend;
 // an outage is MemoryBus.setOutage (the real Redis/Kafka backends are exercised by their own packages).
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   createEvent,
   type DomainEvent,
@@ -16,6 +19,7 @@ import {
   topicNames,
 } from "@kaireon/events-core";
 import { sampleInteraction } from "@kaireon/events-testkit";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type OutboxStore, stopOnSignals } from "../../src/index.js";
 
@@ -38,6 +42,33 @@ export interface StoreHarness {
   /** Overwrites a stored row's payload, as a hand edit or a bad migration would. */
   setPayload(eventId: string, payload: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A test's SQLite connections, closed (and their folders removed) by close(): `file()` names a fresh
+ * database file in a folder of its own, `open(file)` connects to it in WAL mode (several connections
+ * on one file, as two processes would be), `open()` a database in memory.
+ */
+export function sqliteConnections() {
+  const dbs: Database.Database[] = [];
+  const dirs: string[] = [];
+  return {
+    file(): string {
+      const dir = mkdtempSync(join(tmpdir(), "kaireon-outbox-"));
+      dirs.push(dir);
+      return join(dir, "app.sqlite");
+    },
+    open(file?: string): Database.Database {
+      const db = new Database(file ?? ":memory:");
+      if (file !== undefined) db.pragma("journal_mode = WAL");
+      dbs.push(db);
+      return db;
+    },
+    close(): void {
+      for (const db of dbs.splice(0)) db.close();
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function makeEvent(customerId = "cust-1", tenantId = "tenant-1"): DomainEvent {

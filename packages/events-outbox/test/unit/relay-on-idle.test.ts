@@ -2,22 +2,20 @@
 // goes back to work (false) — what an application whose relay is on another thread needs to send a
 // wake-up only to a sleeping relay.
 import type { DomainEvent } from "@kaireon/events-core";
-import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import { createSqliteOutbox, type OutboxRelay } from "../../src/index.js";
-import { makeEvent, memoryRelay, until } from "../support/outbox-suite.js";
+import { makeEvent, memoryRelay, sqliteConnections, until } from "../support/outbox-suite.js";
 
 let relay: OutboxRelay | undefined;
-const dbs: Database.Database[] = [];
+const sqlite = sqliteConnections();
 afterEach(async () => {
   await relay?.stop();
   relay = undefined;
-  for (const db of dbs.splice(0)) db.close();
+  sqlite.close();
 });
 
 it("onIdle(true) before the relay sleeps, onIdle(false) once a wake-up sets it to work", async () => {
-  const db = new Database(":memory:");
-  dbs.push(db);
+  const db = sqlite.open();
   const outbox = createSqliteOutbox({ db });
   const delivered: DomainEvent[] = [];
   const said: boolean[] = [];
@@ -32,8 +30,7 @@ it("onIdle(true) before the relay sleeps, onIdle(false) once a wake-up sets it t
 });
 
 it("an onIdle that throws does not stop the relay", async () => {
-  const db = new Database(":memory:");
-  dbs.push(db);
+  const db = sqlite.open();
   const outbox = createSqliteOutbox({ db });
   const delivered: DomainEvent[] = [];
   relay = memoryRelay(outbox, delivered, {

@@ -2,31 +2,19 @@
 // cursorWriter: a batch whose rows were all sent moves the cursor through the app's connection, so
 // the relay's connection never takes SQLite's write lock for it (two writers wait for each other in
 // SQLite's sleeping busy handler). What else a batch records (a retry) is still written by the relay.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type DomainEvent, MemoryBus, MemoryPublisher, type Publisher, type PublishResult, silentLogger } from "@kaireon/events-core";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import { createOutboxRelay, createSqliteOutbox, type OutboxRelay, type SqliteOutbox } from "../../src/index.js";
-import { makeEvent, memoryRelay, recordBus, until } from "../support/outbox-suite.js";
+import { makeEvent, memoryRelay, recordBus, sqliteConnections, until } from "../support/outbox-suite.js";
 
-let dir: string | undefined;
 let relay: OutboxRelay | undefined;
-const dbs: Database.Database[] = [];
+const sqlite = sqliteConnections();
 afterEach(async () => {
   await relay?.stop();
   relay = undefined;
-  for (const db of dbs.splice(0)) db.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  sqlite.close();
 });
-
-function open(file: string) {
-  const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  dbs.push(db);
-  return db;
-}
 
 /** Rows this connection has inserted, updated or deleted since it opened (SQLite's total_changes()). */
 const changesBy = (db: Database.Database) => (db.prepare("SELECT total_changes() AS n").get() as { n: number }).n;
@@ -34,12 +22,11 @@ const cursorOf = (db: Database.Database) =>
   (db.prepare("SELECT relayed_seq AS seq FROM kaireon_outbox_cursor WHERE id = 1").get() as { seq: number }).seq;
 
 async function setUp(cursorWriter?: (app: SqliteOutbox, appDb: Database.Database, seq: number) => Promise<void>) {
-  dir = mkdtempSync(join(tmpdir(), "kaireon-outbox-cursor-writer-"));
-  const file = join(dir, "app.sqlite");
-  const appDb = open(file);
+  const file = sqlite.file();
+  const appDb = sqlite.open(file);
   const app = createSqliteOutbox({ db: appDb });
   await app.migrate();
-  const relayDb = open(file);
+  const relayDb = sqlite.open(file);
   const writes: number[] = [];
   const relayStore = createSqliteOutbox({
     db: relayDb,

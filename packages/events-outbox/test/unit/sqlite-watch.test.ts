@@ -1,38 +1,24 @@
 // A relay in another process than the app on one SQLite file (here: another connection, which is
 // what SQLite sees of another process): with watchCommitsMs it is woken by the app's commits through
 // PRAGMA data_version, so an idle relay sends a new row at once instead of at its next poll.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { DomainEvent } from "@kaireon/events-core";
-import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import { createSqliteOutbox, type OutboxRelay } from "../../src/index.js";
-import { makeEvent, memoryRelay, until } from "../support/outbox-suite.js";
+import { makeEvent, memoryRelay, sqliteConnections, until } from "../support/outbox-suite.js";
 
-let dir: string | undefined;
 let relay: OutboxRelay | undefined;
-const dbs: Database.Database[] = [];
+const sqlite = sqliteConnections();
 afterEach(async () => {
   await relay?.stop();
-  for (const db of dbs.splice(0)) db.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  sqlite.close();
 });
 
-function open(file: string) {
-  const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  dbs.push(db);
-  return db;
-}
-
 it("watchCommitsMs: another connection's commit wakes an idle relay long before its poll", async () => {
-  dir = mkdtempSync(join(tmpdir(), "kaireon-outbox-watch-"));
-  const file = join(dir, "app.sqlite");
-  const appDb = open(file);
+  const file = sqlite.file();
+  const appDb = sqlite.open(file);
   const app = createSqliteOutbox({ db: appDb });
   await app.migrate();
-  const relayStore = createSqliteOutbox({ db: open(file), watchCommitsMs: 2 });
+  const relayStore = createSqliteOutbox({ db: sqlite.open(file), watchCommitsMs: 2 });
   const delivered: DomainEvent[] = [];
   // A poll and a linger far longer than the deadline below: only the watch can wake it in time.
   relay = memoryRelay(relayStore, delivered, {
