@@ -20,6 +20,13 @@ type Copier = (input: unknown) => Record<string, unknown> | undefined;
  */
 type Writer = (data: Record<string, unknown>) => string;
 
+/**
+ * What the last write() found: `plain` when none of the payload's strings needed escaping. The
+ * envelope's own fields that are copies of payload fields (subject, tenantid) need no second test then.
+ * Read right after the write() call it describes (one thread, no await between).
+ */
+export const lastWrite = { plain: false };
+
 export interface CompiledTopic {
   copy: Copier;
   write: Writer;
@@ -156,11 +163,16 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
     if (n !== ${names.length}) return undefined;
     return { ${names.map((n, i) => `${JSON.stringify(n)}: v${i}`).join(", ")} };`;
   // Most payloads have nothing to escape: all the strings are tested first, then quoted plainly;
-  // JSON.stringify per string only when one of them does need escaping.
+  // JSON.stringify per string only when one of them does need escaping. Each field remembers the last
+  // string it found plain: a tenant, a flow key or an offer id repeats from one event to the next, and
+  // the same string (or an equal one) needs no second scan.
+  const memo: string[] = [];
   const strings = names.flatMap((n, i) => {
     const k = kinds(properties[n] as Schema);
     if (!k.string || alwaysPlain(properties[n] as Schema)) return [];
-    return [k.nullable ? `(v${i} !== null && e(v${i}))` : `e(v${i})`];
+    memo.push(`m${i} = ""`);
+    const test = `(v${i} !== m${i} && (e(v${i}) || ((m${i} = v${i}), false)))`;
+    return [k.nullable ? `(v${i} !== null && ${test})` : test];
   });
   // One concatenation of the payload's pieces, literal text merged: ~2 pieces per field.
   const text = (clean: boolean) => {
@@ -176,11 +188,16 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
   };
   const writeBody = `
     ${names.map((n, i) => `const v${i} = d[${JSON.stringify(n)}];`).join(" ")}
-    ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) return ${text(false)};`}
+    ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) { o.plain = false; return ${text(false)}; }`}
+    o.plain = true;
     return ${text(true)};`;
   try {
     const copy = new Function("p", "cp", `return function copy(s) {${copyBody}\n};`)(patterns, codePoints) as Copier;
-    const write = new Function("e", "q", `return function write(d) {${writeBody}\n};`)(needsEscape, JSON.stringify) as Writer;
+    const write = new Function("e", "q", "o", `${memo.length === 0 ? "" : `let ${memo.join(", ")};`} return function write(d) {${writeBody}\n};`)(
+      needsEscape,
+      JSON.stringify,
+      lastWrite,
+    ) as Writer;
     return { copy, write };
   } catch {
     return undefined; // code generation is not allowed here (a CSP): the zod path serves

@@ -124,12 +124,13 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
   event.datacontenttype = "application/json";
   event.subject = payload.customerId;
   event.tenantid = payload.tenantId;
-  event.partitionkey = `${payload.tenantId}:${payload.customerId}`;
+  const key = `${payload.tenantId}:${payload.customerId}`;
+  event.partitionkey = key;
   // The caller's own creation context is kept as given; else the create span's, inside a trace.
   const creation = traceparent ?? creationTraceparent(topic, id);
   if (creation !== undefined) event.traceparent = creation;
   event.data = payload;
-  if (writer) ValidEnvelope.writeDataWith(event as unknown as ValidEnvelope, writer as (data: unknown) => string);
+  if (writer) ValidEnvelope.compiledWith(event as unknown as ValidEnvelope, writer as (data: unknown) => string, key);
   return event;
 }
 

@@ -4,10 +4,12 @@
 // immutable: a copy (spread, structuredClone) is a plain object again and is validated before it
 // is published, so nothing invalid is ever sent.
 
-import { needsEscape } from "./compiled.js";
+import { lastWrite, needsEscape } from "./compiled.js";
 import type { DomainEvent } from "./envelope.js";
 
 const q = JSON.stringify;
+/** The last source found plain: one service publishes with one source. */
+let plainSource = "";
 
 /**
  * The text, flat. A concatenation is a tree (a rope) of its pieces — some sixty for an event, 1.8 kB
@@ -26,6 +28,8 @@ export class ValidEnvelope {
   #json: string | undefined;
   /** Writes `data` when createEvent built it with the topic's compiled copier (a known, fixed shape). */
   #writeData: ((data: unknown) => string) | undefined;
+  /** The partitionkey createEvent made (see compiledWith). */
+  #key: string | undefined;
 
   static is(value: unknown): value is ValidEnvelope {
     return typeof value === "object" && value !== null && #json in value;
@@ -35,8 +39,14 @@ export class ValidEnvelope {
     value.#json = json;
   }
 
-  static writeDataWith(value: ValidEnvelope, write: (data: unknown) => string): void {
+  /**
+   * createEvent built this envelope: `write` writes its data, `key` is the partitionkey it made from
+   * the payload's tenantId and customerId (plain when they are: no scan of its own while it is still
+   * that string).
+   */
+  static compiledWith(value: ValidEnvelope, write: (data: unknown) => string, key: string): void {
     value.#writeData = write;
+    value.#key = key;
   }
 
   static json(value: ValidEnvelope): string {
@@ -54,8 +64,19 @@ export class ValidEnvelope {
         typeof partitionkey === "string" &&
         Object.keys(e).length === (traceparent === undefined ? 10 : 11)
       ) {
-        const data = value.#writeData ? value.#writeData(e.data) : q(e.data);
-        const plain = !(needsEscape(source) || needsEscape(subject) || needsEscape(tenantid) || needsEscape(partitionkey));
+        const write = value.#writeData;
+        const data = write ? write(e.data) : q(e.data);
+        // subject and tenantid are copies of the payload's customerId and tenantId, and partitionkey is
+        // the two joined by ":" (createEvent): when the writer found the payload plain and they are still
+        // those strings (=== on the same string is one comparison), they are plain too and are not scanned.
+        const d = e.data as { customerId?: unknown; tenantId?: unknown };
+        const dataPlain = write !== undefined && lastWrite.plain;
+        const plain = !(
+          (source !== plainSource && (needsEscape(source) || ((plainSource = source), false))) ||
+          ((!dataPlain || subject !== d.customerId) && needsEscape(subject)) ||
+          ((!dataPlain || tenantid !== d.tenantId) && needsEscape(tenantid)) ||
+          ((!dataPlain || subject !== d.customerId || tenantid !== d.tenantId || partitionkey !== value.#key) && needsEscape(partitionkey))
+        );
         value.#json = flatten(
           `{"specversion":"1.0","id":"${e.id}","source":${plain ? `"${source}"` : q(source)},"type":"${e.type}","time":"${e.time}",` +
             `"datacontenttype":"application/json","subject":${plain ? `"${subject}"` : q(subject)},"tenantid":${plain ? `"${tenantid}"` : q(tenantid)},` +

@@ -116,6 +116,31 @@ describe("createEvent on the compiled path", () => {
     }
   });
 
+  it("scans every string that may need escaping: repeated values, then changed ones, and envelopes changed after creation", () => {
+    // Each payload field and the source remember the last string found plain; subject, tenantid and
+    // partitionkey are not scanned while they are still the strings createEvent made from a plain payload.
+    const events = [
+      createEvent("decision.made.v1", decision({ tenantId: "t1", decisionFlowKey: "flow" })),
+      createEvent("decision.made.v1", decision({ tenantId: "t1", decisionFlowKey: "flow" })),
+      createEvent("decision.made.v1", decision({ tenantId: 't"1', decisionFlowKey: "flow\n" })),
+      createEvent("decision.made.v1", decision({ tenantId: "t1" }), { source: "svc" }),
+      createEvent("decision.made.v1", decision({ tenantId: "t1" }), { source: 'svc"' }),
+      createEvent("decision.made.v1", decision({ tenantId: "t1" }), { source: "svc" }),
+    ];
+    const changed = [
+      ["subject", 'c"1'],
+      ["tenantid", "t\u0001"],
+      ["partitionkey", "t1:c\\1"],
+      ["subject", "\ud800"],
+    ] as const;
+    for (const [field, value] of changed) {
+      const event = createEvent("decision.made.v1", decision({ tenantId: "t1" }));
+      (event as unknown as Record<string, string>)[field] = value;
+      events.push(event);
+    }
+    for (const event of events) expect(serializeEvent(event)).toBe(JSON.stringify(event));
+  });
+
   it("keeps the event apart from the caller's object: a later change to the input changes nothing", () => {
     const input = decision();
     const event = createEvent("decision.made.v1", input);
