@@ -193,11 +193,12 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
     return ${text(true)};`;
   try {
     const copy = new Function("p", "cp", `return function copy(s) {${copyBody}\n};`)(patterns, codePoints) as Copier;
-    const write = new Function("e", "q", "o", `${memo.length === 0 ? "" : `let ${memo.join(", ")};`} return function write(d) {${writeBody}\n};`)(
-      needsEscape,
-      JSON.stringify,
-      lastWrite,
-    ) as Writer;
+    const write = new Function(
+      "e",
+      "q",
+      "o",
+      `${memo.length === 0 ? "" : `let ${memo.join(", ")};`} return function write(d) {${writeBody}\n};`,
+    )(needsEscape, JSON.stringify, lastWrite) as Writer;
     return { copy, write };
   } catch {
     return undefined; // code generation is not allowed here (a CSP): the zod path serves

@@ -11,6 +11,13 @@ const q = JSON.stringify;
 /** The last source found plain: one service publishes with one source. */
 let plainSource = "";
 
+function isPlainSource(source: string): boolean {
+  if (source === plainSource) return true;
+  if (needsEscape(source)) return false;
+  plainSource = source;
+  return true;
+}
+
 /**
  * The text, flat. A concatenation is a tree (a rope) of its pieces — some sixty for an event, 1.8 kB
  * for a 500-byte text — that V8 flattens only when something first reads it as a whole, such as the
@@ -71,12 +78,14 @@ export class ValidEnvelope {
         // those strings (=== on the same string is one comparison), they are plain too and are not scanned.
         const d = e.data as { customerId?: unknown; tenantId?: unknown };
         const dataPlain = write !== undefined && lastWrite.plain;
-        const plain = !(
-          (source !== plainSource && (needsEscape(source) || ((plainSource = source), false))) ||
-          ((!dataPlain || subject !== d.customerId) && needsEscape(subject)) ||
-          ((!dataPlain || tenantid !== d.tenantId) && needsEscape(tenantid)) ||
-          ((!dataPlain || subject !== d.customerId || tenantid !== d.tenantId || partitionkey !== value.#key) && needsEscape(partitionkey))
-        );
+        const plain =
+          isPlainSource(source) &&
+          !(
+            ((!dataPlain || subject !== d.customerId) && needsEscape(subject)) ||
+            ((!dataPlain || tenantid !== d.tenantId) && needsEscape(tenantid)) ||
+            ((!dataPlain || subject !== d.customerId || tenantid !== d.tenantId || partitionkey !== value.#key) &&
+              needsEscape(partitionkey))
+          );
         value.#json = flatten(
           `{"specversion":"1.0","id":"${e.id}","source":${plain ? `"${source}"` : q(source)},"type":"${e.type}","time":"${e.time}",` +
             `"datacontenttype":"application/json","subject":${plain ? `"${subject}"` : q(subject)},"tenantid":${plain ? `"${tenantid}"` : q(tenantid)},` +
