@@ -21,11 +21,18 @@ type Copier = (input: unknown) => Record<string, unknown> | undefined;
 type Writer = (data: Record<string, unknown>) => string;
 
 /**
- * What the last write() found: `plain` when none of the payload's strings needed escaping. The
- * envelope's own fields that are copies of payload fields (subject, tenantid) need no second test then.
- * Read right after the write() call it describes (one thread, no await between).
+ * What the last write() found, set as its very last step (after every read of the payload and every
+ * piece of its text, so nothing a getter or a toString runs meanwhile can overwrite it): `plain` when
+ * none of the payload's scanned strings needed escaping, and then the `tenantId` and `customerId`
+ * strings it scanned (undefined for a topic without them, or whose field is never scanned). The
+ * envelope's subject, tenantid and partitionkey, copies of those two, need no second scan when they
+ * equal them. Read at once after the write() call it describes.
  */
-export const lastWrite = { plain: false };
+export const lastWrite: { plain: boolean; tenantId: unknown; customerId: unknown } = {
+  plain: false,
+  tenantId: undefined,
+  customerId: undefined,
+};
 
 export interface CompiledTopic {
   copy: Copier;
@@ -167,10 +174,17 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
   // string it found plain: a tenant, a flow key or an offer id repeats from one event to the next, and
   // the same string (or an equal one) needs no second scan.
   const memo: string[] = [];
+  const scannedAt = new Set<number>();
+  /** The field's value when write() scans it for escapes (a string field, not always plain), else undefined. */
+  const scanned = (name: string) => {
+    const i = names.indexOf(name);
+    return i >= 0 && scannedAt.has(i) ? `v${i}` : "undefined";
+  };
   const strings = names.flatMap((n, i) => {
     const k = kinds(properties[n] as Schema);
     if (!k.string || alwaysPlain(properties[n] as Schema)) return [];
     memo.push(`m${i} = ""`);
+    scannedAt.add(i);
     const test = `(v${i} !== m${i} && (e(v${i}) || ((m${i} = v${i}), false)))`;
     return [k.nullable ? `(v${i} !== null && ${test})` : test];
   });
@@ -188,9 +202,10 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
   };
   const writeBody = `
     ${names.map((n, i) => `const v${i} = d[${JSON.stringify(n)}];`).join(" ")}
-    ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) { o.plain = false; return ${text(false)}; }`}
-    o.plain = true;
-    return ${text(true)};`;
+    ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) { const t = ${text(false)}; o.plain = false; return t; }`}
+    const t = ${text(true)};
+    o.plain = true; o.tenantId = ${scanned("tenantId")}; o.customerId = ${scanned("customerId")};
+    return t;`;
   try {
     const copy = new Function("p", "cp", `return function copy(s) {${copyBody}\n};`)(patterns, codePoints) as Copier;
     const write = new Function(

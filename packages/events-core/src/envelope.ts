@@ -130,7 +130,15 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
   const creation = traceparent ?? creationTraceparent(topic, id);
   if (creation !== undefined) event.traceparent = creation;
   event.data = payload;
-  if (writer) ValidEnvelope.compiledWith(event as unknown as ValidEnvelope, writer as (data: unknown) => string, key);
+  if (writer) {
+    ValidEnvelope.compiledWith(
+      event as unknown as ValidEnvelope,
+      writer as (data: unknown) => string,
+      key,
+      payload.tenantId,
+      payload.customerId,
+    );
+  }
   return event;
 }
 

@@ -35,8 +35,10 @@ export class ValidEnvelope {
   #json: string | undefined;
   /** Writes `data` when createEvent built it with the topic's compiled copier (a known, fixed shape). */
   #writeData: ((data: unknown) => string) | undefined;
-  /** The partitionkey createEvent made (see compiledWith). */
+  /** The partitionkey createEvent made, and the tenantId and customerId it made it from (see compiledWith). */
   #key: string | undefined;
+  #keyTenant: unknown;
+  #keyCustomer: unknown;
 
   static is(value: unknown): value is ValidEnvelope {
     return typeof value === "object" && value !== null && #json in value;
@@ -47,13 +49,14 @@ export class ValidEnvelope {
   }
 
   /**
-   * createEvent built this envelope: `write` writes its data, `key` is the partitionkey it made from
-   * the payload's tenantId and customerId (plain when they are: no scan of its own while it is still
-   * that string).
+   * createEvent built this envelope: `write` writes its data; `key` is the partitionkey it made as
+   * `tenantId:customerId` of the payload (then plain when those two are).
    */
-  static compiledWith(value: ValidEnvelope, write: (data: unknown) => string, key: string): void {
+  static compiledWith(value: ValidEnvelope, write: (data: unknown) => string, key: string, tenantId: unknown, customerId: unknown): void {
     value.#writeData = write;
     value.#key = key;
+    value.#keyTenant = tenantId;
+    value.#keyCustomer = customerId;
   }
 
   static json(value: ValidEnvelope): string {
@@ -72,18 +75,20 @@ export class ValidEnvelope {
         Object.keys(e).length === (traceparent === undefined ? 10 : 11)
       ) {
         const write = value.#writeData;
-        const data = write ? write(e.data) : q(e.data);
-        // subject and tenantid are copies of the payload's customerId and tenantId, and partitionkey is
-        // the two joined by ":" (createEvent): when the writer found the payload plain and they are still
-        // those strings (=== on the same string is one comparison), they are plain too and are not scanned.
-        const d = e.data as { customerId?: unknown; tenantId?: unknown };
-        const dataPlain = write !== undefined && lastWrite.plain;
+        const d = e.data;
+        const data = write ? write(d) : q(d);
+        // What the writer scanned, read before anything else can run: when the payload was plain, the
+        // envelope's copies of its tenantId and customerId need no scan of their own while they equal
+        // them, nor the partitionkey while it is still the one createEvent made from two equal strings.
+        const known = write !== undefined && lastWrite.plain;
+        const tenantSeen = known ? lastWrite.tenantId : undefined;
+        const customerSeen = known ? lastWrite.customerId : undefined;
         const plain =
           isPlainSource(source) &&
           !(
-            ((!dataPlain || subject !== d.customerId) && needsEscape(subject)) ||
-            ((!dataPlain || tenantid !== d.tenantId) && needsEscape(tenantid)) ||
-            ((!dataPlain || subject !== d.customerId || tenantid !== d.tenantId || partitionkey !== value.#key) &&
+            (subject !== customerSeen && needsEscape(subject)) ||
+            (tenantid !== tenantSeen && needsEscape(tenantid)) ||
+            ((partitionkey !== value.#key || value.#keyTenant !== tenantSeen || value.#keyCustomer !== customerSeen) &&
               needsEscape(partitionkey))
           );
         value.#json = flatten(

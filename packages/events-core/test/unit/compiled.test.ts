@@ -116,7 +116,7 @@ describe("createEvent on the compiled path", () => {
     }
   });
 
-  it("scans every string that may need escaping: repeated values, then changed ones, and envelopes changed after creation", () => {
+  it("scans every string that may need escaping: repeated values, changed ones, envelopes and payloads changed after creation, a re-entrant getter", () => {
     // Each payload field and the source remember the last string found plain; subject, tenantid and
     // partitionkey are not scanned while they are still the strings createEvent made from a plain payload.
     const events = [
@@ -138,7 +138,37 @@ describe("createEvent on the compiled path", () => {
       (event as unknown as Record<string, string>)[field] = value;
       events.push(event);
     }
-    for (const event of events) expect(serializeEvent(event)).toBe(JSON.stringify(event));
+    // The payload changed after creation: the partitionkey createEvent made from it stays as it was.
+    const stale = [
+      { from: { customerId: 'c"1' }, to: { customerId: "c1" }, fields: { subject: "c1" } },
+      { from: { tenantId: "t\\1" }, to: { tenantId: "t1" }, fields: { tenantid: "t1" } },
+      { from: { customerId: "c\n1" }, to: {}, fields: { subject: decision().customerId } },
+    ];
+    for (const { from, to, fields } of stale) {
+      const event = createEvent("decision.made.v1", decision(from));
+      Object.assign(event.data, decision(), to);
+      Object.assign(event, fields);
+      events.push(event);
+    }
+    // A getter on the envelope that serializes another (plain) event while this one is written.
+    const reentrant = createEvent("decision.made.v1", decision({ customerId: 'c"1' }));
+    const payload = reentrant.data;
+    Object.defineProperty(reentrant, "data", {
+      enumerable: true,
+      get() {
+        serializeEvent(createEvent("decision.made.v1", decision()));
+        return payload;
+      },
+    });
+    events.push(reentrant);
+    // A nullable field's memo: plain, then a value that needs escaping, then null.
+    for (const campaignId of ["ok", "ok", 'o"k', null, "ok", 'o"k']) {
+      events.push(createEvent("interaction.recorded.v1", interaction({ campaignId })));
+    }
+    for (const event of events) {
+      expect(serializeEvent(event)).toBe(JSON.stringify(event));
+      expect(() => JSON.parse(serializeEvent(event))).not.toThrow();
+    }
   });
 
   it("keeps the event apart from the caller's object: a later change to the input changes nothing", () => {
