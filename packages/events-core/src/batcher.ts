@@ -410,8 +410,9 @@ export class Batcher<T, R> {
       batch.push(entry);
       if (entry.key !== undefined) batchKeys?.add(entry.key);
     }
-    // splice(0, i) drops the taken front in place (V8 moves the array's start: no copy of the rest),
-    // where slice(i) copied every entry still queued on each take: O(n²) over a long queue.
+    // splice(0, i) moves what is left down in place (no new array, no garbage), where slice(i)
+    // allocated a new array of every entry still queued on each take. Both are linear in what is
+    // queued: a long backlog still costs in proportion to its square, with a smaller constant.
     if (left.length === 0) this.queue.splice(0, i);
     else this.queue = left.concat(this.queue.slice(i));
     this.refill();
