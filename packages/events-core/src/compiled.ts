@@ -83,6 +83,27 @@ function condition(schema: Schema, v: string, patterns: RegExp[]): string | unde
   }
 }
 
+/**
+ * A cheap expression true while `v` still has the JSON type the schema gives it, and for an enum or a
+ * const still one of its values: the writer checks it before writing what the copier checked at
+ * creation, so a payload changed afterwards (a number replaced by a string, an enum by any text) is
+ * written by JSON.stringify instead of being quoted or not quoted wrongly. A date-time is only checked
+ * to be a string (its pattern would cost more than the rest of the write).
+ */
+function shape(schema: Schema, v: string): string {
+  const alternatives = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]) : [schema];
+  const tests = alternatives.map((o) => {
+    if (o.type === "null") return `${v} === null`;
+    if (o.type === "string") {
+      if (o.const !== undefined) return `${v} === ${JSON.stringify(String(o.const))}`;
+      if (Array.isArray(o.enum)) return `(${o.enum.map((e) => `${v} === ${JSON.stringify(String(e))}`).join(" || ")})`;
+      return `typeof ${v} === "string"`;
+    }
+    return `(typeof ${v} === "number" && Number.isFinite(${v}))`;
+  });
+  return `(${tests.join(" || ")})`;
+}
+
 /** The property's JSON types: whether it can be a string, whether it can be null. */
 function kinds(schema: Schema): { string: boolean; nullable: boolean } {
   const types = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]).map((o) => o.type) : [schema.type];
@@ -202,6 +223,7 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
   };
   const writeBody = `
     ${names.map((n, i) => `const v${i} = d[${JSON.stringify(n)}];`).join(" ")}
+    if (!(${names.map((n, i) => shape(properties[n] as Schema, `v${i}`)).join(" && ")})) { o.plain = false; return q(d); }
     ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) { const t = ${text(false)}; o.plain = false; return t; }`}
     const t = ${text(true)};
     o.plain = true; o.tenantId = ${scanned("tenantId")}; o.customerId = ${scanned("customerId")};

@@ -2,7 +2,7 @@
 // shape, write exactly what JSON.stringify writes, and leave every error message to zod.
 import { describe, expect, it } from "vitest";
 import { lazyCompiled } from "../../src/compiled.js";
-import { createEvent, serializeEvent } from "../../src/envelope.js";
+import { createEvent, type DomainEvent, serializeEvent } from "../../src/envelope.js";
 import { type TopicName, topicNames, topicSchemas } from "../../src/topics.js";
 import { decision, interaction } from "./../fixtures.js";
 
@@ -119,7 +119,7 @@ describe("createEvent on the compiled path", () => {
   it("scans every string that may need escaping: repeated values, changed ones, envelopes and payloads changed after creation, a re-entrant getter", () => {
     // Each payload field and the source remember the last string found plain; subject, tenantid and
     // partitionkey are not scanned while they are still the strings createEvent made from a plain payload.
-    const events = [
+    const events: DomainEvent[] = [
       createEvent("decision.made.v1", decision({ tenantId: "t1", decisionFlowKey: "flow" })),
       createEvent("decision.made.v1", decision({ tenantId: "t1", decisionFlowKey: "flow" })),
       createEvent("decision.made.v1", decision({ tenantId: 't"1', decisionFlowKey: "flow\n" })),
@@ -164,6 +164,22 @@ describe("createEvent on the compiled path", () => {
     // A nullable field's memo: plain, then a value that needs escaping, then null.
     for (const campaignId of ["ok", "ok", 'o"k', null, "ok", 'o"k']) {
       events.push(createEvent("interaction.recorded.v1", interaction({ campaignId })));
+    }
+    // Fields of other types, or outside their enum, after creation: written as JSON.stringify writes them.
+    const retyped: [TopicName, Record<string, unknown>][] = [
+      ["decision.made.v1", { offersReturned: 'a"b' }],
+      ["decision.made.v1", { topPropensity: Number.NaN }],
+      ["decision.made.v1", { topPropensity: "0.5" }],
+      ["decision.made.v1", { customerId: 42 }],
+      ["decision.made.v1", { topOfferId: { id: 1 } }],
+      ["interaction.recorded.v1", { interactionType: 'cl"ick' }],
+      ["interaction.recorded.v1", { campaignId: 7 }],
+    ];
+    for (const [topic, change] of retyped) {
+      const event: DomainEvent =
+        topic === "decision.made.v1" ? createEvent(topic, decision()) : createEvent("interaction.recorded.v1", interaction());
+      Object.assign(event.data, change);
+      events.push(event);
     }
     for (const event of events) {
       expect(serializeEvent(event)).toBe(JSON.stringify(event));
