@@ -134,6 +134,7 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
     ValidEnvelope.compiledWith(
       event as unknown as ValidEnvelope,
       writer as (data: unknown) => string,
+      payload,
       key,
       payload.tenantId,
       payload.customerId,

@@ -2,7 +2,7 @@
 // shape, write exactly what JSON.stringify writes, and leave every error message to zod.
 import { describe, expect, it } from "vitest";
 import { lazyCompiled } from "../../src/compiled.js";
-import { createEvent, type DomainEvent, serializeEvent } from "../../src/envelope.js";
+import { createEvent, type DomainEvent, parseEvent, serializeEvent } from "../../src/envelope.js";
 import { type TopicName, topicNames, topicSchemas } from "../../src/topics.js";
 import { decision, interaction } from "./../fixtures.js";
 
@@ -181,6 +181,43 @@ describe("createEvent on the compiled path", () => {
       Object.assign(event.data, change);
       events.push(event);
     }
+    // The envelope itself changed into another shape: written by JSON.stringify.
+    const reshaped: ((e: Record<string, unknown>) => void)[] = [
+      (e) => {
+        const { tenantId, ...rest } = e.data as Record<string, unknown>;
+        e.data = { ...rest, tenantId };
+      },
+      (e) => {
+        e.data = Object.assign(Object.create({ toJSON: () => "X" }), e.data);
+      },
+      (e) => {
+        e.data = null;
+      },
+      (e) => {
+        e.id = 5;
+      },
+      (e) => {
+        e.time = new Date(0);
+      },
+      (e) => {
+        e.traceparent = null;
+      },
+      (e) => {
+        e.datacontenttype = "text/plain";
+      },
+      (e) => {
+        delete e.datacontenttype;
+        e.extra = 1;
+      },
+    ];
+    for (const change of reshaped) {
+      const event = createEvent("decision.made.v1", decision());
+      change(event as unknown as Record<string, unknown>);
+      events.push(event);
+    }
+    const parsed = parseEvent(JSON.stringify(createEvent("decision.made.v1", decision())));
+    (parsed as unknown as Record<string, unknown>).data = undefined;
+    events.push(parsed);
     for (const event of events) {
       expect(serializeEvent(event)).toBe(JSON.stringify(event));
       expect(() => JSON.parse(serializeEvent(event))).not.toThrow();
