@@ -43,15 +43,20 @@ type Schema = Record<string, unknown>;
 
 const KNOWN = new Set(["type", "minLength", "maxLength", "pattern", "format", "enum", "const", "minimum", "maximum", "anyOf"]);
 
-/** A JS expression true when `v` fits `schema`; undefined for a schema this compiler does not know. */
-function condition(schema: Schema, v: string, patterns: RegExp[]): string | undefined {
+/**
+ * A JS expression true when `v` fits `schema`; undefined for a schema this compiler does not know.
+ * `typeOnly`: only the JSON type and, for an enum or a const, the value — no lengths, bounds or
+ * pattern (what the writer re-checks cheaply, see compileObject).
+ */
+function condition(schema: Schema, v: string, patterns: RegExp[], typeOnly = false): string | undefined {
   if (Object.keys(schema).some((k) => !KNOWN.has(k))) return undefined;
   if (Array.isArray(schema.anyOf)) {
     if (Object.keys(schema).length !== 1) return undefined;
-    const parts = (schema.anyOf as Schema[]).map((o) => condition(o, v, patterns));
+    const parts = (schema.anyOf as Schema[]).map((o) => condition(o, v, patterns, typeOnly));
     return parts.some((p) => p === undefined) ? undefined : `(${parts.join(" || ")})`;
   }
-  const num = (key: string) => (typeof schema[key] === "number" && Number.isFinite(schema[key]) ? (schema[key] as number) : undefined);
+  const num = (key: string) =>
+    !typeOnly && typeof schema[key] === "number" && Number.isFinite(schema[key]) ? (schema[key] as number) : undefined;
   switch (schema.type) {
     case "null":
       return `${v} === null`;
@@ -65,7 +70,7 @@ function condition(schema: Schema, v: string, patterns: RegExp[]): string | unde
       if (max !== undefined) parts.push(`(${v}.length <= ${max} || cp(${v}) <= ${max})`);
       if (schema.const !== undefined) parts.push(`${v} === ${JSON.stringify(String(schema.const))}`);
       if (Array.isArray(schema.enum)) parts.push(`(${schema.enum.map((e) => `${v} === ${JSON.stringify(String(e))}`).join(" || ")})`);
-      if (typeof schema.pattern === "string") {
+      if (!typeOnly && typeof schema.pattern === "string") {
         patterns.push(new RegExp(schema.pattern));
         parts.push(`p[${patterns.length - 1}].test(${v})`);
       }
@@ -81,27 +86,6 @@ function condition(schema: Schema, v: string, patterns: RegExp[]): string | unde
     default:
       return undefined;
   }
-}
-
-/**
- * A cheap expression true while `v` still has the JSON type the schema gives it, and for an enum or a
- * const still one of its values: the writer checks it before writing what the copier checked at
- * creation, so a payload changed afterwards (a number replaced by a string, an enum by any text) is
- * written by JSON.stringify instead of being quoted or not quoted wrongly. A date-time is only checked
- * to be a string (its pattern would cost more than the rest of the write).
- */
-function shape(schema: Schema, v: string): string {
-  const alternatives = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]) : [schema];
-  const tests = alternatives.map((o) => {
-    if (o.type === "null") return `${v} === null`;
-    if (o.type === "string") {
-      if (o.const !== undefined) return `${v} === ${JSON.stringify(String(o.const))}`;
-      if (Array.isArray(o.enum)) return `(${o.enum.map((e) => `${v} === ${JSON.stringify(String(e))}`).join(" || ")})`;
-      return `typeof ${v} === "string"`;
-    }
-    return `(typeof ${v} === "number" && Number.isFinite(${v}))`;
-  });
-  return `(${tests.join(" || ")})`;
 }
 
 /** The property's JSON types: whether it can be a string, whether it can be null. */
@@ -194,7 +178,6 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
   // JSON.stringify per string only when one of them does need escaping. Each field remembers the last
   // string it found plain: a tenant, a flow key or an offer id repeats from one event to the next, and
   // the same string (or an equal one) needs no second scan.
-  const memo: string[] = [];
   const scannedAt = new Set<number>();
   /** The field's value when write() scans it for escapes (a string field, not always plain), else undefined. */
   const scanned = (name: string) => {
@@ -204,11 +187,15 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
   const strings = names.flatMap((n, i) => {
     const k = kinds(properties[n] as Schema);
     if (!k.string || alwaysPlain(properties[n] as Schema)) return [];
-    memo.push(`m${i} = ""`);
     scannedAt.add(i);
     const test = `(v${i} !== m${i} && (e(v${i}) || ((m${i} = v${i}), false)))`;
     return [k.nullable ? `(v${i} !== null && ${test})` : test];
   });
+  // Each field still of its JSON type (and enum or const value) when written: a payload changed after
+  // creation (a number replaced by a string, an enum by any text) is written by JSON.stringify instead
+  // of being quoted, or not quoted, wrongly. A date-time is only checked to be a string (its pattern
+  // would cost more than the rest of the write).
+  const shapes = names.map((n, i) => condition(properties[n] as Schema, `v${i}`, [], true) as string);
   // One concatenation of the payload's pieces, literal text merged: ~2 pieces per field.
   const text = (clean: boolean) => {
     const out: string[] = [];
@@ -223,7 +210,7 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
   };
   const writeBody = `
     ${names.map((n, i) => `const v${i} = d[${JSON.stringify(n)}];`).join(" ")}
-    if (!(${names.map((n, i) => shape(properties[n] as Schema, `v${i}`)).join(" && ")})) { o.plain = false; return q(d); }
+    if (!(${shapes.join(" && ")})) { o.plain = false; return q(d); }
     ${strings.length === 0 ? "" : `if (${strings.join(" || ")}) { const t = ${text(false)}; o.plain = false; return t; }`}
     const t = ${text(true)};
     o.plain = true; o.tenantId = ${scanned("tenantId")}; o.customerId = ${scanned("customerId")};
@@ -234,7 +221,7 @@ export function compileObject(schema: Schema): CompiledTopic | undefined {
       "e",
       "q",
       "o",
-      `${memo.length === 0 ? "" : `let ${memo.join(", ")};`} return function write(d) {${writeBody}\n};`,
+      `${scannedAt.size === 0 ? "" : `let ${[...scannedAt].map((i) => `m${i} = ""`).join(", ")};`} return function write(d) {${writeBody}\n};`,
     )(needsEscape, JSON.stringify, lastWrite) as Writer;
     return { copy, write };
   } catch {

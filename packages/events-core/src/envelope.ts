@@ -130,16 +130,7 @@ export function createEvent<T extends TopicName>(topic: T, data: TopicData<T>, o
   const creation = traceparent ?? creationTraceparent(topic, id);
   if (creation !== undefined) event.traceparent = creation;
   event.data = payload;
-  if (writer) {
-    ValidEnvelope.compiledWith(
-      event as unknown as ValidEnvelope,
-      writer as (data: unknown) => string,
-      payload,
-      key,
-      payload.tenantId,
-      payload.customerId,
-    );
-  }
+  if (writer) ValidEnvelope.compiledWith(event as unknown as ValidEnvelope, writer as (data: unknown) => string, payload, key);
   return event;
 }
 

@@ -51,22 +51,21 @@ export class ValidEnvelope {
   }
 
   /**
-   * createEvent built this envelope: `write` writes its data; `key` is the partitionkey it made as
-   * `tenantId:customerId` of the payload (then plain when those two are).
+   * createEvent built this envelope: `write` writes `data`, its payload; `key` is the partitionkey it
+   * made as `tenantId:customerId` of that payload (plain when those two are). Their strings are kept
+   * now: the payload may be changed later, the key stays.
    */
   static compiledWith(
     value: ValidEnvelope,
     write: (data: unknown) => string,
-    data: unknown,
+    data: { tenantId: unknown; customerId: unknown },
     key: string,
-    tenantId: unknown,
-    customerId: unknown,
   ): void {
     value.#writeData = write;
     value.#data = data;
     value.#key = key;
-    value.#keyTenant = tenantId;
-    value.#keyCustomer = customerId;
+    value.#keyTenant = data.tenantId;
+    value.#keyCustomer = data.customerId;
   }
 
   static json(value: ValidEnvelope): string {
