@@ -1,9 +1,10 @@
 // The client seam over @platformatic/kafka (KAFKA_CLIENT=platformatic): the same ports as the kafkajs
 // implementation in kafka-client.ts, so the publisher, subscriber and topic code do not know which one
 // runs. What differs from kafkajs and is handled here:
-// - keyed partitioning: the library's default partitioner is not Java's; compatibilityPartitioner is
-//   (murmur2 & 0x7fffffff, as kafkajs and the Java client), so a key lands on the same partition
-//   whichever client wrote it.
+// - keyed partitioning: the library's default partitioner is not Java's; its compatibilityPartitioner
+//   is (murmur2 & 0x7fffffff, as kafkajs and the Java client), so a key lands on the same partition
+//   whichever client wrote it. The seam computes that same hash with murmurhash's MurmurHash2 in
+//   32-bit integer arithmetic instead (javaPartitioner below): the library's runs on BigInt.
 // - idempotence: the producer itself forces acks=all and one request in flight per broker; its retries
 //   are bounded here (left alone it retries forever), so a dead broker surfaces within the budget.
 // - commits: autocommit off, each record committed after onRecord (the library coalesces the commits of
@@ -28,7 +29,6 @@ import {
   Admin,
   type BaseOptions,
   Consumer,
-  compatibilityPartitioner,
   type Message,
   type MessagesStream,
   MessagesStreamFallbackModes,
@@ -37,6 +37,7 @@ import {
   type SASLOptions,
   stringSerializers,
 } from "@platformatic/kafka";
+import murmurhash from "murmurhash";
 import type {
   AdminPort,
   ConsumerPort,
@@ -130,6 +131,15 @@ const headerSerializer = (text: string | undefined): Buffer | undefined =>
   text === undefined ? undefined : (headerBytes.get(text) ?? Buffer.from(text, "utf8"));
 const serializers = { ...stringSerializers, headerKey: headerSerializer, headerValue: headerSerializer };
 
+// Java's keyed partitioning (Utils.toPositive(Utils.murmur2(keyBytes)) % partitions; the library takes
+// the remainder): the hash compatibilityPartitioner computes, bit for bit (a unit test compares them),
+// for about 1/15 of its CPU — it multiplies BigInts, ~0.75 µs per 14-byte key on the project's
+// machine against ~0.05 µs here, out of ~10 µs the library spends on an event in all. No key
+// (never from the publisher): partition 0, as compatibilityPartitioner.
+const MURMUR2_SEED = 0x9747b28c;
+export const javaPartitioner = (_message: unknown, key: Buffer | undefined): number =>
+  Buffer.isBuffer(key) ? murmurhash.v2(key, MURMUR2_SEED) & 0x7fffffff : 0;
+
 type LibraryMessage = { topic: string; key: string; value: string; headers: ReadonlyMap<string, string> };
 
 function toNumber(value: bigint | number | undefined): number {
@@ -146,7 +156,7 @@ export function createPlatformaticClient(connection: KafkaConnection, _logger: L
           ...base(),
           idempotent: true,
           acks: -1,
-          partitioner: compatibilityPartitioner,
+          partitioner: javaPartitioner,
           serializers,
         });
       // Made now (no I/O until used); a new one after disconnect, with a new producer id.

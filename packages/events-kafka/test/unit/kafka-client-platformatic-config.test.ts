@@ -22,7 +22,7 @@ vi.mock("@platformatic/kafka", async (importOriginal) => {
   return { ...real, Producer: RecordingProducer, Consumer: RecordingConsumer };
 });
 
-const { compatibilityPartitioner } = await import("@platformatic/kafka");
+const { javaPartitioner } = await import("../../src/kafka-client-platformatic.js");
 const { createKafkaSubscriber, resolveKafkaOptions } = await import("../../src/index.js");
 const { createKafkaClient } = await import("../../src/kafka-client.js");
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -37,7 +37,7 @@ describe("the @platformatic/kafka configuration", () => {
     const producer = createKafkaClient(options, quiet).producer();
     const config = (made[0] as { options: Record<string, unknown> }).options;
     expect(config).toMatchObject({ idempotent: true, acks: -1, bootstrapBrokers: ["b:9092"] });
-    expect(config.partitioner).toBe(compatibilityPartitioner);
+    expect(config.partitioner).toBe(javaPartitioner);
     expect(config.retries).toBeLessThan(100);
     await producer.disconnect();
   });
