@@ -398,7 +398,13 @@ export class Batcher<T, R> {
     for (; i < this.queue.length && batch.length < maxBatchSize; i++) {
       const entry = this.queue[i] as Entry<T, R>;
       if (entry.settled) continue;
-      if (entry.key !== undefined && (this.inFlightKeys.has(entry.key) || heldKeys.has(entry.key) || batchKeys?.has(entry.key))) {
+      // The lookups only when there is something to find: no batch in flight (always so with one in
+      // flight at most) and none held back leaves only oneItemPerKey's own keys.
+      if (
+        entry.key !== undefined &&
+        (this.inFlightKeys.size > 0 || heldKeys.size > 0 || batchKeys !== undefined) &&
+        (this.inFlightKeys.has(entry.key) || heldKeys.has(entry.key) || batchKeys?.has(entry.key))
+      ) {
         heldKeys.add(entry.key); // later entries of this key wait too, or they would overtake it
         left.push(entry);
         continue;
@@ -416,8 +422,11 @@ export class Batcher<T, R> {
     if (left.length === 0) this.queue.splice(0, i);
     else this.queue = left.concat(this.queue.slice(i));
     this.refill();
-    for (const entry of batch) {
-      if (entry.key !== undefined) this.inFlightKeys.set(entry.key, (this.inFlightKeys.get(entry.key) ?? 0) + 1);
+    // With one batch in flight at most, no batch is ever formed beside another: nothing to look up.
+    if (this.maxInFlight > 1) {
+      for (const entry of batch) {
+        if (entry.key !== undefined) this.inFlightKeys.set(entry.key, (this.inFlightKeys.get(entry.key) ?? 0) + 1);
+      }
     }
     return batch;
   }
@@ -447,7 +456,7 @@ export class Batcher<T, R> {
         if (entry.failed && entry.key !== undefined && !failedKeys.has(entry.key)) failedKeys.set(entry.key, entry.error);
       this.failFollowers(failedKeys);
       this.inFlight.delete(batch);
-      for (const entry of batch) {
+      for (const entry of this.maxInFlight > 1 ? batch : []) {
         if (entry.key === undefined) continue;
         const n = (this.inFlightKeys.get(entry.key) ?? 1) - 1;
         if (n === 0) this.inFlightKeys.delete(entry.key);
