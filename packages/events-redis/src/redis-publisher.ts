@@ -23,7 +23,7 @@ import {
 import type { Redis } from "ioredis";
 import { BACKEND, createClient, describeServer, isAuthError, keyOf, safeText, toEventsError } from "./redis-client.js";
 import { type RedisConfig, type RedisOptions, resolveRedisConfig } from "./redis-options.js";
-import { isNoScript, isScriptingRefused, PUBLISH_SCRIPT, scriptArgs, XADD_SCRIPT } from "./redis-scripts.js";
+import { isNoScript, isScriptingRefused, PUBLISH_SCRIPT, repliesOf, scriptArgs, XADD_SCRIPT } from "./redis-scripts.js";
 
 interface Outgoing {
   /** The event itself while telemetry is registered (its send span links to its creation context). */
@@ -208,7 +208,7 @@ export class RedisPublisher extends PublisherBase {
         const failure = toEventsError(this.options, error);
         return call.map((): ItemOutcome<Delivery> => ({ ok: false, error: failure }));
       }
-      const each = reply as unknown[];
+      const each = repliesOf(reply, call.length);
       return call.map((_, i): ItemOutcome<Delivery> => {
         const one = each[i];
         if (one instanceof Error) return { ok: false, error: toEventsError(this.options, one) };

@@ -115,6 +115,45 @@ describe("redis REDIS_SEND_MODE=script", () => {
   });
 });
 
+describe("redis REDIS_SEND_MODE=script: what one call returns", () => {
+  // A call answers with one receiver count when every message had the same one, and with one per
+  // message otherwise: here one call carries both channels, one subscribed twice and one not at all.
+  it("pub/sub: channels with different receiver counts in one call keep each message's count", async () => {
+    const prefix = uniquePrefix("receivers");
+    const options = redisOptions(url, { prefix, scriptSize: 100 });
+    const publisher = createRedisPublisher(options, { logger: silentLogger });
+    const listeners = [new Redis(url), new Redis(url)];
+    try {
+      for (const l of listeners) await l.subscribe(redisKeyOf({ prefix }, "decision.made.v1"));
+      const batch = decisions(6).flatMap((d, i) => [d, interactions(1)[0] as DomainEvent].slice(0, i % 2 ? 2 : 1));
+      const results = await publisher.publishBatch(batch);
+      expect(results.map((r) => (r.status === "fulfilled" ? r.value.receivers : r.reason))).toEqual(
+        batch.map((e) => (e.type === "decision.made.v1" ? 2 : 0)),
+      );
+      // One channel only, all subscribed: the short answer, the same count for each.
+      const uniform = await publisher.publishBatch(decisions(5));
+      expect(uniform.map((r) => r.status === "fulfilled" && r.value.receivers)).toEqual([2, 2, 2, 2, 2]);
+    } finally {
+      await publisher.close();
+      for (const l of listeners) l.disconnect();
+    }
+  });
+
+  it("streams: a call whose messages all stored gives each its own entry id, in order", async () => {
+    const prefix = uniquePrefix("ids");
+    const publisher = createRedisPublisher(redisOptions(url, { prefix, mode: "streams", scriptSize: 100 }), { logger: silentLogger });
+    try {
+      const results = await publisher.publishBatch(decisions(40));
+      const stored = (await raw.xrange(redisKeyOf({ prefix }, "decision.made.v1"), "-", "+")) as Array<[string, string[]]>;
+      expect(results.map((r) => r.status === "fulfilled" && r.value.position)).toEqual(stored.map(([id]) => id));
+      expect(new Set(stored.map(([id]) => id)).size).toBe(40);
+    } finally {
+      await publisher.close();
+      await raw.del(redisKeyOf({ prefix }, "decision.made.v1"));
+    }
+  });
+});
+
 describe("redis: a server that refuses scripting", () => {
   const own = new OwnRedisServer("no-scripts-pw", [
     "--rename-command",
