@@ -128,8 +128,7 @@ const paths = {
   "raw platformatic send, seam partitioner": {
     input: "library messages",
     run: async (messages) => {
-      for (let i = 0; i < messages.length; i += batchSize)
-        await pltSeamPartitioner.send({ messages: messages.slice(i, i + batchSize) });
+      for (let i = 0; i < messages.length; i += batchSize) await pltSeamPartitioner.send({ messages: messages.slice(i, i + batchSize) });
     },
   },
 };

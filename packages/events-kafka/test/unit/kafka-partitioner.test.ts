@@ -21,7 +21,9 @@ function keys(count: number): Buffer[] {
     let text = "";
     for (let j = 0; j < i % 49; j++) {
       const r = next();
-      text += String.fromCodePoint(r < 0.85 ? 32 + Math.floor(next() * 95) : r < 0.95 ? 0x80 + Math.floor(next() * 0x780) : 0x800 + Math.floor(next() * 0xd000));
+      text += String.fromCodePoint(
+        r < 0.85 ? 32 + Math.floor(next() * 95) : r < 0.95 ? 0x80 + Math.floor(next() * 0x780) : 0x800 + Math.floor(next() * 0xd000),
+      );
     }
     return Buffer.from(text, "utf8");
   });
@@ -38,7 +40,13 @@ describe("javaPartitioner", () => {
   it("puts every key on kafkajs' (Java's) partition", () => {
     const kafkajs = Partitioners.DefaultPartitioner();
     for (const partitions of [1, 3, 7, 64]) {
-      const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+      const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        replicas: [0],
+        isr: [0],
+        partitionErrorCode: 0,
+      }));
       const differ = sample.filter(
         (key) => javaPartitioner(undefined, key) % partitions !== kafkajs({ topic: "t", partitionMetadata, message: { key, value: null } }),
       );
