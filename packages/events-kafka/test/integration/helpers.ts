@@ -32,7 +32,7 @@ const allListeners: Listener[] = ["plaintext", "sasl-plain", "sasl-scram-sha-512
 
 /**
  * The listeners besides PLAINTEXT that the listener smokes and wrong-password cases run on: all, or
- * those KAFKA_TEST_LISTENERS names (CI's Kafka 3.9 step runs MSK's SASL_SSL SCRAM only there).
+ * those KAFKA_TEST_LISTENERS names.
  */
 export function testListeners(): Listener[] {
   const others = allListeners.filter((l) => l !== "plaintext");
@@ -44,6 +44,23 @@ export function testListeners(): Listener[] {
   for (const l of wanted)
     if (!(others as string[]).includes(l)) throw new Error(`KAFKA_TEST_LISTENERS: ${l} is not one of ${others.join(", ")}`);
   return others.filter((l) => wanted.includes(l));
+}
+
+/**
+ * The listeners the whole conformance suite runs on: PLAINTEXT, or KAFKA_TEST_CONFORMANCE_LISTENERS
+ * (`all`, or a list) for a full run on each — CI keeps PLAINTEXT plus a smoke per other listener.
+ */
+export function conformanceListeners(): Listener[] {
+  const wanted = (process.env.KAFKA_TEST_CONFORMANCE_LISTENERS ?? "")
+    .split(",")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (wanted.length === 0) return ["plaintext"];
+  if (wanted.includes("all")) return [...allListeners];
+  for (const l of wanted)
+    if (!(allListeners as string[]).includes(l))
+      throw new Error(`KAFKA_TEST_CONFORMANCE_LISTENERS: ${l} is not one of all, ${allListeners.join(", ")}`);
+  return allListeners.filter((l) => wanted.includes(l));
 }
 
 function need(name: string): string {
@@ -116,9 +133,14 @@ export function plainKafka(config: Omit<KafkaConfig, "logLevel">): Kafka {
   return new Kafka({ ...config, logLevel: logLevel.NOTHING });
 }
 
-/** Writes raw bytes with plain kafkajs, bypassing the publisher (for malformed-record tests). */
+/** Writes raw bytes with plain kafkajs, bypassing the publisher (for malformed-record tests), over the options' listener. */
 export function rawWriter(options: KafkaOptions) {
-  const kafka = plainKafka({ brokers: options.brokers, clientId: "kaireon-test-raw" });
+  const kafka = plainKafka({
+    brokers: options.brokers,
+    clientId: "kaireon-test-raw",
+    ...(options.ssl !== undefined ? { ssl: options.ssl as KafkaConfig["ssl"] } : {}),
+    ...(options.sasl !== undefined ? { sasl: options.sasl as KafkaConfig["sasl"] } : {}),
+  });
   const producer = kafka.producer();
   let connected: Promise<void> | undefined;
   return {

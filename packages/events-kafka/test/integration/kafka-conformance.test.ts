@@ -4,47 +4,49 @@
 // (on the SASL listeners) a wrong password fails fast with AUTH_FAILED naming the mechanism, the
 // password nowhere. The listener changes only how a connection authenticates and is encrypted; what
 // is sent and read over it is the same code, which the PLAINTEXT runs prove case by case. (Every case
-// ran on every listener once: 168 tests, 289 s of CI; the smokes keep "both clients on every listener".)
+// ran on every listener once: 168 tests, 289 s of CI; the smokes keep "both clients on every listener".
+// KAFKA_TEST_CONFORMANCE_LISTENERS=all runs the whole suite on every listener again.)
 
 import { inspect } from "node:util";
 import { EventsError } from "@kaireon/events-core";
 import { createEventSpy, describeBackendConformance, sampleDecision, silentLogger, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions, resolveKafkaOptions } from "../../src/index.js";
-import { brokerOptions, prepareTopics, rawWriter, testClients, testListeners, uniquePrefix } from "./helpers.js";
+import { brokerOptions, conformanceListeners, prepareTopics, rawWriter, testClients, testListeners, uniquePrefix } from "./helpers.js";
 
 const quiet = { logger: silentLogger };
 const smokeListeners = testListeners();
 
-for (const client of testClients()) {
-  const prefix = uniquePrefix(`conf-${client}-plaintext`);
-  let options: KafkaOptions;
-  let raw: ReturnType<typeof rawWriter> | undefined;
+for (const client of testClients())
+  for (const listener of conformanceListeners()) {
+    const prefix = uniquePrefix(`conf-${client}-${listener}`);
+    let options: KafkaOptions;
+    let raw: ReturnType<typeof rawWriter> | undefined;
 
-  beforeAll(async () => {
-    options = await brokerOptions("plaintext", prefix, { client });
-    await prepareTopics(options);
-  });
-  afterAll(async () => {
-    await raw?.close();
-  });
+    beforeAll(async () => {
+      options = await brokerOptions(listener, prefix, { client });
+      await prepareTopics(options);
+    });
+    afterAll(async () => {
+      await raw?.close();
+    });
 
-  describeBackendConformance({
-    name: `kafka ${client} plaintext`,
-    createPublisher: () => createKafkaPublisher(options, quiet),
-    createQueueBoundPublisher: (maxQueued) => createKafkaPublisher(resolveKafkaOptions({ ...options, maxQueued, batchSize: 4 }), quiet),
-    createSubscriber: () => createKafkaSubscriber(options, quiet),
-    capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
-    // Nothing listens on port 1: the refusal is immediate and the publish bound only decides how long
-    // the client retries before the coded error; 2 s is enough for either code the case accepts.
-    createUnreachablePublisher: () =>
-      createKafkaPublisher(resolveKafkaOptions({ ...options, brokers: ["127.0.0.1:1"], publishTimeoutMs: 2000 }), quiet),
-    injectRaw: async (topic, text) => {
-      raw ??= rawWriter(options);
-      await raw.write(topic, text);
-    },
-  });
-}
+    describeBackendConformance({
+      name: `kafka ${client} ${listener}`,
+      createPublisher: () => createKafkaPublisher(options, quiet),
+      createQueueBoundPublisher: (maxQueued) => createKafkaPublisher(resolveKafkaOptions({ ...options, maxQueued, batchSize: 4 }), quiet),
+      createSubscriber: () => createKafkaSubscriber(options, quiet),
+      capabilities: { perKeyOrder: true, replay: true, replayFromTime: true, receivers: false },
+      // Nothing listens on port 1: the refusal is immediate and the publish bound only decides how long
+      // the client retries before the coded error; 2 s is enough for either code the case accepts.
+      createUnreachablePublisher: () =>
+        createKafkaPublisher(resolveKafkaOptions({ ...options, brokers: ["127.0.0.1:1"], publishTimeoutMs: 2000 }), quiet),
+      injectRaw: async (topic, text) => {
+        raw ??= rawWriter(options);
+        await raw.write(topic, text);
+      },
+    });
+  }
 
 describe("kafka on every other listener (smoke: ready, publish, consume back)", () => {
   for (const client of testClients())

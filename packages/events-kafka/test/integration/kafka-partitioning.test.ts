@@ -1,7 +1,7 @@
 // One key, one partition, whichever client wrote it: both clients publish the same keys to one topic
 // and a raw reader records the partition of every record. kafkajs' default partitioner is Java's
-// (murmur2 & 0x7fffffff); @platformatic/kafka's default is not, so the seam gives it
-// compatibilityPartitioner — without it most keys here would land on two partitions. The same
+// (murmur2 & 0x7fffffff); @platformatic/kafka's default is not, so the seam gives it the same hash
+// (javaPartitioner) — without it most keys here would land on two partitions. The same
 // records show that both clients send the same headers: content-type on each, and the event's
 // traceparent on those that have one.
 
