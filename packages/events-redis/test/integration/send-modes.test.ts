@@ -6,6 +6,7 @@ import { sampleDecision, sampleInteraction, uniqueTenant } from "@kaireon/events
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
+import { PUBLISH_SCRIPT, scriptArgs, XADD_SCRIPT } from "../../src/redis-scripts.js";
 import { freePort, OwnRedisServer, redisUrl, uniquePrefix } from "./redis-service.js";
 
 let url = "";
@@ -136,6 +137,21 @@ describe("redis REDIS_SEND_MODE=script: what one call returns", () => {
     } finally {
       await publisher.close();
       for (const l of listeners) l.disconnect();
+    }
+  });
+
+  it("the scripts answer briefly: one count for a uniform pub/sub call, one string of ids for an all-stored Streams call", async () => {
+    const prefix = uniquePrefix("short");
+    const channel = redisKeyOf({ prefix }, "decision.made.v1");
+    const stream = redisKeyOf({ prefix }, "interaction.recorded.v1");
+    const messages = (key: string) => ["a", "b", "c"].map((json) => ({ key, json }));
+    try {
+      expect(await raw.eval(PUBLISH_SCRIPT.lua, ...scriptArgs(false, messages(channel), 0))).toBe(0);
+      const ids = await raw.eval(XADD_SCRIPT.lua, ...scriptArgs(true, messages(stream), 100));
+      expect(typeof ids).toBe("string");
+      expect(String(ids).split(" ")).toEqual((await raw.xrange(stream, "-", "+")).map(([id]) => id));
+    } finally {
+      await raw.del(stream);
     }
   });
 

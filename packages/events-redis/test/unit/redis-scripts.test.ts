@@ -1,7 +1,7 @@
 // The script calls' arguments and the refusals that switch a publisher to plain pipelines. The
 // scripts themselves run against real servers in test/integration/send-modes.test.ts.
 import { describe, expect, it } from "vitest";
-import { isNoScript, isScriptingRefused, scriptArgs } from "../../src/redis-scripts.js";
+import { isNoScript, isScriptingRefused, repliesOf, scriptArgs } from "../../src/redis-scripts.js";
 
 const m = (key: string, json: string) => ({ key, json });
 
@@ -47,5 +47,14 @@ describe("redis script calls", () => {
     expect(isScriptingRefused(new Error("NOSCRIPT No matching script. Please use EVAL."))).toBe(false);
     expect(isNoScript(new Error("NOSCRIPT No matching script. Please use EVAL."))).toBe(true);
     expect(isNoScript(new Error("ERR Error running script"))).toBe(false);
+  });
+
+  it("a call's short answers become one reply per message", () => {
+    expect(repliesOf(3, 4)).toEqual([3, 3, 3, 3]);
+    expect(repliesOf("1-0 1-1 2-0", 3)).toEqual(["1-0", "1-1", "2-0"]);
+    const each = [1, new Error("WRONGTYPE"), 0];
+    expect(repliesOf(each, 3)).toBe(each);
+    // Anything else: no reply for any message (each then fails on its own).
+    expect(repliesOf(null, 2)).toEqual([]);
   });
 });
