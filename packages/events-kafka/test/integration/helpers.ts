@@ -47,11 +47,12 @@ export function testListeners(): Listener[] {
 }
 
 /**
- * The listeners the whole conformance suite runs on: PLAINTEXT, or KAFKA_TEST_CONFORMANCE_LISTENERS
- * (`all`, or a list) for a full run on each — CI keeps PLAINTEXT plus a smoke per other listener.
+ * The listeners the whole conformance suite and the ordering, replay and broker-kill files run on:
+ * PLAINTEXT, or KAFKA_TEST_FULL_LISTENERS (`all`, or a list) for a full run on each — CI keeps
+ * PLAINTEXT plus a smoke per other listener.
  */
-export function conformanceListeners(): Listener[] {
-  const wanted = (process.env.KAFKA_TEST_CONFORMANCE_LISTENERS ?? "")
+export function fullListeners(): Listener[] {
+  const wanted = (process.env.KAFKA_TEST_FULL_LISTENERS ?? "")
     .split(",")
     .map((l) => l.trim())
     .filter(Boolean);
@@ -59,7 +60,7 @@ export function conformanceListeners(): Listener[] {
   if (wanted.includes("all")) return [...allListeners];
   for (const l of wanted)
     if (!(allListeners as string[]).includes(l))
-      throw new Error(`KAFKA_TEST_CONFORMANCE_LISTENERS: ${l} is not one of all, ${allListeners.join(", ")}`);
+      throw new Error(`KAFKA_TEST_FULL_LISTENERS: ${l} is not one of all, ${allListeners.join(", ")}`);
   return allListeners.filter((l) => wanted.includes(l));
 }
 

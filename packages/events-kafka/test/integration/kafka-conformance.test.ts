@@ -5,20 +5,20 @@
 // password nowhere. The listener changes only how a connection authenticates and is encrypted; what
 // is sent and read over it is the same code, which the PLAINTEXT runs prove case by case. (Every case
 // ran on every listener once: 168 tests, 289 s of CI; the smokes keep "both clients on every listener".
-// KAFKA_TEST_CONFORMANCE_LISTENERS=all runs the whole suite on every listener again.)
+// KAFKA_TEST_FULL_LISTENERS=all runs the whole suite on every listener again.)
 
 import { inspect } from "node:util";
 import { EventsError } from "@kaireon/events-core";
 import { createEventSpy, describeBackendConformance, sampleDecision, silentLogger, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions, resolveKafkaOptions } from "../../src/index.js";
-import { brokerOptions, conformanceListeners, prepareTopics, rawWriter, testClients, testListeners, uniquePrefix } from "./helpers.js";
+import { brokerOptions, fullListeners, prepareTopics, rawWriter, testClients, testListeners, uniquePrefix } from "./helpers.js";
 
 const quiet = { logger: silentLogger };
 const smokeListeners = testListeners();
 
 for (const client of testClients())
-  for (const listener of conformanceListeners()) {
+  for (const listener of fullListeners()) {
     const prefix = uniquePrefix(`conf-${client}-${listener}`);
     let options: KafkaOptions;
     let raw: ReturnType<typeof rawWriter> | undefined;
