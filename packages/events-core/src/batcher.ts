@@ -422,13 +422,22 @@ export class Batcher<T, R> {
     if (left.length === 0) this.queue.splice(0, i);
     else this.queue = left.concat(this.queue.slice(i));
     this.refill();
-    // With one batch in flight at most, no batch is ever formed beside another: nothing to look up.
-    if (this.maxInFlight > 1) {
-      for (const entry of batch) {
-        if (entry.key !== undefined) this.inFlightKeys.set(entry.key, (this.inFlightKeys.get(entry.key) ?? 0) + 1);
-      }
-    }
+    this.countKeys(batch, 1);
     return batch;
+  }
+
+  /**
+   * The keys of a batch going out (+1) or answered (-1) in inFlightKeys. With one batch in flight at
+   * most, no batch is ever formed beside another: nothing is counted, so take() looks nothing up.
+   */
+  private countKeys(batch: readonly Entry<T, R>[], delta: 1 | -1): void {
+    if (this.maxInFlight <= 1) return;
+    for (const entry of batch) {
+      if (entry.key === undefined) continue;
+      const n = (this.inFlightKeys.get(entry.key) ?? 0) + delta;
+      if (n <= 0) this.inFlightKeys.delete(entry.key);
+      else this.inFlightKeys.set(entry.key, n);
+    }
   }
 
   private async run(batch: Entry<T, R>[]): Promise<void> {
@@ -456,12 +465,7 @@ export class Batcher<T, R> {
         if (entry.failed && entry.key !== undefined && !failedKeys.has(entry.key)) failedKeys.set(entry.key, entry.error);
       this.failFollowers(failedKeys);
       this.inFlight.delete(batch);
-      for (const entry of this.maxInFlight > 1 ? batch : []) {
-        if (entry.key === undefined) continue;
-        const n = (this.inFlightKeys.get(entry.key) ?? 1) - 1;
-        if (n === 0) this.inFlightKeys.delete(entry.key);
-        else this.inFlightKeys.set(entry.key, n);
-      }
+      this.countKeys(batch, -1);
       // Whatever queued up meanwhile goes now: the round trip we just waited for was the linger.
       this.dispatch(true);
     }

@@ -79,22 +79,14 @@ const publishers = {
 const kafka = new Kafka({ brokers, clientId: "kaireon-bench-raw", logLevel: logLevel.NOTHING });
 const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await raw.connect();
-const plt = new Producer({
-  clientId: "kaireon-bench-raw-platformatic",
-  bootstrapBrokers: brokers,
-  idempotent: true,
-  acks: -1,
-  partitioner: compatibilityPartitioner,
-  serializers: stringSerializers,
-});
-const pltSeamPartitioner = new Producer({
-  clientId: "kaireon-bench-raw-platformatic-seam-partitioner",
-  bootstrapBrokers: brokers,
-  idempotent: true,
-  acks: -1,
-  partitioner: javaPartitioner,
-  serializers: stringSerializers,
-});
+const rawPlatformatic = (clientId, partitioner) =>
+  new Producer({ clientId, bootstrapBrokers: brokers, idempotent: true, acks: -1, partitioner, serializers: stringSerializers });
+const plt = rawPlatformatic("kaireon-bench-raw-platformatic", compatibilityPartitioner);
+const pltSeamPartitioner = rawPlatformatic("kaireon-bench-raw-platformatic-seam-partitioner", javaPartitioner);
+/** One awaited send() per batch of the pre-serialized messages. */
+const sendAll = async (producer, messages) => {
+  for (let i = 0; i < messages.length; i += batchSize) await producer.send({ messages: messages.slice(i, i + batchSize) });
+};
 
 /** events/s and CPU µs/event of one timed run. */
 async function timed(n, run) {
@@ -121,15 +113,11 @@ const paths = {
   },
   "raw platformatic send": {
     input: "library messages",
-    run: async (messages) => {
-      for (let i = 0; i < messages.length; i += batchSize) await plt.send({ messages: messages.slice(i, i + batchSize) });
-    },
+    run: (messages) => sendAll(plt, messages),
   },
   "raw platformatic send, seam partitioner": {
     input: "library messages",
-    run: async (messages) => {
-      for (let i = 0; i < messages.length; i += batchSize) await pltSeamPartitioner.send({ messages: messages.slice(i, i + batchSize) });
-    },
+    run: (messages) => sendAll(pltSeamPartitioner, messages),
   },
 };
 const names = Object.keys(paths);

@@ -36,14 +36,21 @@ const allListeners: Listener[] = ["plaintext", "sasl-plain", "sasl-scram-sha-512
  */
 export function testListeners(): Listener[] {
   const others = allListeners.filter((l) => l !== "plaintext");
-  const wanted = (process.env.KAFKA_TEST_LISTENERS ?? "")
+  return listed("KAFKA_TEST_LISTENERS", others, []) ?? others;
+}
+
+/** The listeners the variable `name` lists, in `allowed`'s order (`extra` words pass the check); undefined when unset. */
+function listed(name: string, allowed: readonly Listener[], extra: readonly string[]): Listener[] | undefined {
+  const wanted = (process.env[name] ?? "")
     .split(",")
     .map((l) => l.trim())
     .filter(Boolean);
-  if (wanted.length === 0) return others;
+  if (wanted.length === 0) return undefined;
   for (const l of wanted)
-    if (!(others as string[]).includes(l)) throw new Error(`KAFKA_TEST_LISTENERS: ${l} is not one of ${others.join(", ")}`);
-  return others.filter((l) => wanted.includes(l));
+    if (!(allowed as readonly string[]).includes(l) && !extra.includes(l))
+      throw new Error(`${name}: ${l} is not one of ${[...extra, ...allowed].join(", ")}`);
+  if (extra.some((word) => wanted.includes(word))) return [...allowed];
+  return allowed.filter((l) => wanted.includes(l));
 }
 
 /**
@@ -52,17 +59,11 @@ export function testListeners(): Listener[] {
  * PLAINTEXT plus a smoke per other listener.
  */
 export function fullListeners(): Listener[] {
-  const wanted = (process.env.KAFKA_TEST_FULL_LISTENERS ?? "")
-    .split(",")
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (wanted.length === 0) return ["plaintext"];
-  if (wanted.includes("all")) return [...allListeners];
-  for (const l of wanted)
-    if (!(allListeners as string[]).includes(l))
-      throw new Error(`KAFKA_TEST_FULL_LISTENERS: ${l} is not one of all, ${allListeners.join(", ")}`);
-  return allListeners.filter((l) => wanted.includes(l));
+  return listed("KAFKA_TEST_FULL_LISTENERS", allListeners, ["all"]) ?? ["plaintext"];
 }
+
+/** A describe block's name for a client on a listener of fullListeners(): PLAINTEXT unnamed, as before the others. */
+export const clientOn = (client: string, listener: Listener): string => `client ${client}${listener === "plaintext" ? "" : ` ${listener}`}`;
 
 function need(name: string): string {
   const value = process.env[name];

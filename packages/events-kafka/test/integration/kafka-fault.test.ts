@@ -9,7 +9,7 @@ import { EventsError } from "@kaireon/events-core";
 import { createEventSpy, sampleDecision, silentLogger, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions } from "../../src/index.js";
-import { brokerOptions, fullListeners, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
+import { brokerOptions, clientOn, fullListeners, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
 
 const run = promisify(execFile);
 const quiet = { logger: silentLogger };
@@ -18,7 +18,7 @@ const quiet = { logger: silentLogger };
 const publishTimeoutMs = 5_000;
 for (const client of testClients())
   for (const listener of fullListeners())
-    describe(`client ${client}${listener === "plaintext" ? "" : ` ${listener}`}`, () => {
+    describe(clientOn(client, listener), () => {
       let options: KafkaOptions;
       let control: string;
 

@@ -8,12 +8,12 @@ import type { DomainEvent } from "@kaireon/events-core";
 import { createEventSpy, sampleDecision, silentLogger, uniqueTenant } from "@kaireon/events-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaPublisher, createKafkaSubscriber, type KafkaOptions, type KafkaPublisher } from "../../src/index.js";
-import { brokerOptions, fullListeners, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
+import { brokerOptions, clientOn, fullListeners, prepareTopics, testClients, uniquePrefix } from "./helpers.js";
 
 const quiet = { logger: silentLogger };
 for (const client of testClients())
   for (const listener of fullListeners())
-    describe(`client ${client}${listener === "plaintext" ? "" : ` ${listener}`}`, () => {
+    describe(clientOn(client, listener), () => {
       let options: KafkaOptions;
       let publisher: KafkaPublisher;
       const closers: Array<() => Promise<void>> = [];
