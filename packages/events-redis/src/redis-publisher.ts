@@ -53,6 +53,8 @@ export class RedisPublisher extends PublisherBase {
   private scripting: boolean;
   /** The SCRIPT LOAD under way or done; undefined before the first and after NOSCRIPT. */
   private loading: Promise<boolean> | undefined;
+  /** The current SCRIPT LOAD has answered (false again from a NOSCRIPT until the reload has). */
+  private scriptReady = false;
 
   private readonly options: RedisOptions;
   /** The channel or stream key per topic, made once (not a new string per event). */
@@ -120,14 +122,20 @@ export class RedisPublisher extends PublisherBase {
    * re-opened — an unresponsive server must not collect commands without bound.
    */
   private async sendBatch(items: Outgoing[], deadline: number): Promise<ItemOutcome<Delivery>[]> {
-    await this.whenConnected(deadline);
+    // Written in the call that formed it when there is nothing to wait for — connected, and the
+    // script loaded (not reloading) — so a full batch goes out while its caller is still publishing
+    // (a loop of publishes, a large publishBatch) instead of after its synchronous work. A batch
+    // that does wait waits on that connection or that load, as every batch formed meanwhile does,
+    // and they resume in the order they came; none is written at once before the wait is over.
+    const waits = this.client.status !== "ready" || (this.scripting && !this.scriptReady);
+    if (waits) await this.whenConnected(deadline);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, Math.max(1, deadline - Date.now()), undefined);
     });
     let outcomes: ItemOutcome<Delivery>[] | undefined;
     try {
-      outcomes = await Promise.race([this.scripting ? this.viaScripts(items) : this.viaPipeline(items), timedOut]);
+      outcomes = await Promise.race([this.scripting ? this.viaScripts(items, waits) : this.viaPipeline(items), timedOut]);
     } catch (error) {
       // The connection went away between the check and the write: coded, and without the raw error.
       throw toEventsError(this.options, error);
@@ -172,9 +180,10 @@ export class RedisPublisher extends PublisherBase {
    * one pipeline. Before its first call (and after NOSCRIPT) the script is loaded; a server that
    * refuses scripting switches this publisher to plain pipelines for good, with one log line.
    */
-  private async viaScripts(items: readonly Outgoing[]): Promise<ItemOutcome<Delivery>[]> {
-    // Waiting on the shared load keeps batches in order while one of them (re)loads the script.
-    if (!(await this.scriptLoaded())) return this.viaPipeline(items);
+  private async viaScripts(items: readonly Outgoing[], waits: boolean): Promise<ItemOutcome<Delivery>[]> {
+    // Waiting on the shared load keeps batches in order while one of them (re)loads the script. A
+    // batch written at once found it loaded (sendBatch).
+    if (waits && !(await this.scriptLoaded())) return this.viaPipeline(items);
     const streams = this.options.mode === "streams";
     const script = streams ? XADD_SCRIPT : PUBLISH_SCRIPT;
     const size = this.options.scriptSize;
@@ -191,6 +200,8 @@ export class RedisPublisher extends PublisherBase {
     const lost = calls.map((_, i) => i).filter((i) => isNoScript(replies[i]?.[0]));
     if (lost.length > 0) {
       this.loading = undefined;
+      // Batches formed until the reload has answered wait for it, behind this one.
+      this.scriptReady = false;
       if (!(await this.scriptLoaded())) return this.viaPipeline(items);
       const again = await send(lost.map((i) => calls[i] as readonly Outgoing[]));
       lost.forEach((call, k) => {
@@ -228,7 +239,10 @@ export class RedisPublisher extends PublisherBase {
     if (this.loading === undefined) {
       const script = this.options.mode === "streams" ? XADD_SCRIPT : PUBLISH_SCRIPT;
       const loading = this.client.script("LOAD", script.lua).then(
-        () => true,
+        () => {
+          if (this.loading === loading) this.scriptReady = true;
+          return true;
+        },
         (error: unknown) => {
           if (isScriptingRefused(error)) {
             this.fallBack(error);

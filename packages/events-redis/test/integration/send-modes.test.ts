@@ -2,7 +2,7 @@
 // error kept to its messages, the script cache lost mid-run) and the automatic fallback to plain
 // pipelines on a redis-server whose scripting commands are renamed away, as some managed services do.
 import { createEvent, type DomainEvent, type Logger, silentLogger } from "@kaireon/events-core";
-import { sampleDecision, sampleInteraction, uniqueTenant } from "@kaireon/events-testkit";
+import { sampleDecision, sampleInteraction, Toxiproxy, uniqueTenant } from "@kaireon/events-testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisPublisher, createRedisSubscriber, redisKeyOf, redisOptions } from "../../src/index.js";
@@ -111,6 +111,77 @@ describe("redis REDIS_SEND_MODE=script", () => {
       await publisher.close();
       await subscriber.close();
       admin.disconnect();
+      await own.kill();
+    }
+  });
+});
+
+// A full batch is written in the call that fills it — a loop of publishes gets its first batches onto
+// the connection while it is still publishing — but never ahead of a batch that had to wait (for the
+// connection, or for the script's load or reload): order per connection holds.
+describe("redis: when a full batch is written", () => {
+  for (const sendMode of ["script", "pipeline"] as const) {
+    it(`${sendMode}: the first full batches are on the connection before the caller's synchronous publishing ends`, async () => {
+      const prefix = uniquePrefix(`at-once-${sendMode}`);
+      const options = redisOptions(url, { prefix, sendMode, pipelineSize: 20 });
+      const publisher = createRedisPublisher(options, { logger: silentLogger });
+      const listener = new Redis(url);
+      const got: string[] = [];
+      try {
+        listener.on("message", (_channel: string, message: string) => got.push(JSON.parse(message).id));
+        await listener.subscribe(redisKeyOf({ prefix }, "decision.made.v1"));
+        await publisher.publish("decision.made.v1", sampleDecision()); // connected, and the script loaded
+        const sent = decisions(50);
+        const publishing = sent.map((e) => publisher.publishEvent(e));
+        // Still inside the loop's turn: two full batches (two in flight) are written, the last ten queued.
+        const commands = (publisher.client as unknown as { commandQueue: { length: number } }).commandQueue.length;
+        expect(commands).toBe(sendMode === "script" ? 2 : 40);
+        await Promise.all(publishing);
+        for (let i = 0; i < 100 && got.length < 51; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(got.slice(1)).toEqual(sent.map((e) => e.id));
+      } finally {
+        await publisher.close();
+        listener.disconnect();
+      }
+    });
+  }
+
+  // One batch in flight meets NOSCRIPT and reloads the script; a batch formed during the reload must
+  // wait for it too, not be written at once (the script looked loaded until the NOSCRIPT): Redis
+  // would run it right after the reload, ahead of the first batch sent again. Answers are slowed by
+  // a Toxiproxy latency so the second batch is formed inside the reload, 150 ms from either edge.
+  it("script: a batch formed while the script is reloaded goes out after the batch that reloads it", async () => {
+    const port = await freePort();
+    const own = new OwnRedisServer("send-modes-order-pw");
+    await own.start(port);
+    const toxiproxy = await Toxiproxy.fromEnv();
+    const proxy = await toxiproxy.createProxy(`redis-reload-order-${Date.now()}`, `127.0.0.1:${port}`);
+    const admin = new Redis(`redis://:send-modes-order-pw@127.0.0.1:${port}`);
+    const listener = new Redis(`redis://:send-modes-order-pw@127.0.0.1:${port}`);
+    const prefix = uniquePrefix("reload-order");
+    const publisher = createRedisPublisher(redisOptions(`redis://:send-modes-order-pw@${proxy.listen}`, { prefix, pipelineSize: 10 }), {
+      logger: silentLogger,
+    });
+    const got: string[] = [];
+    try {
+      listener.on("message", (_channel: string, message: string) => got.push(JSON.parse(message).id));
+      await listener.subscribe(redisKeyOf({ prefix }, "decision.made.v1"));
+      await publisher.publish("decision.made.v1", sampleDecision()); // connected, and the script loaded
+      await admin.script("FLUSH");
+      await proxy.addToxic("slow-answers", { type: "latency", stream: "downstream", attributes: { latency: 300 } });
+      const first = decisions(10); // one full batch: written at once, NOSCRIPT at ~300 ms, reloaded at ~600 ms
+      const publishing = first.map((e) => publisher.publishEvent(e));
+      await new Promise((r) => setTimeout(r, 450));
+      const second = decisions(10);
+      publishing.push(...second.map((e) => publisher.publishEvent(e)));
+      await Promise.all(publishing);
+      for (let i = 0; i < 100 && got.length < 21; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(got.slice(1)).toEqual([...first, ...second].map((e) => e.id));
+    } finally {
+      await publisher.close();
+      admin.disconnect();
+      listener.disconnect();
+      await proxy.delete();
       await own.kill();
     }
   });
