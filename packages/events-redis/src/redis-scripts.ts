@@ -4,6 +4,9 @@
 // ARGV — channels are not keys) or `keyIndex, count, message…` with every stream key in KEYS (Redis
 // Cluster routes and checks a call by its KEYS, so one call's keys must hash to one slot there).
 // redis.pcall keeps one message's error (WRONGTYPE, OOM) to that message, as in a pipeline.
+// A stream is trimmed once per run of its messages (XTRIM MAXLEN ~ after the run's XADDs): the
+// bound XADD MAXLEN ~ gives per message, since nobody sees the stream inside the atomic call, for
+// less of Redis's time per message (Streams ready / raw 1.54 → 1.83, means of four alternating pairs).
 
 import { createHash } from "node:crypto";
 
@@ -39,10 +42,11 @@ export const XADD_SCRIPT = source(`local out, maxlen, i, n, stored = {}, ARGV[1]
 while i <= n do
   local key, last = KEYS[tonumber(ARGV[i])], i + 1 + tonumber(ARGV[i + 1])
   for j = i + 2, last do
-    local r = redis.pcall('XADD', key, 'MAXLEN', '~', maxlen, '*', 'event', ARGV[j])
+    local r = redis.pcall('XADD', key, '*', 'event', ARGV[j])
     out[#out + 1] = r
     if type(r) ~= 'string' then stored = false end
   end
+  redis.pcall('XTRIM', key, 'MAXLEN', '~', maxlen)
   i = last + 1
 end
 if stored then return table.concat(out, ' ') end
