@@ -134,6 +134,7 @@ describe("redis: when a full batch is written", () => {
         const sent = decisions(50);
         const publishing = sent.map((e) => publisher.publishEvent(e));
         // Still inside the loop's turn: two full batches (two in flight) are written, the last ten queued.
+        // ioredis's commandQueue holds the commands written to the connection and not yet answered.
         const commands = (publisher.client as unknown as { commandQueue: { length: number } }).commandQueue.length;
         expect(commands).toBe(sendMode === "script" ? 2 : 40);
         await Promise.all(publishing);
