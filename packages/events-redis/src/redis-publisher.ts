@@ -53,7 +53,7 @@ export class RedisPublisher extends PublisherBase {
   private scripting: boolean;
   /** The SCRIPT LOAD under way or done; undefined before the first and after NOSCRIPT. */
   private loading: Promise<boolean> | undefined;
-  /** The current SCRIPT LOAD has answered (false again from a NOSCRIPT until the reload has). */
+  /** The current SCRIPT LOAD has answered (false again from a NOSCRIPT, or a closed connection, until the next load has). */
   private scriptReady = false;
 
   private readonly options: RedisOptions;
@@ -72,6 +72,13 @@ export class RedisPublisher extends PublisherBase {
     });
     this.client.on("ready", () => {
       this.lastError = undefined;
+    });
+    // A new connection may reach a server without the script (a restart, a failover): the first
+    // batch after it loads the script before anything is sent, and the batches formed meanwhile wait
+    // for that load, instead of each meeting NOSCRIPT and being sent again.
+    this.client.on("close", () => {
+      this.scriptReady = false;
+      this.loading = undefined;
     });
     this.client.connect().catch(() => {
       // Reported by the client's error listener; publishes wait for `ready` within their bound.

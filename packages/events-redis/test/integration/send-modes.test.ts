@@ -147,6 +147,47 @@ describe("redis: when a full batch is written", () => {
     });
   }
 
+  // A restarted server has no script: the first batch after the reconnect loads it before sending
+  // anything, so no call is refused (NOSCRIPT) and sent again. Redis's commandstats count the refusals.
+  it("script: after Redis restarts, the script is loaded before the first call — no NOSCRIPT, no call sent again", async () => {
+    const port = await freePort();
+    const own = new OwnRedisServer("send-modes-restart-pw");
+    await own.start(port);
+    const serverUrl = `redis://:send-modes-restart-pw@127.0.0.1:${port}`;
+    const prefix = uniquePrefix("restart-load");
+    const publisher = createRedisPublisher(redisOptions(serverUrl, { prefix, mode: "streams", pipelineSize: 10 }), {
+      logger: silentLogger,
+    });
+    let admin: Redis | undefined;
+    try {
+      await publisher.publishBatch(decisions(5));
+      await own.kill();
+      await own.start(port);
+      // Until the reconnect, publishes fail (not sent); once it is ready, they go through.
+      let results = await publisher.publishBatch(decisions(1));
+      for (let i = 0; i < 100 && results[0]?.status !== "fulfilled"; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        results = await publisher.publishBatch(decisions(1));
+      }
+      expect(results[0]?.status).toBe("fulfilled");
+      const batch = decisions(40);
+      const published = await Promise.all(batch.map((e) => publisher.publishEvent(e)));
+      expect(published).toHaveLength(40);
+      admin = new Redis(serverUrl);
+      const stats = String(await admin.info("commandstats"));
+      const evalsha = /cmdstat_evalsha:([^\r\n]*)/.exec(stats)?.[1] ?? "";
+      expect(evalsha).toMatch(/calls=\d+/);
+      expect(evalsha).toMatch(/rejected_calls=0,failed_calls=0/);
+      const stored = (await admin.xrange(redisKeyOf({ prefix }, "decision.made.v1"), "-", "+")) as Array<[string, string[]]>;
+      expect(stored.slice(-40).map(([, f]) => JSON.parse(f[1] as string).id)).toEqual(batch.map((e) => e.id));
+      expect(new Set(stored.map(([, f]) => JSON.parse(f[1] as string).id)).size).toBe(stored.length);
+    } finally {
+      await publisher.close();
+      admin?.disconnect();
+      await own.kill();
+    }
+  });
+
   // One batch in flight meets NOSCRIPT and reloads the script; a batch formed during the reload must
   // wait for it too, not be written at once (the script looked loaded until the NOSCRIPT): Redis
   // would run it right after the reload, ahead of the first batch sent again. Answers are slowed by
