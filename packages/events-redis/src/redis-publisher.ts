@@ -76,10 +76,7 @@ export class RedisPublisher extends PublisherBase {
     // A new connection may reach a server without the script (a restart, a failover): the first
     // batch after it loads the script before anything is sent, and the batches formed meanwhile wait
     // for that load, instead of each meeting NOSCRIPT and being sent again.
-    this.client.on("close", () => {
-      this.scriptReady = false;
-      this.loading = undefined;
-    });
+    this.client.on("close", () => this.forgetScript());
     this.client.connect().catch(() => {
       // Reported by the client's error listener; publishes wait for `ready` within their bound.
     });
@@ -206,9 +203,8 @@ export class RedisPublisher extends PublisherBase {
     // ran nothing, so those calls are sent again once the script is back.
     const lost = calls.map((_, i) => i).filter((i) => isNoScript(replies[i]?.[0]));
     if (lost.length > 0) {
-      this.loading = undefined;
       // Batches formed until the reload has answered wait for it, behind this one.
-      this.scriptReady = false;
+      this.forgetScript();
       if (!(await this.scriptLoaded())) return this.viaPipeline(items);
       const again = await send(lost.map((i) => calls[i] as readonly Outgoing[]));
       lost.forEach((call, k) => {
@@ -238,6 +234,12 @@ export class RedisPublisher extends PublisherBase {
 
   private delivered(reply: unknown): ItemOutcome<Delivery> {
     return { ok: true, value: this.options.mode === "streams" ? { position: String(reply) } : { receivers: Number(reply) } };
+  }
+
+  /** The server may not have the script (NOSCRIPT, a new connection): the next batch loads it, and batches wait for that. */
+  private forgetScript(): void {
+    this.loading = undefined;
+    this.scriptReady = false;
   }
 
   /** One SCRIPT LOAD shared by the batches that wait for it: true when loaded, false when scripting is refused. */
