@@ -59,6 +59,15 @@ function cpuMicros(pid) {
     return undefined;
   }
 }
+/** cutime + cstime of this process: the CPU of its children that have exited and been waited for, in µs. */
+function exitedChildrenCpuMicros() {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[13]) + Number(fields[14])) * 1_000_000) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
 const clockTicks = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
 
 /**
@@ -401,9 +410,11 @@ async function run(label, env) {
   let probe;
   let stopped = false;
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  // The bench process, plus its children that have exited: wrk, a process of its own, is reaped as its
+  // run ends (the servers, also children, only after both phases).
   const benchCpu = () => {
     const { user, system } = process.cpuUsage();
-    return user + system;
+    return user + system + (exitedChildrenCpuMicros() ?? 0);
   };
   try {
     const warmupTotal = (await load(server.url, 3)).requests.total; // warm-up: JIT, SQLite pages, broker connection
