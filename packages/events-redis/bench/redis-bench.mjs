@@ -6,7 +6,7 @@
 //   typed  publisher.publish(topic, data): createEvent + validation + serialize + publish — target ≥ 1.0 × raw
 // Each path runs ROUNDS times, alternating; the median is reported, and every round with this
 // process's CPU time per event (process.cpuUsage), which a loaded machine disturbs less than wall
-// time. Publishes are fired in windows of BENCH_WINDOW and awaited, so what is in flight stays bounded.
+// time, and Redis's (INFO cpu). Publishes are fired in windows of BENCH_WINDOW and awaited, so what is in flight stays bounded.
 // A full collection before each timed run: no run pays for the garbage of the one before.
 //
 //   pnpm --filter @kaireon/events-redis bench          # REDIS_URL, or starts redis-server itself
@@ -84,12 +84,26 @@ const collect = globalThis.gc ?? runInNewContext("gc");
  * so no run pays for the garbage the one before it left (the typed path's used to land on the raw
  * run after it); a run's own garbage stays inside it.
  */
-async function timed(run) {
+async function timed(run, serverCpu) {
   collect();
+  const s0 = await serverCpu();
   const c0 = cpuNow();
   const t0 = performance.now();
   await run();
-  return { ms: performance.now() - t0, cpuUs: cpuNow() - c0 };
+  const ms = performance.now() - t0;
+  const cpuUs = cpuNow() - c0;
+  return { ms, cpuUs, serverUs: (await serverCpu()) - s0 };
+}
+
+/**
+ * The Redis server's CPU so far (INFO cpu: used_cpu_user + used_cpu_sys, whole server), µs. The
+ * bench is its only client while it runs, so the difference over a run is what the run cost Redis:
+ * where the ready path is bound by Redis rather than by this process, this is the figure that moves.
+ */
+async function redisCpuUs(redis) {
+  const info = await redis.info("cpu");
+  const seconds = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? Number.NaN);
+  return (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1e6;
 }
 
 async function benchMode(url, raw, mode, payloads) {
@@ -139,9 +153,10 @@ async function benchMode(url, raw, mode, payloads) {
     const runs = { raw: [], ready: [], full: [] };
     for (let round = 0; round < ROUNDS; round++) {
       prepare();
-      runs.raw.push(await timed(runRaw));
-      runs.ready.push(await timed(runReady));
-      runs.full.push(await timed(runFull));
+      const serverCpu = () => redisCpuUs(raw);
+      runs.raw.push(await timed(runRaw, serverCpu));
+      runs.ready.push(await timed(runReady, serverCpu));
+      runs.full.push(await timed(runFull, serverCpu));
       if (mode === "streams") await raw.del(key);
     }
     const m = publisher.metrics();
@@ -149,16 +164,26 @@ async function benchMode(url, raw, mode, payloads) {
     const med = (k) => median(runs[k].map((r) => r.ms));
     const r = { raw: rate(EVENTS, med("raw")), ready: rate(EVENTS, med("ready")), full: rate(EVENTS, med("full")) };
     const cpu = (k) => (median(runs[k].map((x) => x.cpuUs)) / EVENTS).toFixed(2);
+    const serverCpu = (k) => (median(runs[k].map((x) => x.serverUs)) / EVENTS).toFixed(2);
     console.log(`\n${mode} (REDIS_SEND_MODE=${SEND_MODE}${SEND_MODE === "script" ? `, ${SCRIPT_SIZE} per script call` : ""}):`);
     console.log(`publish(typed) / raw ioredis pipeline = ${(r.full / r.raw).toFixed(2)}`);
     console.log(`publishEvent(ready) / raw ioredis pipeline = ${(r.ready / r.raw).toFixed(2)}`);
     const pad = (s) => s.padEnd(40);
-    console.log(`${pad("  raw ioredis pipelines")}${r.raw.toLocaleString("en")} events/s, ${cpu("raw")} µs CPU/event`);
-    console.log(`${pad("  publishEvent, ready envelopes")}${r.ready.toLocaleString("en")} events/s, ${cpu("ready")} µs CPU/event`);
-    console.log(`${pad("  publish, typed data")}${r.full.toLocaleString("en")} events/s, ${cpu("full")} µs CPU/event`);
     console.log(
-      `  rounds (events/s | µs CPU/event): ${Object.entries(runs)
-        .map(([k, xs]) => `${k} ${xs.map((x) => `${rate(EVENTS, x.ms)}|${(x.cpuUs / EVENTS).toFixed(2)}`).join(" ")}`)
+      `${pad("  raw ioredis pipelines")}${r.raw.toLocaleString("en")} events/s, ${cpu("raw")} µs CPU/event here, ${serverCpu("raw")} in Redis`,
+    );
+    console.log(
+      `${pad("  publishEvent, ready envelopes")}${r.ready.toLocaleString("en")} events/s, ${cpu("ready")} µs CPU/event here, ${serverCpu("ready")} in Redis`,
+    );
+    console.log(
+      `${pad("  publish, typed data")}${r.full.toLocaleString("en")} events/s, ${cpu("full")} µs CPU/event here, ${serverCpu("full")} in Redis`,
+    );
+    console.log(
+      `  rounds (events/s | µs CPU/event here | in Redis): ${Object.entries(runs)
+        .map(
+          ([k, xs]) =>
+            `${k} ${xs.map((x) => `${rate(EVENTS, x.ms)}|${(x.cpuUs / EVENTS).toFixed(2)}|${(x.serverUs / EVENTS).toFixed(2)}`).join(" ")}`,
+        )
         .join(", ")}`,
     );
   } finally {
